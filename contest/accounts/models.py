@@ -1,0 +1,95 @@
+"""Accounts and the organiser-maintained tree of units (đơn vị dự thi)."""
+from datetime import date, datetime, timezone
+
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from contest.extensions import db, login_manager
+
+ROLES = ("contestant", "organiser", "judge", "admin")
+OCCUPATIONS = ("civil_servant", "student", "worker", "other")
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Unit(db.Model):
+    """A node of the unit tree: a province at the top, agencies/schools/districts below it."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    code: Mapped[str | None] = mapped_column(String(32), unique=True)
+    # Known headcount lets judges rank units by participation rate.
+    headcount: Mapped[int | None]
+    sort_order: Mapped[int] = mapped_column(default=0)
+
+    parent: Mapped["Unit | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.sort_order, Unit.name")
+
+    def path(self):
+        node, names = self, []
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return " › ".join(reversed(names))
+
+    def province(self):
+        node = self
+        while node.parent is not None:
+            node = node.parent
+        return node
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('contestant','organiser','judge','admin')", name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(15), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(120))
+    date_of_birth: Mapped[date]
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id", ondelete="RESTRICT"), index=True)
+    occupation: Mapped[str | None] = mapped_column(String(32))
+    # HMAC of the 12-digit ID-card number: uniqueness without storing the number itself.
+    cccd_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    cccd_last4: Mapped[str | None] = mapped_column(String(4))
+    role: Mapped[str] = mapped_column(String(16), default="contestant")
+    consent_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    active: Mapped[bool] = mapped_column(default=True)
+
+    unit: Mapped[Unit | None] = relationship()
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password, method="scrypt")
+
+    def check_password(self, password):
+        return check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles):
+        return self.role == "admin" or self.role in roles
+
+    @property
+    def masked_cccd(self):
+        return f"********{self.cccd_last4}" if self.cccd_last4 else ""
+
+    @property
+    def masked_phone(self):
+        return f"{self.phone[:3]}****{self.phone[-3:]}"
+
+
+@login_manager.user_loader
+def load_user(user_id):
+    return db.session.get(User, int(user_id))

@@ -1,0 +1,127 @@
+"""CLI commands registered on the app: seed-demo, users, serve, dev."""
+import os
+import subprocess
+import sys
+from datetime import date
+from urllib.parse import urlsplit
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from contest.accounts.models import ROLES
+from contest.extensions import db
+
+
+def register_commands(app):
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(users_group)
+    app.cli.add_command(serve_command)
+    app.cli.add_command(dev_command)
+
+
+@click.command("seed-demo")
+@with_appcontext
+def seed_demo_command():
+    """Load demo data (idempotent) and print the demo accounts."""
+    from contest.demo import DEMO_PASSWORD, seed_demo
+
+    accounts = seed_demo()
+    click.echo("Tài khoản demo / demo accounts (mật khẩu / password: %s):" % DEMO_PASSWORD)
+    for role, phone, name in accounts:
+        click.echo(f"  {role:<11} {phone}  {name}")
+
+
+@click.group("users")
+def users_group():
+    """Manage accounts."""
+
+
+@users_group.command("create")
+@click.option("--role", type=click.Choice(ROLES), default="contestant", show_default=True)
+@click.option("--phone", required=True, help="Số điện thoại (đăng nhập)")
+@click.option("--name", "full_name", required=True, help="Họ và tên")
+@click.option("--dob", "date_of_birth", default="1990-01-01", show_default=True, help="Ngày sinh YYYY-MM-DD")
+@click.option("--email", default=None)
+@click.option("--cccd", default=None, help="Số CCCD 12 chữ số")
+@click.option("--unit-id", type=int, default=None)
+@click.password_option("--password", help="Mật khẩu (hỏi nếu không nhập)")
+@with_appcontext
+def users_create(role, phone, full_name, date_of_birth, email, cccd, unit_id, password):
+    """Create an account with a role."""
+    from contest.accounts.services import AccountError, create_user
+
+    try:
+        dob = date.fromisoformat(date_of_birth)
+    except ValueError:
+        raise click.BadParameter("Ngày sinh phải theo dạng YYYY-MM-DD", param_hint="--dob")
+    try:
+        user = create_user(
+            phone=phone, password=password, full_name=full_name, date_of_birth=dob,
+            email=email, cccd=cccd, unit_id=unit_id, role=role,
+        )
+    except AccountError as exc:
+        db.session.rollback()
+        raise click.ClickException(f"{exc.field}: {exc.message}")
+    click.echo(f"Đã tạo tài khoản #{user.id} ({user.role}) {user.phone}")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--access-log", is_flag=True)
+def serve_command(host, port, access_log):
+    """Serve with gevent (production-style, WebSocket included)."""
+    args = [sys.executable, "-m", "contest.serve", "--host", host, "--port", str(port)]
+    if access_log:
+        args.append("--access-log")
+    # gevent must patch the process before anything else is imported: start a fresh interpreter.
+    os.execv(sys.executable, args)
+
+
+@click.command("dev")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def dev_command(host, port):
+    """What `make run` does: local Redis if needed, migrations, demo data, then serve. Ctrl-C stops all."""
+    from flask_migrate import upgrade
+
+    from contest.config import VAR_DIR
+    from contest.localredis import LocalRedis, reachable
+
+    url = current_app.config["REDIS_URL"]
+    local = None
+    if reachable(url):
+        click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
+    else:
+        parts = urlsplit(url)
+        if parts.hostname not in ("127.0.0.1", "localhost"):
+            raise click.ClickException(f"Không kết nối được Redis tại {url} / Redis unreachable")
+        local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
+        local.start()
+        click.echo(f"Đã khởi động Redis cục bộ / started project-local Redis on port {local.port} (AOF in {local.data_dir})")
+    try:
+        (VAR_DIR).mkdir(parents=True, exist_ok=True)
+        upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        from contest.demo import DEMO_PASSWORD, seed_demo
+
+        accounts = seed_demo()
+        click.echo("")
+        click.echo("Tài khoản demo / demo accounts — mật khẩu / password: " + DEMO_PASSWORD)
+        for role, phone, name in accounts:
+            click.echo(f"  {role:<11} {phone}  {name}")
+        click.echo("")
+        click.echo(f"Mở / open http://{host}:{port}  (Ctrl-C để dừng / to stop)")
+        server = subprocess.Popen([sys.executable, "-m", "contest.serve", "--host", host, "--port", str(port)])
+        try:
+            server.wait()
+        except KeyboardInterrupt:
+            server.terminate()
+            try:
+                server.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                server.kill()
+    finally:
+        if local:
+            local.stop()
+            click.echo("Đã dừng Redis cục bộ / stopped project-local Redis")

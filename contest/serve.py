@@ -1,0 +1,30 @@
+"""Production-style server: gevent's WSGI server with Flask-SocketIO in gevent mode.
+
+Run as `python -m contest.serve` (what `contest serve` execs): monkey-patching must happen
+before anything imports socket, ssl or threading.
+"""
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse  # noqa: E402
+import logging  # noqa: E402
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Serve the contest platform (gevent)")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    args = parser.parse_args(argv)
+
+    from contest import create_app
+    from contest.extensions import socketio
+
+    app = create_app()
+    logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
+    socketio.run(app, host=args.host, port=args.port, log_output=args.access_log, use_reloader=False)
+
+
+if __name__ == "__main__":
+    main()

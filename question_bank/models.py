@@ -1,0 +1,92 @@
+"""The legal question bank: categories, versioned questions and their options."""
+from datetime import datetime, timezone
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.extensions import db
+
+DIFFICULTIES = ("easy", "medium", "hard")
+STATUSES = ("draft", "approved", "retired")
+
+
+def _utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class Category(db.Model):
+    """A node of the category tree, e.g. Hiến pháp › Quyền con người.
+
+    `path` is the materialised path of ids ("/1/4/") so "this category and its subcategories"
+    is one indexed prefix match.
+    """
+
+    __tablename__ = "qb_categories"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("qb_categories.id", ondelete="RESTRICT"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    path: Mapped[str] = mapped_column(String(500), default="/", index=True)
+
+    parent: Mapped["Category | None"] = relationship(remote_side=[id], back_populates="children")
+    children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.name")
+
+    def names(self):
+        node, names = self, []
+        while node is not None:
+            names.append(node.name)
+            node = node.parent
+        return list(reversed(names))
+
+
+class Question(db.Model):
+    """One version of a question. Editing a used question makes a new row with the same `family_id`."""
+
+    __tablename__ = "qb_questions"
+    __table_args__ = (
+        CheckConstraint("difficulty IN ('easy','medium','hard')", name="difficulty_valid"),
+        CheckConstraint("status IN ('draft','approved','retired')", name="status_valid"),
+        Index("ix_qb_questions_draw", "status", "category_id", "difficulty"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int | None] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    is_current: Mapped[bool] = mapped_column(default=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("qb_categories.id", ondelete="RESTRICT"))
+    title: Mapped[str | None] = mapped_column(String(200))
+    stem: Mapped[str] = mapped_column(Text)
+    # Lower-cased, diacritics-stripped stem: accent-insensitive search and near-duplicate detection.
+    stem_normalized: Mapped[str] = mapped_column(Text, default="")
+    multi_select: Mapped[bool] = mapped_column(default=False)
+    explanation: Mapped[str | None] = mapped_column(Text)
+    legal_document: Mapped[str | None] = mapped_column(String(300))
+    legal_article: Mapped[str | None] = mapped_column(String(200))
+    difficulty: Mapped[str] = mapped_column(String(8), default="medium")
+    tags: Mapped[str] = mapped_column(String(500), default="")
+    status: Mapped[str] = mapped_column(String(10), default="draft")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    reviewed_at: Mapped[datetime | None]
+
+    category: Mapped[Category] = relationship()
+    options: Mapped[list["QuestionOption"]] = relationship(
+        back_populates="question", order_by="QuestionOption.position", cascade="all, delete-orphan"
+    )
+
+    @property
+    def correct_positions(self):
+        return [o.position for o in self.options if o.is_correct]
+
+
+class QuestionOption(db.Model):
+    __tablename__ = "qb_options"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    question_id: Mapped[int] = mapped_column(ForeignKey("qb_questions.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    is_correct: Mapped[bool] = mapped_column(default=False)
+
+    question: Mapped[Question] = relationship(back_populates="options")
