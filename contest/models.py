@@ -1,3 +1,4 @@
 """Imports every model module so db.metadata (and Alembic) sees all tables."""
 from contest.accounts.models import Unit, User  # noqa: F401
 from question_bank.models import Category, Question, QuestionOption  # noqa: F401
+from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Contest, Round  # noqa: F401

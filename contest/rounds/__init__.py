@@ -1,0 +1,1 @@
+"""Contests, rounds and attempts: the contest domain (knows nothing of Socket.IO)."""
