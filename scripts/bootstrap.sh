@@ -43,6 +43,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+# The test harness runs throwaway PostgreSQL clusters as the 'postgres' user (PostgreSQL refuses root).
+if [ "$want_test" = 1 ] && [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
+  useradd --system --no-create-home --shell /usr/sbin/nologin postgres
+fi
+
 # --- Python environment ------------------------------------------------------
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
