@@ -3,14 +3,25 @@
 Contract used by the contest package:
     draw_questions(blueprint, seed, seen_counts=None) -> list[DrawnQuestion]
 A blueprint is a list of BlueprintRule; the same seed and bank state give the same draw.
+
+The cost of a draw does not grow with the bank: candidate ids per rule and option ids per question
+are cached in process memory under a bank version token kept in Redis. Every commit that touches
+questions, options or categories replaces the token (see the session hooks at the end), so every
+process drops its cache at the next draw.
 """
+import itertools
 import random
+import threading
+import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
-from contest.extensions import db
-from question_bank.models import Category, Question, QuestionOption
+from contest.extensions import db, get_redis
+from question_bank.models import DIFFICULTIES, Category, Question, QuestionOption
+
+BANK_VERSION_KEY = "qb:bank-version"
 
 
 @dataclass(frozen=True)
@@ -37,7 +48,43 @@ class BlueprintError(ValueError):
     """The bank cannot satisfy the blueprint; the message is shown to organisers."""
 
 
-def candidate_ids(rule: BlueprintRule) -> list[int]:
+# ---------------------------------------------------------------- bank version and cache
+
+def bank_version() -> str:
+    redis = get_redis()
+    token = redis.get(BANK_VERSION_KEY)
+    if token is None:
+        # Redis lost the key (flushed, new instance): start a fresh token so no process trusts an old cache.
+        redis.set(BANK_VERSION_KEY, uuid.uuid4().hex, nx=True)
+        token = redis.get(BANK_VERSION_KEY)
+    return token
+
+
+def bump_bank_version() -> None:
+    get_redis().set(BANK_VERSION_KEY, uuid.uuid4().hex)
+
+
+class _Snapshot:
+    def __init__(self):
+        self.candidates: dict[tuple, tuple[int, ...]] = {}
+        self.options: dict[int, tuple[int, ...]] = {}
+
+
+_snapshots: dict[str, tuple[str, _Snapshot]] = {}  # database url -> (token, snapshot)
+_lock = threading.Lock()
+
+
+def _snapshot() -> _Snapshot:
+    token = bank_version()
+    url = db.engine.url.render_as_string(hide_password=True)
+    with _lock:
+        current = _snapshots.get(url)
+        if current is None or current[0] != token:
+            current = _snapshots[url] = (token, _Snapshot())
+        return current[1]
+
+
+def _query_candidates(rule: BlueprintRule) -> tuple[int, ...]:
     stmt = select(Question.id).where(Question.status == "approved", Question.is_current.is_(True))
     if rule.difficulty:
         stmt = stmt.where(Question.difficulty == rule.difficulty)
@@ -47,16 +94,54 @@ def candidate_ids(rule: BlueprintRule) -> list[int]:
             raise BlueprintError(f"Không tìm thấy chủ đề #{rule.category_id}.")
         subtree = select(Category.id).where(Category.path.startswith(path))
         stmt = stmt.where(Question.category_id.in_(subtree))
-    return list(db.session.scalars(stmt.order_by(Question.id)))
+    return tuple(db.session.scalars(stmt.order_by(Question.id)))
+
+
+def _candidates(rule: BlueprintRule, snapshot: _Snapshot) -> tuple[int, ...]:
+    key = (rule.category_id, rule.difficulty)
+    ids = snapshot.candidates.get(key)
+    if ids is None:
+        ids = snapshot.candidates[key] = _query_candidates(rule)
+    return ids
+
+
+def candidate_ids(rule: BlueprintRule) -> list[int]:
+    return list(_candidates(rule, _snapshot()))
+
+
+def _option_ids(question_ids, snapshot: _Snapshot) -> dict[int, tuple[int, ...]]:
+    missing = [q for q in question_ids if q not in snapshot.options]
+    if missing:
+        found: dict[int, list[int]] = {q: [] for q in missing}
+        for qid, oid in db.session.execute(
+            select(QuestionOption.question_id, QuestionOption.id)
+            .where(QuestionOption.question_id.in_(missing))
+            .order_by(QuestionOption.question_id, QuestionOption.position)
+        ):
+            found[qid].append(oid)
+        for qid, ids in found.items():
+            snapshot.options[qid] = tuple(ids)
+    return {q: snapshot.options[q] for q in question_ids}
+
+
+# ---------------------------------------------------------------- blueprint check and draw
+
+def _check_rule_shape(n: int, rule: BlueprintRule) -> None:
+    if rule.count < 1:
+        raise BlueprintError(f"Quy tắc {n}: số câu phải lớn hơn 0.")
+    if rule.difficulty is not None and rule.difficulty not in DIFFICULTIES:
+        raise BlueprintError(f"Quy tắc {n}: độ khó không hợp lệ.")
 
 
 def check_blueprint(blueprint: list[BlueprintRule]) -> None:
     """Raises BlueprintError when the approved bank cannot fill every rule with distinct questions."""
+    if not blueprint:
+        raise BlueprintError("Đề thi cần ít nhất một quy tắc chọn câu hỏi.")
+    snapshot = _snapshot()
     taken: set[int] = set()
     for n, rule in enumerate(blueprint, start=1):
-        if rule.count < 1:
-            raise BlueprintError(f"Quy tắc {n}: số câu phải lớn hơn 0.")
-        available = [q for q in candidate_ids(rule) if q not in taken]
+        _check_rule_shape(n, rule)
+        available = [q for q in _candidates(rule, snapshot) if q not in taken]
         if len(available) < rule.count:
             raise BlueprintError(
                 f"Quy tắc {n}: cần {rule.count} câu nhưng ngân hàng chỉ còn {len(available)} câu đã duyệt phù hợp."
@@ -64,32 +149,70 @@ def check_blueprint(blueprint: list[BlueprintRule]) -> None:
         taken.update(available[: rule.count])
 
 
+def _pick(pool: tuple[int, ...], count: int, taken: set[int], seen_counts: dict, rng: random.Random) -> list[int]:
+    seen = [q for q, n in seen_counts.items() if n > 0]
+    if count + len(taken) + len(seen) <= len(pool) // 2:
+        # Enough never-seen candidates: sample indices and reject the few taken or seen ones.
+        # Expected tries stay under 2 * count whatever the size of the pool.
+        excluded = taken.union(seen)
+        picked, picked_set = [], set()
+        while len(picked) < count:
+            q = pool[rng.randrange(len(pool))]
+            if q in excluded or q in picked_set:
+                continue
+            picked.append(q)
+            picked_set.add(q)
+        return picked
+    # Small pool or a contestant who has seen much of it: least seen first, ties broken by the seed.
+    available = [q for q in pool if q not in taken]
+    if len(available) < count:
+        raise BlueprintError(f"Ngân hàng câu hỏi không đủ {count} câu cho một quy tắc của đề.")
+    keyed = sorted(available, key=lambda q: (seen_counts.get(q, 0), rng.random()))
+    return keyed[:count]
+
+
 def draw_questions(blueprint, seed, seen_counts=None, shuffle_options=True) -> list[DrawnQuestion]:
     """Distinct approved questions for one attempt; least-seen questions first (as Moodle does)."""
     rng = random.Random(str(seed))
     seen_counts = seen_counts or {}
+    snapshot = _snapshot()
     chosen: list[int] = []
     taken: set[int] = set()
     for rule in blueprint:
-        pool = [q for q in candidate_ids(rule) if q not in taken]
-        if len(pool) < rule.count:
-            raise BlueprintError(f"Ngân hàng câu hỏi không đủ {rule.count} câu cho một quy tắc của đề.")
-        keyed = sorted(pool, key=lambda q: (seen_counts.get(q, 0), rng.random()))
-        picked = keyed[: rule.count]
+        picked = _pick(_candidates(rule, snapshot), rule.count, taken, seen_counts, rng)
         chosen.extend(picked)
         taken.update(picked)
     rng.shuffle(chosen)
-    options = {}
-    for qid, oid in db.session.execute(
-        select(QuestionOption.question_id, QuestionOption.id)
-        .where(QuestionOption.question_id.in_(chosen))
-        .order_by(QuestionOption.question_id, QuestionOption.position)
-    ):
-        options.setdefault(qid, []).append(oid)
+    options = _option_ids(chosen, snapshot)
     drawn = []
     for qid in chosen:
-        order = list(options.get(qid, []))
+        order = list(options[qid])
         if shuffle_options:
             rng.shuffle(order)
         drawn.append(DrawnQuestion(qid, tuple(order)))
     return drawn
+
+
+# ---------------------------------------------------------------- invalidation on commit
+
+_BANK_MODELS = (Question, QuestionOption, Category)
+
+
+@event.listens_for(Session, "after_flush")
+def _note_bank_change(session, flush_context):
+    if any(isinstance(obj, _BANK_MODELS) for obj in itertools.chain(session.new, session.dirty, session.deleted)):
+        session.info["qb_changed"] = True
+
+
+@event.listens_for(Session, "after_commit")
+def _bump_after_commit(session):
+    if session.info.pop("qb_changed", False):
+        try:
+            bump_bank_version()
+        except RuntimeError:  # no app context (e.g. a script's own session): nothing to invalidate here
+            pass
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_rolled_back(session):
+    session.info.pop("qb_changed", None)
