@@ -4,8 +4,9 @@ Contract used by the contest package:
     draw_questions(blueprint, seed, seen_counts=None) -> list[DrawnQuestion]
 A blueprint is a list of BlueprintRule; the same seed and bank state give the same draw.
 
-The cost of a draw does not grow with the bank: candidate ids per rule and option ids per question
-are cached in process memory under a bank version token kept in Redis. Every commit that touches
+The cost of a draw does not grow with the bank: the approved bank's question, category and option
+ids are loaded once per process into memory under a bank version token kept in Redis (about 25 MB
+for 100,000 questions), and candidate ids per rule are computed once from that. Every commit that touches
 questions, options or categories replaces the token (see the session hooks at the end), so every
 process drops its cache at the next draw.
 """
@@ -65,9 +66,37 @@ def bump_bank_version() -> None:
 
 
 class _Snapshot:
+    """The approved, current bank of one database at one bank version: loaded in one query, then
+    every draw is answered from memory."""
+
     def __init__(self):
+        self.loaded = False
+        self.load_lock = threading.Lock()
+        self.questions: list[tuple[int, int, str]] = []  # (question id, category id, difficulty), by id
+        self.options: dict[int, tuple[int, ...]] = {}  # question id -> option ids by position
+        self.paths: dict[int, str] = {}  # category id -> materialised path
         self.candidates: dict[tuple, tuple[int, ...]] = {}
-        self.options: dict[int, tuple[int, ...]] = {}
+
+    def load(self):
+        with self.load_lock:
+            if self.loaded:
+                return
+            self.paths = dict(db.session.execute(select(Category.id, Category.path)).all())
+            rows = db.session.execute(
+                select(Question.id, Question.category_id, Question.difficulty, QuestionOption.id)
+                .join(QuestionOption, QuestionOption.question_id == Question.id)
+                .where(Question.status == "approved", Question.is_current.is_(True))
+                .order_by(Question.id, QuestionOption.position)
+            )
+            options: dict[int, list[int]] = {}
+            for qid, category_id, difficulty, option_id in rows:
+                found = options.get(qid)
+                if found is None:
+                    found = options[qid] = []
+                    self.questions.append((qid, category_id, difficulty))
+                found.append(option_id)
+            self.options = {qid: tuple(ids) for qid, ids in options.items()}
+            self.loaded = True
 
 
 _snapshots: dict[str, tuple[str, _Snapshot]] = {}  # database url -> (token, snapshot)
@@ -81,47 +110,31 @@ def _snapshot() -> _Snapshot:
         current = _snapshots.get(url)
         if current is None or current[0] != token:
             current = _snapshots[url] = (token, _Snapshot())
-        return current[1]
-
-
-def _query_candidates(rule: BlueprintRule) -> tuple[int, ...]:
-    stmt = select(Question.id).where(Question.status == "approved", Question.is_current.is_(True))
-    if rule.difficulty:
-        stmt = stmt.where(Question.difficulty == rule.difficulty)
-    if rule.category_id is not None:
-        path = db.session.scalar(select(Category.path).where(Category.id == rule.category_id))
-        if path is None:
-            raise BlueprintError(f"Không tìm thấy chủ đề #{rule.category_id}.")
-        subtree = select(Category.id).where(Category.path.startswith(path))
-        stmt = stmt.where(Question.category_id.in_(subtree))
-    return tuple(db.session.scalars(stmt.order_by(Question.id)))
+    snapshot = current[1]
+    if not snapshot.loaded:
+        snapshot.load()
+    return snapshot
 
 
 def _candidates(rule: BlueprintRule, snapshot: _Snapshot) -> tuple[int, ...]:
     key = (rule.category_id, rule.difficulty)
     ids = snapshot.candidates.get(key)
     if ids is None:
-        ids = snapshot.candidates[key] = _query_candidates(rule)
+        categories = None
+        if rule.category_id is not None:
+            path = snapshot.paths.get(rule.category_id)
+            if path is None:
+                raise BlueprintError(f"Không tìm thấy chủ đề #{rule.category_id}.")
+            categories = {cid for cid, p in snapshot.paths.items() if p.startswith(path)}
+        ids = snapshot.candidates[key] = tuple(
+            qid for qid, category_id, difficulty in snapshot.questions
+            if (categories is None or category_id in categories) and (rule.difficulty is None or difficulty == rule.difficulty)
+        )
     return ids
 
 
 def candidate_ids(rule: BlueprintRule) -> list[int]:
     return list(_candidates(rule, _snapshot()))
-
-
-def _option_ids(question_ids, snapshot: _Snapshot) -> dict[int, tuple[int, ...]]:
-    missing = [q for q in question_ids if q not in snapshot.options]
-    if missing:
-        found: dict[int, list[int]] = {q: [] for q in missing}
-        for qid, oid in db.session.execute(
-            select(QuestionOption.question_id, QuestionOption.id)
-            .where(QuestionOption.question_id.in_(missing))
-            .order_by(QuestionOption.question_id, QuestionOption.position)
-        ):
-            found[qid].append(oid)
-        for qid, ids in found.items():
-            snapshot.options[qid] = tuple(ids)
-    return {q: snapshot.options[q] for q in question_ids}
 
 
 # ---------------------------------------------------------------- blueprint check and draw
@@ -183,10 +196,9 @@ def draw_questions(blueprint, seed, seen_counts=None, shuffle_options=True) -> l
         chosen.extend(picked)
         taken.update(picked)
     rng.shuffle(chosen)
-    options = _option_ids(chosen, snapshot)
     drawn = []
     for qid in chosen:
-        order = list(options[qid])
+        order = list(snapshot.options[qid])
         if shuffle_options:
             rng.shuffle(order)
         drawn.append(DrawnQuestion(qid, tuple(order)))
