@@ -5,14 +5,15 @@ import unicodedata
 _SPACES = re.compile(r"\s+")
 # đ/Đ are letters of their own in Unicode, not d + a combining mark: NFD does not strip them.
 _SPECIAL = str.maketrans({"đ": "d", "Đ": "d"})
+# Combining diacritical marks (U+0300–U+036F) cover every Vietnamese tone and vowel mark after NFD.
+_MARKS = dict.fromkeys(range(0x300, 0x370))
 
 
 def normalize_text(text: str | None) -> str:
     """'Giao  Thông Đường bộ' -> 'giao thong duong bo'."""
     if not text:
         return ""
-    decomposed = unicodedata.normalize("NFD", text.translate(_SPECIAL))
-    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    stripped = unicodedata.normalize("NFD", text.translate(_SPECIAL)).translate(_MARKS)
     return _SPACES.sub(" ", stripped.casefold()).strip()
 
 

@@ -313,18 +313,18 @@ def import_questions(data: bytes, fmt: str, *, dry_run: bool = False, skip_unsup
     report.preview = result.questions
     if not result.questions and not report.errors and not report.unsupported:
         report.errors.append(ParseIssue(0, _("Tệp không có câu hỏi nào.")))
-    _find_duplicates(result.questions, report)
+    stems = [normalize_stem(q.stem) for q in result.questions]
+    _find_duplicates(result.questions, stems, report)
     if report.refused or dry_run:
         return report
-    _write_questions(result.questions, author_id=author_id, status=status, reviewer_id=reviewer_id)
+    _write_questions(result.questions, stems, author_id=author_id, status=status, reviewer_id=reviewer_id)
     report.created = len(result.questions)
     return report
 
 
-def _find_duplicates(questions, report):
+def _find_duplicates(questions, stems, report):
     keys = {}
-    for q in questions:
-        key = normalize_stem(q.stem)
+    for q, key in zip(questions, stems):
         if key in keys:
             report.duplicates.append(ParseIssue(q.line, _("Dòng %(line)s: trùng nội dung với câu ở dòng %(other)s trong cùng tệp.", line=q.line, other=keys[key])))
         else:
@@ -341,19 +341,19 @@ def _find_duplicates(questions, report):
     report.duplicates.sort(key=lambda issue: issue.line)
 
 
-def _write_questions(questions, *, author_id, status, reviewer_id):
+def _write_questions(questions, stems, *, author_id, status, reviewer_id):
     from question_bank.models import _utcnow
 
     cache: dict = {}
     category_ids = [ensure_category(q.category, cache).id for q in questions]
     now = _utcnow()
     rows = [dict(family_id=None, version=1, is_current=True, category_id=cid, title=q.title, stem=q.stem.strip(),
-                 stem_normalized=normalize_stem(q.stem), multi_select=q.multi_select, explanation=q.explanation,
+                 stem_normalized=stem, multi_select=q.multi_select, explanation=q.explanation,
                  legal_document=q.legal_document, legal_article=q.legal_article, difficulty=q.difficulty,
                  tags=_clean_tags(q.tags), status=status, author_id=author_id,
                  reviewer_id=reviewer_id if status == "approved" else None,
                  reviewed_at=now if status == "approved" else None, created_at=now)
-            for q, cid in zip(questions, category_ids)]
+            for q, cid, stem in zip(questions, category_ids, stems)]
     ids = []
     for i in range(0, len(rows), 1000):
         ids.extend(db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows[i:i + 1000]))

@@ -144,7 +144,9 @@ def _parse_question(raw, line, category, meta):
     stem = unescape(before)
     if after:  # Moodle's "missing word" form: the answers stand in for a blank inside the sentence
         stem = f"{stem} _____ {unescape(after)}".strip()
-    label = _("Dòng %(line)s", line=line)
+
+    def label():  # built only for a message: gettext per question is slow on big files
+        return _("Dòng %(line)s", line=line)
 
     general = None
     gf = _find(body, "####")
@@ -153,9 +155,9 @@ def _parse_question(raw, line, category, meta):
         body = body[:gf]
     stripped = body.strip()
     if not stripped:
-        return None, ("unsupported", _("%(where)s: câu hỏi tự luận (essay) chưa được hỗ trợ.", where=label))
+        return None, ("unsupported", _("%(where)s: câu hỏi tự luận (essay) chưa được hỗ trợ.", where=label()))
     if stripped.startswith("#"):
-        return None, ("unsupported", _("%(where)s: câu hỏi dạng số (numerical) chưa được hỗ trợ.", where=label))
+        return None, ("unsupported", _("%(where)s: câu hỏi dạng số (numerical) chưa được hỗ trợ.", where=label()))
     head = stripped.split("#", 1)[0].strip().upper()
     if head in _TF:
         truth = _TF[head]
@@ -163,11 +165,11 @@ def _parse_question(raw, line, category, meta):
         return _build(line, category, title, stem, options, False, general, meta), None
     answers = _split_answers(body)
     if any(marker is None for marker, _text in answers):
-        return None, ("error", _("%(where)s: mỗi phương án phải bắt đầu bằng = hoặc ~.", where=label))
+        return None, ("error", _("%(where)s: mỗi phương án phải bắt đầu bằng = hoặc ~.", where=label()))
     if any(_find(text, "->") >= 0 for _m, text in answers):
-        return None, ("unsupported", _("%(where)s: câu hỏi ghép đôi (matching) chưa được hỗ trợ.", where=label))
+        return None, ("unsupported", _("%(where)s: câu hỏi ghép đôi (matching) chưa được hỗ trợ.", where=label()))
     if all(marker == "=" for marker, _t in answers):
-        return None, ("unsupported", _("%(where)s: câu hỏi trả lời ngắn (short answer) chưa được hỗ trợ.", where=label))
+        return None, ("unsupported", _("%(where)s: câu hỏi trả lời ngắn (short answer) chưa được hỗ trợ.", where=label()))
     options, weighted = [], False
     for marker, text in answers:
         fb = _find(text, "#")
