@@ -252,8 +252,9 @@ class QuestionFilter:
 
 def filtered_query(f: QuestionFilter):
     stmt = select(Question).where(Question.is_current.is_(True))
-    if f.q and normalize_stem(f.q):
-        stmt = stmt.where(Question.stem_normalized.contains(normalize_stem(f.q), autoescape=True))
+    # every word must appear, accents and case ignored: "duong bo mo to" finds "xe mô tô trên đường bộ"
+    for word in normalize_stem(f.q).split()[:10]:
+        stmt = stmt.where(Question.stem_normalized.contains(word, autoescape=True))
     if f.category_id:
         path = db.session.scalar(select(Category.path).where(Category.id == f.category_id)) or "/none/"
         stmt = stmt.where(Question.category_id.in_(select(Category.id).where(Category.path.startswith(path))))

@@ -105,6 +105,8 @@ def test_search_ignores_accents_and_case_and_filters_subcategories(ctx, people):
     assert ids(q="giao thong duong bo") == [a.id]
     assert ids(q="GIAO THÔNG") == [a.id]
     assert ids(q="ket hon") == [b.id]
+    assert ids(q="bao hiem giao thong") == [a.id]  # every word, in any order
+    assert ids(q="giao thong hon nhan") == []
     assert ids(category_id=law.id) == [a.id]  # includes the subcategory
     assert ids(difficulty="hard") == [b.id]
     assert ids(status="approved") == [a.id]
