@@ -210,19 +210,26 @@ def draw_questions(blueprint, seed, seen_counts=None, shuffle_options=True) -> l
 _BANK_MODELS = (Question, QuestionOption, Category)
 
 
+def _try_bump():
+    try:
+        bump_bank_version()
+    except RuntimeError:  # no app context (e.g. a script's own session): nothing to invalidate here
+        pass
+
+
 @event.listens_for(Session, "after_flush")
 def _note_bank_change(session, flush_context):
     if any(isinstance(obj, _BANK_MODELS) for obj in itertools.chain(session.new, session.dirty, session.deleted)):
         session.info["qb_changed"] = True
+        # Bumped now too, so a draw later in the same transaction sees the flushed rows...
+        _try_bump()
 
 
 @event.listens_for(Session, "after_commit")
 def _bump_after_commit(session):
+    # ...and again at commit, because another process may have cached the pre-commit bank meanwhile.
     if session.info.pop("qb_changed", False):
-        try:
-            bump_bank_version()
-        except RuntimeError:  # no app context (e.g. a script's own session): nothing to invalidate here
-            pass
+        _try_bump()
 
 
 @event.listens_for(Session, "after_rollback")

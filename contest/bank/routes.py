@@ -1,9 +1,10 @@
 """Thin organiser routes over question_bank.services."""
+import io
+
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-import io
 
 from contest.accounts.guards import role_required
 from contest.bank import bp

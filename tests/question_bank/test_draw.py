@@ -78,6 +78,8 @@ def test_only_approved_current_questions_and_cache_follows_every_change(ctx, app
     # a plain ORM change (as another part of the app might make) also invalidates the cache on commit
     q = db.session.get(Question, ids[2])
     q.status = "approved"
+    db.session.flush()  # even before the commit, this session's draws see the change
+    assert {d.question_id for d in draw_questions(rule, seed=1)} == {ids[1], ids[2]}
     db.session.commit()
     assert {d.question_id for d in draw_questions(rule, seed=1)} == {ids[1], ids[2]}
 
