@@ -84,8 +84,15 @@ def validate_question(q: ParsedQuestion) -> list[str]:
         problems.append(_("Điều, khoản dài quá 200 ký tự."))
     if len(",".join(q.tags)) > 500:
         problems.append(_("Danh sách thẻ dài quá 500 ký tự."))
+    if any("," in tag for tag in q.tags):
+        problems.append(_("Thẻ không được chứa dấu phẩy (dấu phẩy dùng để ngăn cách các thẻ)."))
     if any(not name.strip() or len(name) > 200 for name in q.category):
         problems.append(_("Tên chủ đề trống hoặc dài quá 200 ký tự."))
+    if any(">" in name for name in q.category):
+        problems.append(_("Tên chủ đề không được chứa ký tự > (dùng để ngăn cách các cấp chủ đề)."))
+    if any(name.startswith("/") or name.endswith("/") for name in q.category):
+        # GIFT writes "/" in a name as "//": at either end of a name it cannot be told from a separator.
+        problems.append(_("Tên chủ đề không được bắt đầu hoặc kết thúc bằng dấu /."))
     return problems
 
 

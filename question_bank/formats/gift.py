@@ -19,6 +19,10 @@ _TF = {"T": True, "TRUE": True, "F": False, "FALSE": False}
 
 def escape(text: str) -> str:
     out = "".join("\\" + ch if ch in _SPECIAL else ch for ch in text)
+    # "->" would read as a matching pair and a leading "%n%" as a weight: escape them too.
+    out = out.replace("->", "-\\>")
+    if out.startswith("%"):
+        out = "\\" + out
     return out.replace("\n", "\\n")
 
 
