@@ -10,7 +10,7 @@ from question_bank.services import import_questions
 DEMO_BANK = Path(__file__).parent / "data" / "demo_bank.gift"
 
 
-def load_demo_bank(author_id: int | None, reviewer_id: int | None) -> int:
+def load_demo_bank(author_id: int | None = None, reviewer_id: int | None = None) -> int:
     """Imports the demo questions when the bank is empty; returns how many were created (0 if skipped)."""
     if db.session.scalar(select(Question.id).limit(1)) is not None:
         return 0

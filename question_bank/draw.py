@@ -11,11 +11,13 @@ questions, options or categories replaces the token (see the session hooks at th
 process drops its cache at the next draw.
 """
 import itertools
+import logging
 import random
 import threading
 import uuid
 from dataclasses import dataclass
 
+import redis
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,7 @@ from contest.extensions import db, get_redis
 from question_bank.models import DIFFICULTIES, Category, Question, QuestionOption
 
 BANK_VERSION_KEY = "qb:bank-version"
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -215,6 +218,10 @@ def _try_bump():
         bump_bank_version()
     except RuntimeError:  # no app context (e.g. a script's own session): nothing to invalidate here
         pass
+    except redis.RedisError:
+        # Never fail a database write for the cache's sake; draws need Redis anyway and will not run
+        # until it is back, and a restarted empty Redis starts a fresh token.
+        logger.warning("could not bump the question bank version in Redis", exc_info=True)
 
 
 @event.listens_for(Session, "after_flush")

@@ -20,6 +20,7 @@ from question_bank.services import (
 )
 
 PER_PAGE = 50
+MAX_UPLOAD = 30 * 2**20  # a 10,000-question spreadsheet is about 2 MB
 MIME = {"gift": "text/plain; charset=utf-8", "aiken": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 EXTENSION = {"gift": "gift", "aiken": "aiken.txt", "csv": "csv", "xlsx": "xlsx"}
@@ -54,8 +55,8 @@ def index():
 def bulk():
     ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
     action = request.form.get("action")
-    back = request.form.get("next") or url_for("bank.index")
-    if not back.startswith("/"):
+    back = request.form.get("next") or ""
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # only paths on this site
         back = url_for("bank.index")
     if not ids:
         flash(_("Chưa chọn câu hỏi nào."), "warning")
@@ -197,12 +198,15 @@ def upload():
     report = None
     if form.validate_on_submit():
         storage = form.file.data
+        data = storage.read(MAX_UPLOAD + 1)
         fmt = form.format.data or formats.guess_format(storage.filename or "")
-        if fmt is None:
+        if len(data) > MAX_UPLOAD:
+            form.file.errors.append(_("Tệp lớn quá %(mb)s MB; vui lòng chia nhỏ tệp.", mb=MAX_UPLOAD // 2**20))
+        elif fmt is None:
             form.format.errors.append(_("Không nhận ra định dạng từ tên tệp; vui lòng chọn định dạng."))
         else:
             category = [n.strip() for n in (form.category.data or "").replace("/", ">").split(">") if n.strip()]
-            report = import_questions(storage.read(), fmt, dry_run=form.dry_run.data,
+            report = import_questions(data, fmt, dry_run=form.dry_run.data,
                                       skip_unsupported=form.skip_unsupported.data, default_category=category,
                                       author_id=current_user.id)
             if report.refused:

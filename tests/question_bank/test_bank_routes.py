@@ -131,3 +131,12 @@ def test_category_tree_add_and_move(app, client):
     bad = client.post("/quan-tri/ngan-hang/chu-de", data={"move-category_id": root, "move-new_parent_id": child_id,
                                                           "move-submit_move": "y"}, follow_redirects=True)
     assert "chính nó" in bad.get_data(as_text=True)
+
+
+def test_bulk_redirects_only_to_paths_on_this_site(app, client):
+    organiser(app, client)
+    for target in ("//evil.example/x", "https://evil.example/", "/\\evil.example"):
+        response = client.post("/quan-tri/ngan-hang/hang-loat", data={"next": target})
+        assert response.status_code == 302 and response.headers["Location"].endswith("/quan-tri/ngan-hang/")
+    response = client.post("/quan-tri/ngan-hang/hang-loat", data={"next": "/quan-tri/ngan-hang/?page=2"})
+    assert response.headers["Location"].endswith("/quan-tri/ngan-hang/?page=2")
