@@ -4,6 +4,7 @@ Questions are separated by blank lines, as Moodle reads them. Platform metadata 
 lines Moodle ignores or understands: `// [tag:...]` (Moodle's own), `// [difficulty:...]`,
 `// [legal_document:...]`, `// [legal_article:...]`.
 """
+import html
 import re
 
 from flask_babel import gettext as _
@@ -144,10 +145,13 @@ def _parse_question(raw, line, category, meta):
     if _find(raw, "{", close_at + 1) >= 0:
         return None, ("error", _("Dòng %(line)s: câu hỏi có nhiều hơn một phần đáp án { }.", line=line))
     before, body, after = raw[:open_at].strip(), raw[open_at + 1 : close_at], raw[close_at + 1 :].strip()
+    mark = _FORMAT_MARK.match(before)
+    # Moodle exports its texts as [html]: contestants get plain text, never markup.
+    clean = _html_to_text if mark and mark.group(1).lower() == "html" else (lambda t: t)
     before = _FORMAT_MARK.sub("", before).strip()
-    stem = unescape(before)
+    stem = clean(unescape(before))
     if after:  # Moodle's "missing word" form: the answers stand in for a blank inside the sentence
-        stem = f"{stem} _____ {unescape(after)}".strip()
+        stem = f"{stem} _____ {clean(unescape(after))}".strip()
 
     def label():  # built only for a message: gettext per question is slow on big files
         return _("Dòng %(line)s", line=line)
@@ -155,7 +159,7 @@ def _parse_question(raw, line, category, meta):
     general = None
     gf = _find(body, "####")
     if gf >= 0:
-        general = unescape(body[gf + 4 :]).strip() or None
+        general = clean(unescape(body[gf + 4 :])).strip() or None
         body = body[:gf]
     stripped = body.strip()
     if not stripped:
@@ -175,6 +179,7 @@ def _parse_question(raw, line, category, meta):
     if all(marker == "=" for marker, _t in answers):
         return None, ("unsupported", _("%(where)s: câu hỏi trả lời ngắn (short answer) chưa được hỗ trợ.", where=label()))
     options, weighted = [], False
+    has_equals = any(marker == "=" for marker, _t in answers)
     for marker, text in answers:
         fb = _find(text, "#")
         if fb >= 0:
@@ -188,12 +193,20 @@ def _parse_question(raw, line, category, meta):
             weighted = True
         if marker == "=":
             correct = weight is None or weight > 0
+        elif has_equals:
+            # Beside an "=" answer a weighted "~" is partial credit, which the platform does not give.
+            correct = weight is not None and weight >= 100
         else:
             correct = weight is not None and weight > 0
-        options.append(ParsedOption(unescape(text).strip(), correct))
-    has_equals = any(marker == "=" for marker, _t in answers)
+        options.append(ParsedOption(clean(unescape(text)).strip(), correct))
     multi = (weighted and not has_equals) or sum(o.is_correct for o in options) > 1
     return _build(line, category, title, stem, options, multi, general, meta), None
+
+
+def _html_to_text(text: str) -> str:
+    text = re.sub(r"(?i)<br\s*/?>|</p>\s*<p[^>]*>", "\n", text)
+    text = re.sub(r"<[^>]+>", "", text)
+    return html.unescape(text).strip()
 
 
 def _build(line, category, title, stem, options, multi, general, meta):

@@ -112,3 +112,19 @@ def test_aiken_round_trip_keeps_what_aiken_can_carry():
                              options=[ParsedOption("Ngày ký", False), ParsedOption("Ngày 01/01/2013", True)])]
     result = formats.read("aiken", formats.write("aiken", single + SAMPLE[1:2]), ("X",))
     assert [q.key() for q in result.questions] == [q.key() for q in single]
+
+
+def test_gift_html_from_moodle_becomes_plain_text_and_partial_credit_is_not_correct():
+    text = (
+        "// question: 7  name: Ngày Pháp luật\n"
+        "::Ngày Pháp luật::[html]<p>Ngày Pháp luật là ngày <strong>nào</strong>?</p><p>Chọn một đáp án.</p>{\n"
+        "\t=<p>9/11 &amp; hằng năm</p>\n"
+        "\t~%50%<p>Tháng 11</p>\n"
+        "\t~<p>2/9</p>\n"
+        "\t####<p>Điều 8 Luật PBGDPL.</p>\n"
+        "}\n"
+    )
+    q = gift.parse(text).questions[0]
+    assert q.stem == "Ngày Pháp luật là ngày nào?\nChọn một đáp án."
+    assert [(o.text, o.is_correct) for o in q.options] == [("9/11 & hằng năm", True), ("Tháng 11", False), ("2/9", False)]
+    assert q.explanation == "Điều 8 Luật PBGDPL." and not q.multi_select
