@@ -162,6 +162,15 @@ def create_question(draft: QuestionDraft, author_id: int | None) -> Question:
     return question
 
 
+def near_duplicates(stem: str, exclude_family_id: int | None = None) -> list[int]:
+    """Ids of current, not retired questions with the same normalized stem."""
+    stmt = select(Question.id).where(Question.is_current.is_(True), Question.status != "retired",
+                                     Question.stem_normalized == normalize_stem(stem))
+    if exclude_family_id is not None:
+        stmt = stmt.where(Question.family_id != exclude_family_id)
+    return list(db.session.scalars(stmt.order_by(Question.id).limit(5)))
+
+
 def is_used(question_id: int) -> bool:
     """Has any attempt shown this version? Asked by table name: the bank knows nothing of contests."""
     tables = db.metadata.tables

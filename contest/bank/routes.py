@@ -15,7 +15,7 @@ from question_bank.formats import MAX_OPTIONS
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
 from question_bank.services import (
     BankError, QuestionDraft, QuestionFilter, add_category, approve_questions, category_choices, create_question,
-    export_questions, import_questions, move_category, move_questions, retire_questions, search_questions,
+    export_questions, import_questions, move_category, near_duplicates, move_questions, retire_questions, search_questions,
     update_question,
 )
 
@@ -114,9 +114,10 @@ def _edit(form, question=None):
     _fill_choices(form)
     if question is not None and request.method == "GET":
         _load_form(form, question)
-    preview, error = None, None
+    preview, error, duplicates = None, None, []
     if form.validate_on_submit():
         draft = _draft_from(form)
+        duplicates = near_duplicates(draft.stem, question.family_id if question else None)
         try:
             if form.preview.data:
                 from question_bank.services import validate_draft
@@ -129,13 +130,15 @@ def _edit(form, question=None):
                 if question is not None and saved.id != question.id:
                     flash(_("Câu hỏi đã được dùng trong lượt thi nên đã tạo phiên bản %(v)s; lượt thi cũ giữ nguyên phiên bản trước.", v=saved.version), "info")
                 flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
+                if duplicates:
+                    flash(_("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)), "warning")
                 return redirect(url_for("bank.detail", question_id=saved.id))
         except BankError as exc:
             db.session.rollback()
             error = str(exc)
     status = 422 if (form.errors or error) else 200
     return render_template("bank/edit.html", form=form, question=question, preview=preview, error=error,
-                           letters=LETTERS, max_options=MAX_OPTIONS), status
+                           duplicates=duplicates, letters=LETTERS, max_options=MAX_OPTIONS), status
 
 
 @bp.route("/cau-hoi/moi", methods=["GET", "POST"])

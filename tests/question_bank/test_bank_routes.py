@@ -63,6 +63,10 @@ def test_create_preview_then_save_and_second_organiser_approves(app, client):
         q = db.session.get(Question, qid)
         assert (q.status, q.reviewer_id) == ("approved", reviewer)
 
+    again = client.post("/quan-tri/ngan-hang/cau-hoi/moi", data=question_form(cat_id, preview="y",
+                                                                           stem="NGÀY PHÁP LUẬT Việt Nam là ngày nào"))
+    assert "Nội dung gần trùng với câu hỏi đã có:" in again.get_data(as_text=True) and f"#{qid}" in again.get_data(as_text=True)
+
     found = client.get("/quan-tri/ngan-hang/?q=ngay+phap+luat&status=approved").get_data(as_text=True)
     assert "Ngày Pháp luật Việt Nam là ngày nào?" in found
     none = client.get("/quan-tri/ngan-hang/?q=ngay+phap+luat&status=draft").get_data(as_text=True)

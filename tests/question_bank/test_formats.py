@@ -128,3 +128,22 @@ def test_gift_html_from_moodle_becomes_plain_text_and_partial_credit_is_not_corr
     assert q.stem == "Ngày Pháp luật là ngày nào?\nChọn một đáp án."
     assert [(o.text, o.is_correct) for o in q.options] == [("9/11 & hằng năm", True), ("Tháng 11", False), ("2/9", False)]
     assert q.explanation == "Điều 8 Luật PBGDPL." and not q.multi_select
+
+
+def test_xlsx_errors_carry_spreadsheet_row_numbers():
+    import io
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(table.HEADERS)
+    sheet.append(["Hiến pháp", "", "Câu đúng?", "Có", "Không", "", "", "", "", "A", "", "", "", "", "dễ", ""])
+    sheet.append([])  # blank rows are skipped, but still counted
+    sheet.append(["Hiến pháp", "", "Câu sai?", "Có", "Không", "", "", "", "", "C", "", "", "", "", "", ""])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    result = table.parse_xlsx(buffer.getvalue())
+    assert [q.line for q in result.questions] == [2]
+    assert [e.line for e in result.errors] == [4] and "Dòng 4" in result.errors[0].message
+    assert table.parse_xlsx(b"not a workbook").errors[0].message.startswith("Tệp không phải")
