@@ -1,8 +1,10 @@
 """Item statistics from attempt data: facility (share correct) and the discrimination index D.
 
-D = p(correct among the upper 27% of attempts by total correct) - p(correct among the lower 27%).
-Two streaming passes over the rows: the first counts each attempt's total, the second tallies per
-question. Memory is one integer per attempt plus a few counters per question, never the rows.
+D = p(correct in the upper 27% of attempts by total correct) - p(correct in the lower 27%).
+One streaming pass: each question keeps a small histogram {attempt total: [responses, correct]}
+(at most one entry per possible score), so memory does not grow with the number of rows or
+attempts. Attempts tied at a group boundary count fractionally (the classic proportional rule),
+so the result never depends on the order of ties.
 """
 from dataclasses import dataclass
 
@@ -17,46 +19,73 @@ class ItemStatistic:
     discrimination: float | None  # None when the attempts are too few to form upper and lower groups
 
 
-def _groups(totals: dict[int, int]) -> tuple[set[int], set[int]]:
-    n = len(totals)
+def _group_weights(attempts_by_total: dict[int, int], descending: bool) -> dict[int, float]:
+    """{total: share of the attempts with this total that fall in the group}."""
+    n = sum(attempts_by_total.values())
     size = int(round(n * GROUP_SHARE))
     if size < 1 or 2 * size > n:
-        return set(), set()
-    # Ties at the boundaries are broken by attempt id so the result is deterministic.
-    ranked = sorted(totals, key=lambda a: (-totals[a], a))
-    return set(ranked[:size]), set(ranked[-size:])
+        return {}
+    weights, left = {}, float(size)
+    for total in sorted(attempts_by_total, reverse=descending):
+        if left <= 0:
+            break
+        count = attempts_by_total[total]
+        take = min(count, left)
+        weights[total] = take / count
+        left -= take
+    return weights
 
 
-def item_statistics(rows, totals: dict[int, int] | None = None) -> dict[int, "ItemStatistic"]:
-    """rows: iterable of (attempt_id, question_id, is_correct). If it is a one-shot iterator, pass
-    `totals` ({attempt_id: total correct}) or a re-iterable (a list, or a callable returning a fresh iterator)."""
-    source = rows
-    if totals is None:
-        if callable(source):
-            first = source()
-        else:
-            source = source if isinstance(source, (list, tuple)) else list(source)
-            first = source
-        totals = {}
-        for attempt_id, _qid, is_correct in first:
-            totals[attempt_id] = totals.get(attempt_id, 0) + (1 if is_correct else 0)
-    upper, lower = _groups(totals)
-    counts: dict[int, list[int]] = {}  # question -> [responses, correct, upper n, upper correct, lower n, lower correct]
-    for attempt_id, qid, is_correct in (source() if callable(source) else source):
-        c = counts.get(qid)
-        if c is None:
-            c = counts[qid] = [0, 0, 0, 0, 0, 0]
-        ok = 1 if is_correct else 0
-        c[0] += 1
-        c[1] += ok
-        if attempt_id in upper:
-            c[2] += 1
-            c[3] += ok
-        elif attempt_id in lower:
-            c[4] += 1
-            c[5] += ok
+def item_statistics(rows, totals: dict[int, int] | None = None) -> dict[int, ItemStatistic]:
+    """rows: iterable of (attempt_id, question_id, is_correct).
+
+    Without `totals` ({attempt_id: total correct}) the rows must come ordered by attempt_id (e.g.
+    `ORDER BY attempt_id`), so each attempt's total is known when its last row has been read.
+    """
+    hist: dict[int, dict[int, list[int]]] = {}  # question -> total -> [responses, correct]
+    attempts_by_total: dict[int, int] = {}
+
+    def add(total, answers):
+        attempts_by_total[total] = attempts_by_total.get(total, 0) + 1
+        for qid, ok in answers:
+            cell = hist.setdefault(qid, {}).setdefault(total, [0, 0])
+            cell[0] += 1
+            cell[1] += ok
+
+    if totals is not None:
+        seen_attempts = set()
+        for attempt_id, qid, is_correct in rows:
+            total = totals[attempt_id]
+            cell = hist.setdefault(qid, {}).setdefault(total, [0, 0])
+            cell[0] += 1
+            cell[1] += 1 if is_correct else 0
+            seen_attempts.add(attempt_id)
+        for attempt_id in seen_attempts:
+            total = totals[attempt_id]
+            attempts_by_total[total] = attempts_by_total.get(total, 0) + 1
+    else:
+        current, answers = None, []
+        for attempt_id, qid, is_correct in rows:
+            if attempt_id != current:
+                if current is not None:
+                    if attempt_id < current:
+                        raise ValueError("rows must be ordered by attempt_id when totals are not given")
+                    add(sum(ok for _q, ok in answers), answers)
+                current, answers = attempt_id, []
+            answers.append((qid, 1 if is_correct else 0))
+        if current is not None:
+            add(sum(ok for _q, ok in answers), answers)
+
+    upper = _group_weights(attempts_by_total, descending=True)
+    lower = _group_weights(attempts_by_total, descending=False)
     stats = {}
-    for qid, (n, correct, un, uc, ln, lc) in counts.items():
+    for qid, by_total in hist.items():
+        n = sum(cell[0] for cell in by_total.values())
+        correct = sum(cell[1] for cell in by_total.values())
+        un = sum(by_total[t][0] * w for t, w in upper.items() if t in by_total)
+        uc = sum(by_total[t][1] * w for t, w in upper.items() if t in by_total)
+        ln = sum(by_total[t][0] * w for t, w in lower.items() if t in by_total)
+        lc = sum(by_total[t][1] * w for t, w in lower.items() if t in by_total)
         discrimination = (uc / un - lc / ln) if un and ln else None
         stats[qid] = ItemStatistic(qid, n, correct / n if n else None, discrimination)
     return stats

@@ -28,10 +28,27 @@ def test_facility_and_discrimination_match_hand_computation():
     assert stats[103].facility == pytest.approx(0.5) and stats[103].discrimination == pytest.approx(1.0)
 
 
-def test_one_shot_iterator_with_totals_and_a_re_iterable_source_agree():
+def test_given_totals_rows_may_come_in_any_order():
     totals = {a: sum(ans) for a, ans in KEY.items()}
-    streamed = item_statistics(iter(ROWS), totals=totals)
-    assert streamed == item_statistics(lambda: iter(ROWS)) == item_statistics(ROWS)
+    shuffled = sorted(ROWS, key=lambda r: (r[1], -r[0]))
+    assert item_statistics(iter(shuffled), totals=totals) == item_statistics(iter(ROWS))
+
+
+def test_without_totals_rows_must_be_ordered_by_attempt():
+    with pytest.raises(ValueError, match="ordered by attempt_id"):
+        item_statistics([(2, 1, True), (1, 1, False)])
+
+
+def test_ties_at_the_group_boundary_count_fractionally():
+    # Five attempts with totals 2, 2, 1, 0, 0 -> groups of round(1.35) = 1 attempt.
+    # Upper: the two attempts with total 2 share the single place (half each).
+    # Question 9 is right in attempt 1 only: p_upper = 0.5; lower (one of the two zero-total attempts) = 0.
+    rows = [(1, 9, True), (1, 8, True), (2, 9, False), (2, 8, True), (2, 7, True),
+            (3, 9, False), (3, 8, True), (4, 9, False), (5, 9, False)]
+    stats = item_statistics(rows)
+    assert stats[9].facility == pytest.approx(0.2) and stats[9].discrimination == pytest.approx(0.5)
+    # question 8: both total-2 attempts right -> 1.0; never seen by the lower group -> no index
+    assert stats[8].discrimination is None
 
 
 def test_too_few_attempts_gives_no_discrimination():
