@@ -28,7 +28,9 @@ def main():
     parser.add_argument("--draws", type=int, default=2000)
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--postgres", action="store_true")
+    parser.add_argument("--stats-rows", type=int, default=1_000_000, help="rows for the item_statistics timing")
     args = parser.parse_args()
+    bench_item_statistics(args.stats_rows)
 
     from flask_migrate import upgrade
 
@@ -115,6 +117,31 @@ def main():
         redis.stop()
         if cluster:
             cluster.stop()
+
+
+def bench_item_statistics(n_rows):
+    """item_statistics over a generated stream (30 questions per attempt, 200 questions in the bank)."""
+    import random
+    import tracemalloc
+
+    from question_bank.stats import item_statistics
+
+    rng = random.Random(1)
+
+    def rows():
+        for attempt in range(n_rows // 30):
+            skill = rng.random()
+            for qid in rng.sample(range(200), 30):
+                yield attempt, qid, rng.random() < skill
+
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    stats = item_statistics(rows())
+    elapsed = time.perf_counter() - t0
+    _current, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    print(f"item_statistics over {n_rows:,} streamed rows ({len(stats)} questions): {elapsed:.1f} s, "
+          f"peak traced memory {peak / 2**20:.2f} MiB")
 
 
 if __name__ == "__main__":
