@@ -340,11 +340,16 @@ def _find_duplicates(questions, stems, report):
         else:
             keys[key] = q.line
     existing = {}
-    stems = list(keys)
-    for i in range(0, len(stems), 500):
-        for qid, stem in db.session.execute(select(Question.id, Question.stem_normalized).where(
-                Question.is_current.is_(True), Question.status != "retired", Question.stem_normalized.in_(stems[i:i + 500]))):
-            existing.setdefault(stem, qid)
+    if len(keys) <= 200:
+        lookups = [select(Question.id, Question.stem_normalized).where(Question.stem_normalized.in_(list(keys)))]
+    else:
+        # A big file: one sequential pass over the bank beats many IN lists on an unindexed text column.
+        lookups = [select(Question.id, Question.stem_normalized)]
+    for stmt in lookups:
+        stmt = stmt.where(Question.is_current.is_(True), Question.status != "retired")
+        for qid, stem in db.session.execute(stmt.execution_options(yield_per=5000)):
+            if stem in keys:
+                existing.setdefault(stem, qid)
     for key, line in keys.items():
         if key in existing:
             report.duplicates.append(ParseIssue(line, _("Dòng %(line)s: gần trùng với câu hỏi #%(id)s đã có trong ngân hàng.", line=line, id=existing[key])))

@@ -51,3 +51,14 @@ def test_upload_refuses_then_dry_runs_then_imports(page, live_server, server_fac
     with app.app_context():
         assert db.session.scalar(select(Question.stem)) == "Ngày Pháp luật là ngày nào?"
         db.session.remove()
+
+    # bulk action from the list: select every question on the page, retire them
+    page.goto(base + "/quan-tri/ngan-hang/")
+    page.get_by_label("Chọn tất cả câu hỏi trên trang này").check()
+    expect(page.locator('input[name="ids"]:checked')).to_have_count(1)
+    page.get_by_label("Thao tác", exact=True).select_option(label="Ngừng dùng")
+    page.get_by_role("button", name="Thực hiện").click()
+    expect(page.get_by_text("Đã ngừng dùng 1 câu hỏi.")).to_be_visible()
+    with app.app_context():
+        assert db.session.scalar(select(Question.status)) == "retired"
+        db.session.remove()

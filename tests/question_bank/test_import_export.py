@@ -136,3 +136,11 @@ def test_cli_import_refuses_non_zero_then_imports_and_exports(app, runner, tmp_p
     assert report.parsed == 3 and all(q.category[0] == "Hiến pháp" for q in report.preview)
     result = runner.invoke(args=["questions", "export", "--format", "csv", "--category", "Không có", "-o", str(out)])
     assert result.exit_code != 0 and "Không tìm thấy chủ đề" in result.output
+
+
+def test_near_duplicates_in_a_big_file_are_found_by_one_pass(ctx):
+    import_questions(GOOD_GIFT.encode(), "gift")
+    lines = [f"Câu hỏi riêng số {i}? {{=a ~b}}\n" for i in range(250)]
+    lines.insert(100, "AI CÓ QUYỀN bất khả xâm phạm về thân thể? {=a ~b}\n")
+    report = import_questions("\n".join(lines).encode(), "gift", dry_run=True)
+    assert [d.line for d in report.duplicates] == [201] and "#" in report.duplicates[0].message
