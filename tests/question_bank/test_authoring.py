@@ -128,3 +128,24 @@ def test_bulk_retire_move_and_category_tree(ctx, people):
     assert db.session.get(type(child), child.id).path == f"/{other.id}/{root.id}/{child.id}/"
     with pytest.raises(BankError, match="chính nó"):
         move_category(other.id, child.id)
+
+
+def test_search_filters_on_both_databases(any_db_app):
+    with any_db_app.app_context():
+        from question_bank.services import import_questions
+
+        text = ("$CATEGORY: $course$/top/Pháp luật/Giao thông\n\n// [tag:xe máy]\n// [tag:100%_an toàn]\n"
+                "Đội mũ bảo hiểm khi đi xe máy trên đường bộ? {=Có ~Không}\n\n"
+                "$CATEGORY: $course$/top/Hôn nhân\n\nTuổi kết hôn của nữ? {=18 ~16}\n")
+        assert not import_questions(text.encode(), "gift").refused
+        law = db.session.scalar(select(Question.category_id).where(Question.stem.startswith("Đội")))
+
+        def stems(**kw):
+            return [q.stem[:4] for q in search_questions(QuestionFilter(**kw))[0]]
+
+        parent = db.session.get(Question, 1).category.parent_id
+        assert stems(q="DUONG bo mu") == ["Đội "]
+        assert stems(category_id=parent) == ["Đội "] and stems(category_id=law) == ["Đội "]
+        assert stems(tag="xe máy") == ["Đội "] and stems(tag="xe") == [] and stems(tag="100%_an toàn") == ["Đội "]
+        assert stems(q="ket hon") == ["Tuổi"]
+        assert len(stems(q="%")) == len(stems()) == 2  # punctuation alone is no search, not an error
