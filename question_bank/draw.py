@@ -65,7 +65,14 @@ def bank_version() -> str:
 
 
 def bump_bank_version() -> None:
-    get_redis().set(BANK_VERSION_KEY, uuid.uuid4().hex)
+    """Tells every process that the bank changed. A Redis outage must not fail the database write
+    that caused it: this process drops its own snapshot and the failure is logged."""
+    try:
+        get_redis().set(BANK_VERSION_KEY, uuid.uuid4().hex)
+    except redis.RedisError:
+        with _lock:
+            _snapshots.clear()
+        logger.warning("could not bump the question bank version in Redis", exc_info=True)
 
 
 class _Snapshot:
@@ -218,10 +225,6 @@ def _try_bump():
         bump_bank_version()
     except RuntimeError:  # no app context (e.g. a script's own session): nothing to invalidate here
         pass
-    except redis.RedisError:
-        # Never fail a database write for the cache's sake; draws need Redis anyway and will not run
-        # until it is back, and a restarted empty Redis starts a fresh token.
-        logger.warning("could not bump the question bank version in Redis", exc_info=True)
 
 
 @event.listens_for(Session, "after_flush")

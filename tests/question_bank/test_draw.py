@@ -110,3 +110,16 @@ def test_blueprint_errors_are_clear(ctx):
     with pytest.raises(BlueprintError, match="ít nhất một quy tắc"):
         check_blueprint([])
     assert BlueprintRule.from_dict(BlueprintRule(root.id, 3, "easy").to_dict()) == BlueprintRule(root.id, 3, "easy")
+
+
+def test_a_redis_outage_never_fails_a_bank_write(sqlite_url, redis_url, caplog):
+    from contest.localredis import free_port
+    from tests.conftest import make_app
+
+    app = make_app(sqlite_url, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    with app.app_context():
+        report = import_questions("Câu hỏi khi Redis vắng mặt? {=Có ~Không}\n".encode(), "gift")
+        assert report.created == 1
+        assert db.session.scalar(select(Question.stem)) == "Câu hỏi khi Redis vắng mặt?"
+        assert "could not bump the question bank version" in caplog.text
+        db.session.remove()
