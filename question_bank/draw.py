@@ -91,22 +91,33 @@ class _Snapshot:
         with self.load_lock:
             if self.loaded:
                 return
-            self.paths = dict(db.session.execute(select(Category.id, Category.path)).all())
-            rows = db.session.execute(
-                select(Question.id, Question.category_id, Question.difficulty, QuestionOption.id)
-                .join(QuestionOption, QuestionOption.question_id == Question.id)
-                .where(Question.status == "approved", Question.is_current.is_(True))
-                .order_by(Question.id, QuestionOption.position)
-            )
-            options: dict[int, list[int]] = {}
-            for qid, category_id, difficulty, option_id in rows:
-                found = options.get(qid)
-                if found is None:
-                    found = options[qid] = []
-                    self.questions.append((qid, category_id, difficulty))
-                found.append(option_id)
-            self.options = {qid: tuple(ids) for qid, ids in options.items()}
+            current = (Question.status == "approved") & Question.is_current.is_(True)
+            self.paths = dict(_raw_rows(select(Category.id, Category.path)))
+            self.questions = _raw_rows(
+                select(Question.id, Question.category_id, Question.difficulty).where(current).order_by(Question.id))
+            option_rows = _raw_rows(
+                select(QuestionOption.question_id, QuestionOption.id)
+                .join(Question, QuestionOption.question_id == Question.id)
+                .where(current)
+                .order_by(QuestionOption.question_id, QuestionOption.position))
+            self.options = {qid: tuple(oid for _q, oid in group)
+                            for qid, group in itertools.groupby(option_rows, key=lambda row: row[0])}
+            # A question without options cannot be shown: leave it out of every pool.
+            self.questions = [row for row in self.questions if row[0] in self.options]
             self.loaded = True
+
+
+def _raw_rows(stmt) -> list[tuple]:
+    """Plain tuples from the DB-API cursor of the session's own connection (so flushed, uncommitted
+    rows are seen): building 500,000 SQLAlchemy Row objects costs more than the query itself."""
+    connection = db.session.connection()
+    sql = str(stmt.compile(dialect=connection.dialect, compile_kwargs={"literal_binds": True}))
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 _snapshots: dict[str, tuple[str, _Snapshot]] = {}  # database url -> (token, snapshot)

@@ -123,3 +123,15 @@ def test_a_redis_outage_never_fails_a_bank_write(sqlite_url, redis_url, caplog):
         assert db.session.scalar(select(Question.stem)) == "Câu hỏi khi Redis vắng mặt?"
         assert "could not bump the question bank version" in caplog.text
         db.session.remove()
+
+
+def test_draw_on_both_databases(any_db_app):
+    with any_db_app.app_context():
+        root, sub = _bank(n_easy=10, n_hard=10)
+        blueprint = [BlueprintRule(sub.id, 3, "hard"), BlueprintRule(root.id, 5)]
+        drawn = draw_questions(blueprint, seed="pg")
+        assert drawn == draw_questions(blueprint, seed="pg") and len({d.question_id for d in drawn}) == 8
+        hard = set(db.session.scalars(select(Question.id).where(Question.difficulty == "hard")))
+        assert len(hard & {d.question_id for d in drawn}) >= 3
+        assert all(len(d.option_order) in (2, 4) for d in drawn)
+        db.session.remove()
