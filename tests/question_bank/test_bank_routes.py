@@ -144,3 +144,23 @@ def test_bulk_redirects_only_to_paths_on_this_site(app, client):
         assert response.status_code == 302 and response.headers["Location"].endswith("/quan-tri/ngan-hang/")
     response = client.post("/quan-tri/ngan-hang/hang-loat", data={"next": "/quan-tri/ngan-hang/?page=2"})
     assert response.headers["Location"].endswith("/quan-tri/ngan-hang/?page=2")
+
+
+def test_edit_page_is_prefilled_and_saving_sends_the_question_back_to_review(app, client):
+    with app.app_context():
+        cat_id = add_category("Hiến pháp").id
+    organiser(app, client)
+    client.post("/quan-tri/ngan-hang/cau-hoi/moi", data=question_form(cat_id))
+    with app.app_context():
+        qid = db.session.scalar(select(Question.id))
+    page = client.get(f"/quan-tri/ngan-hang/cau-hoi/{qid}/sua").get_data(as_text=True)
+    assert "Ngày Pháp luật Việt Nam là ngày nào?" in page and 'value="Ngày 9 tháng 11"' in page
+    assert 'value="ngày pháp luật, luật pbgdpl"' in page
+    response = client.post(f"/quan-tri/ngan-hang/cau-hoi/{qid}/sua", data=question_form(cat_id, option_1="Ngày 1 tháng 7"))
+    assert response.status_code == 302
+    with app.app_context():
+        q = db.session.get(Question, qid)
+        assert [o.text for o in q.options] == ["Ngày 9 tháng 11", "Ngày 1 tháng 7"] and q.status == "draft"
+    assert client.get("/quan-tri/ngan-hang/cau-hoi/99999").status_code == 404
+    client.post("/ngon-ngu/en", data={"next": "/quan-tri/ngan-hang/"})
+    assert client.get("/quan-tri/ngan-hang/").status_code == 200  # English UI falls back cleanly
