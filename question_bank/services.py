@@ -96,6 +96,31 @@ def move_category(category_id: int, new_parent_id: int | None) -> Category:
     return node
 
 
+def rename_category(category_id: int, name: str) -> Category:
+    node = db.session.get(Category, category_id)
+    name = " ".join((name or "").split())
+    if node is None:
+        raise BankError(_("Không tìm thấy chủ đề."))
+    if not name:
+        raise BankError(_("Vui lòng nhập tên chủ đề."))
+    node.name = name
+    db.session.commit()
+    return node
+
+
+def delete_category(category_id: int) -> None:
+    """Only an empty leaf: questions (any version, any status) and subcategories keep a category alive."""
+    node = db.session.get(Category, category_id)
+    if node is None:
+        raise BankError(_("Không tìm thấy chủ đề."))
+    if db.session.scalar(select(Category.id).where(Category.parent_id == category_id).limit(1)) is not None:
+        raise BankError(_("Chủ đề còn chủ đề con nên không xóa được."))
+    if db.session.scalar(select(Question.id).where(Question.category_id == category_id).limit(1)) is not None:
+        raise BankError(_("Chủ đề còn câu hỏi (kể cả phiên bản cũ) nên không xóa được; hãy chuyển câu hỏi trước."))
+    db.session.delete(node)
+    db.session.commit()
+
+
 # ---------------------------------------------------------------- authoring
 
 @dataclass

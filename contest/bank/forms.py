@@ -44,6 +44,17 @@ class MoveCategoryForm(FlaskForm):
     submit_move = SubmitField(_l("Chuyển chủ đề"))
 
 
+class RenameCategoryForm(FlaskForm):
+    category_id = SelectField(_l("Chủ đề"), coerce=int)
+    new_name = StringField(_l("Tên mới"), validators=[DataRequired(_l("Vui lòng nhập tên chủ đề.")), Length(max=200)])
+    submit_rename = SubmitField(_l("Đổi tên"))
+
+
+class DeleteCategoryForm(FlaskForm):
+    category_id = SelectField(_l("Chủ đề cần xóa (chỉ chủ đề trống)"), coerce=int)
+    submit_delete = SubmitField(_l("Xóa chủ đề"))
+
+
 class ImportForm(FlaskForm):
     file = FileField(_l("Tệp câu hỏi (.gift, .txt, .csv, .xlsx)"), validators=[FileRequired(_l("Vui lòng chọn tệp."))])
     format = SelectField(_l("Định dạng"), choices=[("", _l("Tự nhận theo tên tệp")), ("gift", "GIFT (Moodle)"),

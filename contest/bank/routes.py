@@ -8,13 +8,16 @@ from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.bank import bp
-from contest.bank.forms import LETTERS, CategoryForm, ExportForm, ImportForm, MoveCategoryForm, QuestionForm
+from contest.bank.forms import (
+    LETTERS, CategoryForm, DeleteCategoryForm, ExportForm, ImportForm, MoveCategoryForm, QuestionForm, RenameCategoryForm,
+)
 from contest.extensions import db
 from question_bank import formats
 from question_bank.formats import MAX_OPTIONS
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
 from question_bank.services import (
     BankError, QuestionDraft, QuestionFilter, add_category, approve_questions, category_choices, create_question,
+    delete_category, rename_category,
     export_questions, import_questions, move_category, near_duplicates, move_questions, retire_questions, search_questions,
     update_question,
 )
@@ -174,9 +177,11 @@ def detail(question_id):
 def categories():
     form = CategoryForm(prefix="add")
     move = MoveCategoryForm(prefix="move")
+    rename = RenameCategoryForm(prefix="rename")
+    remove = DeleteCategoryForm(prefix="delete")
     choices = category_choices()
     form.parent_id.choices = [(0, _("— Chủ đề gốc —"))] + choices
-    move.category_id.choices = choices
+    move.category_id.choices = rename.category_id.choices = remove.category_id.choices = choices
     move.new_parent_id.choices = [(0, _("— Chủ đề gốc —"))] + choices
     try:
         if form.submit.data and form.validate_on_submit():
@@ -187,11 +192,19 @@ def categories():
             move_category(move.category_id.data, move.new_parent_id.data or None)
             flash(_("Đã chuyển chủ đề."), "success")
             return redirect(url_for("bank.categories"))
+        if rename.submit_rename.data and rename.validate_on_submit():
+            rename_category(rename.category_id.data, rename.new_name.data)
+            flash(_("Đã đổi tên chủ đề."), "success")
+            return redirect(url_for("bank.categories"))
+        if remove.submit_delete.data and remove.validate_on_submit():
+            delete_category(remove.category_id.data)
+            flash(_("Đã xóa chủ đề."), "success")
+            return redirect(url_for("bank.categories"))
     except BankError as exc:
         db.session.rollback()
         flash(str(exc), "error")
     roots = db.session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.name)).all()
-    return render_template("bank/categories.html", roots=roots, form=form, move=move)
+    return render_template("bank/categories.html", roots=roots, form=form, move=move, rename=rename, remove=remove)
 
 
 @bp.route("/nhap", methods=["GET", "POST"])

@@ -135,6 +135,24 @@ def test_category_tree_add_and_move(app, client):
     bad = client.post("/quan-tri/ngan-hang/chu-de", data={"move-category_id": root, "move-new_parent_id": child_id,
                                                           "move-submit_move": "y"}, follow_redirects=True)
     assert "chính nó" in bad.get_data(as_text=True)
+    client.post("/quan-tri/ngan-hang/chu-de", data={"rename-category_id": child_id, "rename-new_name": "Quyền công dân",
+                                                    "rename-submit_rename": "y"})
+    with app.app_context():
+        assert db.session.get(Category, child_id).name == "Quyền công dân"
+        import_questions("Câu hỏi? {=a ~b}\n".encode(), "gift", default_category=["Hiến pháp", "Quyền công dân"])
+    refused = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": child_id, "delete-submit_delete": "y"},
+                          follow_redirects=True)
+    assert "còn câu hỏi" in refused.get_data(as_text=True)
+    refused = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": root, "delete-submit_delete": "y"},
+                          follow_redirects=True)
+    assert "còn chủ đề con" in refused.get_data(as_text=True)
+    with app.app_context():
+        empty = add_category("Trống").id
+    done = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": empty, "delete-submit_delete": "y"},
+                       follow_redirects=True)
+    assert "Đã xóa chủ đề." in done.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Category, empty) is None
 
 
 def test_bulk_redirects_only_to_paths_on_this_site(app, client):
