@@ -115,6 +115,9 @@ def test_template_download_imports_back_and_export(app, client):
             assert not report.refused and report.parsed == 2
     with app.app_context():
         import_questions("Thủ đô của Việt Nam? {=Hà Nội ~Huế}\n".encode(), "gift", default_category=["Địa lý"])
+    for page in ("/quan-tri/ngan-hang/xuat", "/quan-tri/ngan-hang/nhap"):
+        html = client.get(page).get_data(as_text=True)
+        assert "Định dạng" in html and "Địa lý" in html if page.endswith("xuat") else "mau-cau-hoi.xlsx" in html
     exported = client.get("/quan-tri/ngan-hang/xuat?format=gift&category_id=0")
     assert exported.status_code == 200 and "Thủ đô của Việt Nam?" in exported.get_data(as_text=True)
     assert "$CATEGORY: $course$/top/Địa lý" in exported.get_data(as_text=True)
