@@ -147,3 +147,13 @@ def test_xlsx_errors_carry_spreadsheet_row_numbers():
     assert [q.line for q in result.questions] == [2]
     assert [e.line for e in result.errors] == [4] and "Dòng 4" in result.errors[0].message
     assert table.parse_xlsx(b"not a workbook").errors[0].message.startswith("Tệp không phải")
+
+
+def test_csv_saved_by_excel_with_bom_and_semicolons_and_unaccented_headers():
+    data = ("\ufeffchu de;cau hoi;phuong an a;phuong an b;dap an dung;do kho\r\n"
+            "Hiến pháp;Quốc hội có nhiệm kỳ mấy năm?;5 năm;4 năm;a;kho\r\n").encode("utf-8")
+    result = formats.read("csv", data)
+    assert result.errors == []
+    q = result.questions[0]
+    assert (q.line, q.category, q.stem, q.difficulty) == (2, ("Hiến pháp",), "Quốc hội có nhiệm kỳ mấy năm?", "hard")
+    assert [o.is_correct for o in q.options] == [True, False]
