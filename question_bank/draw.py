@@ -5,7 +5,7 @@ Contract used by the contest package:
 A blueprint is a list of BlueprintRule; the same seed and bank state give the same draw.
 
 The cost of a draw does not grow with the bank: the approved bank's question, category and option
-ids are loaded once per process into memory under a bank version token kept in Redis (about 25 MB
+ids are loaded once per process into memory under a bank version token kept in Redis (about 40 MB
 for 100,000 questions), and candidate ids per rule are computed once from that. Every commit that touches
 questions, options or categories replaces the token (see the session hooks at the end), so every
 process drops its cache at the next draw.
