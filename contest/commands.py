@@ -18,6 +18,9 @@ def register_commands(app):
     app.cli.add_command(users_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(dev_command)
+    from contest.bank.cli import questions_group
+
+    app.cli.add_command(questions_group)
 
 
 @click.command("seed-demo")

@@ -51,4 +51,8 @@ def seed_demo():
                 unit_id=units[unit].id, role=role, commit=False,
             )
     db.session.commit()
+    from question_bank.demo import load_demo_bank
+
+    organisers = db.session.scalars(select(User.id).where(User.phone.in_(["0900000002", "0900000003"])).order_by(User.phone)).all()
+    load_demo_bank(*organisers[:2])  # written by the first demo organiser, approved by the second
     return [(role, phone, name) for role, phone, name, _ in DEMO_ACCOUNTS]

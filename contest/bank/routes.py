@@ -1,0 +1,271 @@
+"""Thin organiser routes over question_bank.services."""
+import io
+
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from contest.accounts.guards import role_required
+from contest.bank import bp
+from contest.bank.forms import (
+    LETTERS, CategoryForm, DeleteCategoryForm, ExportForm, ImportForm, MoveCategoryForm, QuestionForm, RenameCategoryForm,
+)
+from contest.extensions import db
+from question_bank import formats
+from question_bank.formats import MAX_OPTIONS
+from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
+from question_bank.services import (
+    BankError, QuestionDraft, QuestionFilter, add_category, approve_questions, category_choices, create_question,
+    delete_category, rename_category,
+    export_questions, import_questions, move_category, near_duplicates, move_questions, retire_questions, search_questions,
+    update_question,
+)
+
+PER_PAGE = 50
+MAX_UPLOAD = 30 * 2**20  # a 10,000-question spreadsheet is about 2 MB
+MIME = {"gift": "text/plain; charset=utf-8", "aiken": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+EXTENSION = {"gift": "gift", "aiken": "aiken.txt", "csv": "csv", "xlsx": "xlsx"}
+
+
+def _int_arg(name):
+    value = request.args.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+@bp.route("/")
+@role_required("organiser")
+def index():
+    f = QuestionFilter(
+        q=request.args.get("q", "").strip(),
+        category_id=_int_arg("category"),
+        difficulty=request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None,
+        status=request.args.get("status") if request.args.get("status") in STATUSES else None,
+        tag=request.args.get("tag", "").strip() or None,
+    )
+    page = max(_int_arg("page") or 1, 1)
+    questions, has_next = search_questions(f, page, PER_PAGE)
+    choices = category_choices()
+    labels = dict(choices)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("bank/index.html", questions=questions, filters=f, page=page, has_next=has_next,
+                           categories=choices, labels=labels, args=args)
+
+
+@bp.route("/hang-loat", methods=["POST"])
+@role_required("organiser")
+def bulk():
+    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    action = request.form.get("action")
+    back = request.form.get("next") or ""
+    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # only paths on this site
+        back = url_for("bank.index")
+    if not ids:
+        flash(_("Chưa chọn câu hỏi nào."), "warning")
+        return redirect(back)
+    if action == "approve":
+        approved, problems = approve_questions(ids, current_user.id)
+        if approved:
+            flash(_("Đã duyệt %(n)s câu hỏi.", n=approved), "success")
+        for problem in problems:
+            flash(problem, "error")
+    elif action == "retire":
+        flash(_("Đã ngừng dùng %(n)s câu hỏi.", n=retire_questions(ids)), "success")
+    elif action == "move":
+        target = request.form.get("target", "")
+        try:
+            moved = move_questions(ids, int(target) if target.isdigit() else 0)
+            flash(_("Đã chuyển %(n)s câu hỏi sang chủ đề mới.", n=moved), "success")
+        except BankError as exc:
+            flash(str(exc), "error")
+    else:
+        flash(_("Vui lòng chọn thao tác."), "warning")
+    return redirect(back)
+
+
+def _fill_choices(form):
+    form.category_id.choices = [(0, _("— Chọn chủ đề —"))] + category_choices()
+
+
+def _draft_from(form) -> QuestionDraft:
+    options = []
+    for i in range(MAX_OPTIONS):
+        text = (getattr(form, f"option_{i}").data or "").strip()
+        if text:
+            options.append((text, bool(getattr(form, f"correct_{i}").data)))
+    return QuestionDraft(
+        stem=form.stem.data or "", options=options, category_id=form.category_id.data or 0,
+        multi_select=form.multi_select.data, title=form.title.data, explanation=form.explanation.data,
+        legal_document=form.legal_document.data, legal_article=form.legal_article.data,
+        difficulty=form.difficulty.data, tags=[t for t in (form.tags.data or "").split(",")],
+    )
+
+
+def _load_form(form, question):
+    form.category_id.data = question.category_id
+    for name in ("title", "stem", "multi_select", "explanation", "legal_document", "legal_article", "difficulty"):
+        getattr(form, name).data = getattr(question, name)
+    form.tags.data = ", ".join(t for t in (question.tags or "").split(",") if t)
+    for i, option in enumerate(question.options[:MAX_OPTIONS]):
+        getattr(form, f"option_{i}").data = option.text
+        getattr(form, f"correct_{i}").data = option.is_correct
+
+
+def _edit(form, question=None):
+    """Shared by create and edit: preview, or validate and save."""
+    _fill_choices(form)
+    if question is not None and request.method == "GET":
+        _load_form(form, question)
+    preview, error, duplicates = None, None, []
+    if form.validate_on_submit():
+        draft = _draft_from(form)
+        duplicates = near_duplicates(draft.stem, question.family_id if question else None)
+        try:
+            if form.preview.data:
+                from question_bank.services import validate_draft
+
+                validate_draft(draft)
+                preview = draft
+            else:
+                saved = (update_question(question, draft, current_user.id) if question
+                         else create_question(draft, current_user.id))
+                if question is not None and saved.id != question.id:
+                    flash(_("Câu hỏi đã được dùng trong lượt thi nên đã tạo phiên bản %(v)s; lượt thi cũ giữ nguyên phiên bản trước.", v=saved.version), "info")
+                flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
+                if duplicates:
+                    flash(_("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)), "warning")
+                return redirect(url_for("bank.detail", question_id=saved.id))
+        except BankError as exc:
+            db.session.rollback()
+            error = str(exc)
+    status = 422 if (form.errors or error) else 200
+    return render_template("bank/edit.html", form=form, question=question, preview=preview, error=error,
+                           duplicates=duplicates, letters=LETTERS, max_options=MAX_OPTIONS), status
+
+
+@bp.route("/cau-hoi/moi", methods=["GET", "POST"])
+@role_required("organiser")
+def create():
+    return _edit(QuestionForm())
+
+
+@bp.route("/cau-hoi/<int:question_id>/sua", methods=["GET", "POST"])
+@role_required("organiser")
+def edit(question_id):
+    question = db.session.get(Question, question_id) or abort(404)
+    return _edit(QuestionForm(), question)
+
+
+@bp.route("/cau-hoi/<int:question_id>")
+@role_required("organiser")
+def detail(question_id):
+    question = db.session.get(Question, question_id) or abort(404)
+    versions = db.session.scalars(select(Question).where(Question.family_id == question.family_id)
+                                  .order_by(Question.version)).all()
+    from contest.accounts.models import User
+
+    people = {u.id: u.full_name for u in db.session.scalars(
+        select(User).where(User.id.in_([i for i in (question.author_id, question.reviewer_id) if i])))}
+    labels = dict(category_choices())
+    return render_template("bank/detail.html", question=question, versions=versions, people=people, labels=labels,
+                           letters=LETTERS)
+
+
+@bp.route("/chu-de", methods=["GET", "POST"])
+@role_required("organiser")
+def categories():
+    form = CategoryForm(prefix="add")
+    move = MoveCategoryForm(prefix="move")
+    rename = RenameCategoryForm(prefix="rename")
+    remove = DeleteCategoryForm(prefix="delete")
+    choices = category_choices()
+    form.parent_id.choices = [(0, _("— Chủ đề gốc —"))] + choices
+    move.category_id.choices = rename.category_id.choices = remove.category_id.choices = choices
+    move.new_parent_id.choices = [(0, _("— Chủ đề gốc —"))] + choices
+    try:
+        if form.submit.data and form.validate_on_submit():
+            node = add_category(form.name.data, form.parent_id.data or None)
+            flash(_("Đã thêm chủ đề %(name)s.", name=node.name), "success")
+            return redirect(url_for("bank.categories"))
+        if move.submit_move.data and move.validate_on_submit():
+            move_category(move.category_id.data, move.new_parent_id.data or None)
+            flash(_("Đã chuyển chủ đề."), "success")
+            return redirect(url_for("bank.categories"))
+        if rename.submit_rename.data and rename.validate_on_submit():
+            rename_category(rename.category_id.data, rename.new_name.data)
+            flash(_("Đã đổi tên chủ đề."), "success")
+            return redirect(url_for("bank.categories"))
+        if remove.submit_delete.data and remove.validate_on_submit():
+            delete_category(remove.category_id.data)
+            flash(_("Đã xóa chủ đề."), "success")
+            return redirect(url_for("bank.categories"))
+    except BankError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    roots = db.session.scalars(select(Category).where(Category.parent_id.is_(None)).order_by(Category.name)).all()
+    return render_template("bank/categories.html", roots=roots, form=form, move=move, rename=rename, remove=remove)
+
+
+@bp.route("/nhap", methods=["GET", "POST"])
+@role_required("organiser")
+def upload():
+    form = ImportForm()
+    report = None
+    if form.validate_on_submit():
+        storage = form.file.data
+        data = storage.read(MAX_UPLOAD + 1)
+        fmt = form.format.data or formats.guess_format(storage.filename or "")
+        if len(data) > MAX_UPLOAD:
+            form.file.errors.append(_("Tệp lớn quá %(mb)s MB; vui lòng chia nhỏ tệp.", mb=MAX_UPLOAD // 2**20))
+        elif fmt is None:
+            form.format.errors.append(_("Không nhận ra định dạng từ tên tệp; vui lòng chọn định dạng."))
+        else:
+            category = [n.strip() for n in (form.category.data or "").replace("/", ">").split(">") if n.strip()]
+            report = import_questions(data, fmt, dry_run=form.dry_run.data,
+                                      skip_unsupported=form.skip_unsupported.data, default_category=category,
+                                      author_id=current_user.id)
+            if report.refused:
+                db.session.rollback()
+    status = 422 if (form.errors or (report and report.refused)) else 200
+    return render_template("bank/import.html", form=form, report=report), status
+
+
+@bp.route("/mau/<fmt>")
+@role_required("organiser")
+def template_file(fmt):
+    """The documented Vietnamese template with two example rows."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    from question_bank.formats import ParsedOption, ParsedQuestion
+
+    examples = [
+        ParsedQuestion(line=0, stem="Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
+                       category=("Hiến pháp", "Quyền con người, quyền và nghĩa vụ cơ bản của công dân"),
+                       options=[ParsedOption("Đủ 16 tuổi", False), ParsedOption("Đủ 18 tuổi", True),
+                                ParsedOption("Đủ 20 tuổi", False), ParsedOption("Đủ 21 tuổi", False)],
+                       explanation="Điều 27 Hiến pháp năm 2013.", legal_document="Hiến pháp năm 2013",
+                       legal_article="Điều 27", difficulty="easy", tags=("hiến pháp", "bầu cử")),
+        ParsedQuestion(line=0, stem="Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
+                       category=("Dân sự", "Hôn nhân và gia đình"), multi_select=True,
+                       options=[ParsedOption("Tảo hôn", True), ParsedOption("Kết hôn giả tạo", True),
+                                ParsedOption("Đăng ký kết hôn", False)],
+                       legal_document="Luật Hôn nhân và gia đình năm 2014", legal_article="Điều 5, khoản 2",
+                       difficulty="medium", tags=("hôn nhân",)),
+    ]
+    data = formats.write(fmt, examples)
+    return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=f"mau-cau-hoi.{fmt}")
+
+
+@bp.route("/xuat")
+@role_required("organiser")
+def export():
+    form = ExportForm(request.args)
+    form.category_id.choices = [(0, _("Toàn bộ ngân hàng"))] + category_choices()
+    if "format" in request.args and form.validate():
+        data, left_out = export_questions(form.format.data, form.category_id.data or None)
+        response = send_file(io.BytesIO(data), mimetype=MIME[form.format.data], as_attachment=True,
+                             download_name=f"ngan-hang-cau-hoi.{EXTENSION[form.format.data]}")
+        response.headers["X-Questions-Left-Out"] = str(left_out)
+        return response
+    return render_template("bank/export.html", form=form)
