@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
 from contest.accounts.models import Unit
 from contest.extensions import db
@@ -262,7 +262,8 @@ def _apply(rnd: Round, data: RoundInput) -> None:
     rnd.opens_at = data.opens_at
     rnd.closes_at = data.closes_at
     rnd.time_limit_seconds = data.time_limit_minutes * 60
-    rnd.attempts_allowed = data.attempts_allowed
+    # The column's default (1) would replace a plain None on INSERT; null() stores "unlimited" as asked.
+    rnd.attempts_allowed = null() if data.attempts_allowed is None else data.attempts_allowed
     rnd.blueprint = [r.to_dict() for r in data.blueprint]
     rnd.prediction_enabled = data.prediction_enabled
     rnd.prediction_text = data.prediction_text
