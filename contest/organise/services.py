@@ -14,7 +14,7 @@ from sqlalchemy import func, null, select
 from contest.accounts.models import Unit
 from contest.extensions import db
 from contest.organise.timezones import format_local
-from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round
+from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round, utcnow
 from question_bank.draw import BlueprintError, BlueprintRule, check_blueprint
 
 RANKING_CRITERIA = tuple(DEFAULT_RANKING_RULE)
@@ -95,6 +95,17 @@ def update_contest(contest: Contest, *, title, description="", rules_text="", un
 def set_published(contest: Contest, published: bool, commit=True) -> Contest:
     if published and not contest.rounds:
         raise OrganiseError({"published": _("Cuộc thi cần ít nhất một tuần thi trước khi công bố.")})
+    if published:
+        # Questions may have been retired since the round was saved; contestants must never meet an undrawable round.
+        now = utcnow()
+        for rnd in contest.rounds:
+            if rnd.closes_at <= now:
+                continue
+            try:
+                check_blueprint([BlueprintRule.from_dict(r) for r in rnd.blueprint or []])
+            except BlueprintError as exc:
+                raise OrganiseError({"published": _("Chưa thể công bố: tuần thi số %(n)d: %(problem)s",
+                                                    n=rnd.number, problem=str(exc))})
     contest.published = published
     if commit:
         db.session.commit()

@@ -1,4 +1,7 @@
-"""An organiser, on a phone, creates a contest and a round, meets the unsatisfiable-blueprint error, fixes it, publishes."""
+"""An organiser, on a phone, creates a contest and a round, meets the unsatisfiable-blueprint error, fixes it, publishes.
+
+Also: the round form works with JavaScript turned off.
+"""
 import io
 from datetime import datetime
 
@@ -9,6 +12,7 @@ from sqlalchemy import select
 
 from contest.accounts.models import Unit
 from contest.extensions import db
+from contest.organise.services import create_contest
 from contest.rounds.models import Contest, Round
 from tests.conftest import create_account, make_app
 from tests.contest.test_organise_services import seed_bank
@@ -105,3 +109,50 @@ def test_organiser_creates_contest_and_round(page, server_factory, redis_url, tm
         assert contest.published is True
         assert [u.name for u in contest.eligible_units] == ["Thành phố Hà Nội"]
         assert (tmp_path / "uploads" / "banners" / contest.banner_path).exists()
+
+
+def test_round_form_works_without_javascript(browser, server_factory, redis_url, tmp_path):
+    server = server_factory(CONTEST_VAR_DIR=str(tmp_path))
+    app = make_app(server_factory.database_url, redis_url)
+    with app.app_context():
+        category_id, child_id = seed_bank(easy=6, hard=2, child_easy=3)
+        contest_id = create_contest(title="Cuộc thi không cần JavaScript").id
+    _, phone = create_account(app, role="organiser")
+    context = browser.new_context(java_script_enabled=False, locale="vi-VN", viewport={"width": 390, "height": 844})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15000)
+        page.goto(server.url + "/dang-nhap")
+        page.get_by_label("Số điện thoại hoặc email").fill(phone)
+        page.get_by_label("Mật khẩu").fill("matkhau123")
+        page.get_by_role("button", name="Đăng nhập").click()
+        page.goto(f"{server.url}/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi")
+        expect(page.get_by_role("button", name="Thêm quy tắc")).to_have_count(0)  # no script, spare rows instead
+        expect(page.locator("[data-row]")).to_have_count(3)
+        page.get_by_label("Thời gian mở (giờ Việt Nam)").fill("2026-12-14T00:00")
+        page.get_by_label("Thời gian đóng (giờ Việt Nam)").fill("2026-12-20T23:59")
+        page.locator("#blueprint-0-category_id").select_option(label="Hiến pháp")
+        page.locator("#blueprint-0-count").fill("5")
+        page.locator("#blueprint-1-category_id").select_option(label="— Quyền con người")
+        page.locator("#blueprint-1-count").fill("3")
+        page.locator("#blueprint-2-category_id").select_option(label="Hiến pháp")
+        page.locator("#blueprint-2-difficulty").select_option(label="Khó")
+        page.locator("#blueprint-2-count").fill("2")
+        page.get_by_label("Tiêu chí 2").select_option(label="Thời gian làm bài ngắn hơn")
+        page.get_by_label("Tiêu chí 3").select_option(label="Dự đoán gần đúng hơn")
+        page.get_by_role("button", name="Lưu tuần thi").click()
+        expect(page.get_by_text("Đã tạo tuần thi số 1.")).to_be_visible()
+        with app.app_context():
+            rnd = db.session.scalar(select(Round))
+            # midnight in Hà Nội is 17:00 the day before in UTC
+            assert rnd.opens_at == datetime(2026, 12, 13, 17, 0)
+            assert rnd.question_count == 10
+            assert rnd.ranking_rule[:3] == ["correct_desc", "time_taken_asc", "prediction_distance_asc"]
+            rid = rnd.id
+        page.goto(f"{server.url}/quan-tri/cuoc-thi/{contest_id}/tuan-thi/{rid}")
+        # three rules filled: a fourth, blank row is offered so a rule can be added without a script
+        expect(page.locator("[data-row]")).to_have_count(4)
+        expect(page.locator("#blueprint-3-count")).to_have_value("")
+        expect(page.locator("#blueprint-1-category_id")).to_have_value(str(child_id))
+    finally:
+        context.close()

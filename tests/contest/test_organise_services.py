@@ -23,7 +23,7 @@ from contest.organise.services import (
     validate_round,
 )
 from contest.organise.timezones import format_local, local_to_utc, utc_to_local
-from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round
+from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round, utcnow
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category, Question, QuestionOption
 from tests.conftest import create_account
@@ -138,6 +138,24 @@ def test_publish_needs_a_round_and_deleting_the_last_round_unpublishes(any_db_ap
         db.session.expire_all()
         contest = db.session.get(Contest, contest.id)
         assert contest.rounds == [] and contest.published is False
+
+
+def test_publish_rechecks_the_blueprint_of_rounds_still_to_come(any_db_app):
+    with any_db_app.app_context():
+        category_id, _ = seed_bank(easy=6, hard=0)
+        contest = create_contest(title="Cuộc thi")
+        soon = utcnow().replace(microsecond=0) + timedelta(days=1)
+        create_round(contest, round_input(category_id, opens_at=soon, closes_at=soon + timedelta(days=7)))
+        # two questions are retired after the round was saved: 4 approved remain for a 5-question blueprint
+        for question in db.session.scalars(select(Question).where(Question.status == "approved").limit(2)):
+            question.status = "retired"
+        db.session.commit()
+        with pytest.raises(OrganiseError) as exc:
+            set_published(contest, True)
+        assert exc.value.errors["published"] == (
+            "Chưa thể công bố: tuần thi số 1: Quy tắc 1: cần 5 câu nhưng ngân hàng chỉ còn 4 câu đã duyệt phù hợp.")
+        db.session.rollback()
+        assert db.session.get(Contest, contest.id).published is False
 
 
 def test_create_round_stores_every_setting(any_db_app):
