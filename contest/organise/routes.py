@@ -1,7 +1,7 @@
 """Organiser routes for contests and rounds (/quan-tri/cuoc-thi/...) and the public banner route."""
 import re
 
-from flask import abort, current_app, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
