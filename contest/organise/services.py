@@ -160,9 +160,14 @@ class RoundInput:
         )
 
 
-def attempt_count(rnd: Round) -> int:
+def attempt_count(rnd: Round, lock=False) -> int:
+    """Attempts of a saved round. lock=True first takes the round row FOR UPDATE (PostgreSQL; SQLite ignores it):
+    inserting an attempt takes a KEY SHARE lock on its round through the foreign key, so no attempt can start
+    between this count and the commit of the change it guards."""
     if rnd.id is None:
         return 0
+    if lock:
+        db.session.execute(select(Round.id).where(Round.id == rnd.id).with_for_update())
     return db.session.scalar(select(func.count(Attempt.id)).where(Attempt.round_id == rnd.id)) or 0
 
 
@@ -255,7 +260,7 @@ def validate_round(contest: Contest, data: RoundInput, rnd: Round | None = None)
         except BlueprintError as exc:
             errors["blueprint"] = str(exc)
 
-    if rnd is not None and attempt_count(rnd):
+    if rnd is not None and attempt_count(rnd, lock=True):
         # Attempts already drew questions under the old settings; changing them would make entries incomparable.
         current = RoundInput.from_round(rnd)
         if [r.to_dict() for r in data.blueprint] != [r.to_dict() for r in current.blueprint]:
@@ -309,7 +314,7 @@ def update_round(rnd: Round, data: RoundInput, commit=True) -> Round:
 
 
 def delete_round(rnd: Round, commit=True) -> None:
-    if attempt_count(rnd):
+    if attempt_count(rnd, lock=True):
         raise OrganiseError({"round": _("Tuần thi đã có lượt thi nên không thể xóa.")})
     contest = rnd.contest
     contest.rounds.remove(rnd)

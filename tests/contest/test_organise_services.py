@@ -345,3 +345,68 @@ def test_a_new_banner_replaces_the_old_file(app, tmp_path):
         assert second.endswith(".jpg") and second != first
         assert not (tmp_path / "banners" / first).exists()
         assert db.session.get(Contest, contest.id).banner_path == second
+
+
+@pytest.fixture
+def pg_app(postgres, pg_template, redis_url):
+    """An app on a fresh PostgreSQL database: row locks are what this test is about."""
+    import uuid
+
+    from tests.conftest import make_app
+
+    if postgres is None:
+        pytest.fail("PostgreSQL server binaries are not installed (make test installs them)")
+    name = "t_" + uuid.uuid4().hex[:12]
+    postgres.psql(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    app = make_app(postgres.url(name), redis_url)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+def test_an_attempt_starting_during_an_edit_is_not_missed(pg_app):
+    """The attempt's insert is still uncommitted when the organiser saves: the save waits for it, then refuses."""
+    import threading
+
+    from sqlalchemy import text
+
+    with pg_app.app_context():
+        category_id, _ = seed_bank()
+        rnd = create_round(create_contest(title="Cuộc thi"), round_input(category_id))
+        round_id = rnd.id
+    user_id, _ = create_account(pg_app)
+
+    with pg_app.app_context():
+        contestant = db.engine.connect()
+        starting = contestant.begin()
+        contestant.execute(text(
+            "INSERT INTO attempts (round_id, user_id, number, seed, status, started_at, deadline_at, question_count) "
+            "VALUES (:r, :u, 1, 's', 'in_progress', now(), now() + interval '20 minutes', 5)"), {"r": round_id, "u": user_id})
+
+        outcome = {}
+
+        def organiser_saves():
+            with pg_app.app_context():
+                stored = db.session.get(Round, round_id)
+                changed = RoundInput.from_round(stored)
+                changed.blueprint = [BlueprintRule(category_id, 4)]
+                try:
+                    update_round(stored, changed)
+                    outcome["result"] = "saved"
+                except OrganiseError as exc:
+                    db.session.rollback()
+                    outcome["result"] = exc.errors
+                finally:
+                    db.session.remove()
+
+        worker = threading.Thread(target=organiser_saves)
+        worker.start()
+        worker.join(timeout=1.5)
+        assert worker.is_alive(), "the save must wait for the attempt being started"
+        starting.commit()
+        contestant.close()
+        worker.join(timeout=15)
+        assert outcome["result"] == {"blueprint": "Tuần thi đã có lượt thi nên không thể thay đổi đề thi (cấu trúc câu hỏi)."}
+        db.session.expire_all()
+        assert db.session.get(Round, round_id).question_count == 5
