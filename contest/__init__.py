@@ -86,6 +86,7 @@ def create_app(config_class=None, **overrides):
     import contest.models  # noqa: F401  (registers every table on db.metadata)
     from contest.accounts import bp as accounts_bp
     from contest.main import bp as main_bp
+    from contest.organise import bp as organise_bp
     from contest.units import bp as units_bp
 
     app.register_blueprint(main_bp)
@@ -94,6 +95,7 @@ def create_app(config_class=None, **overrides):
     from contest.bank import bp as bank_bp
 
     app.register_blueprint(bank_bp)
+    app.register_blueprint(organise_bp)
 
     import realtime
 

@@ -1,0 +1,80 @@
+// Progressive enhancement of the round form: add/remove blueprint rows and show the question total.
+// Labels come from data attributes so they are translated with the page.
+// The form works without this script (it always renders spare blank rows).
+(function () {
+  "use strict";
+  var rows = document.getElementById("blueprint-rows");
+  if (!rows) return;
+  var total = document.getElementById("blueprint-total");
+  var MAX_ROWS = 30;
+
+  function nextIndex() {
+    var max = -1;
+    rows.querySelectorAll("[name^='blueprint-']").forEach(function (el) {
+      var m = el.name.match(/^blueprint-(\d+)-/);
+      if (m) max = Math.max(max, parseInt(m[1], 10));
+    });
+    return max + 1;
+  }
+
+  function renumber() {
+    rows.querySelectorAll("[data-row] > legend").forEach(function (legend, i) {
+      legend.textContent = legend.textContent.replace(/\d+\s*$/, String(i + 1));
+    });
+    var sum = 0;
+    rows.querySelectorAll("input[name$='-count']").forEach(function (input) {
+      var n = parseInt(input.value, 10);
+      if (n > 0) sum += n;
+    });
+    if (total) total.textContent = rows.dataset.totalLabel + " " + sum;
+  }
+
+  function addRemoveButton(row) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "link-button row-remove";
+    button.textContent = rows.dataset.removeLabel;
+    button.addEventListener("click", function () {
+      if (rows.querySelectorAll("[data-row]").length > 1) {
+        row.remove();
+      } else {
+        row.querySelector("input[name$='-count']").value = "";
+      }
+      renumber();
+    });
+    row.appendChild(button);
+  }
+
+  rows.querySelectorAll("[data-row]").forEach(addRemoveButton);
+
+  var add = document.createElement("button");
+  add.type = "button";
+  add.className = "button button-secondary";
+  add.id = "blueprint-add";
+  add.textContent = rows.dataset.addLabel;
+  add.addEventListener("click", function () {
+    var all = rows.querySelectorAll("[data-row]");
+    if (all.length >= MAX_ROWS) return;
+    var template = all[all.length - 1];
+    var copy = template.cloneNode(true);
+    var index = nextIndex();
+    copy.querySelectorAll("[name], [id], [for], [aria-describedby]").forEach(function (el) {
+      ["name", "id", "for", "aria-describedby"].forEach(function (attr) {
+        var v = el.getAttribute(attr);
+        if (v) el.setAttribute(attr, v.replace(/blueprint-\d+-/g, "blueprint-" + index + "-"));
+      });
+    });
+    copy.querySelectorAll(".error").forEach(function (el) { el.remove(); });
+    copy.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    copy.querySelectorAll("input").forEach(function (el) { el.value = ""; el.setAttribute("aria-invalid", "false"); });
+    copy.querySelectorAll("select").forEach(function (el) { el.selectedIndex = 0; });
+    copy.querySelectorAll(".row-remove").forEach(function (el) { el.remove(); });
+    addRemoveButton(copy);
+    rows.appendChild(copy);
+    renumber();
+    copy.querySelector("select").focus();
+  });
+  rows.parentNode.insertBefore(add, total);
+  rows.addEventListener("input", renumber);
+  renumber();
+})();
