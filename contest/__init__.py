@@ -86,11 +86,13 @@ def create_app(config_class=None, **overrides):
     import contest.models  # noqa: F401  (registers every table on db.metadata)
     from contest.accounts import bp as accounts_bp
     from contest.main import bp as main_bp
+    from contest.play import bp as play_bp
     from contest.units import bp as units_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
+    app.register_blueprint(play_bp)
 
     import realtime
 

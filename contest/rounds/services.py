@@ -281,7 +281,9 @@ def submit_attempt(attempt_id: int, user_id: int, prediction=None) -> Attempt:
         raise AttemptError("attempt_not_found")
     if attempt.user_id != user_id:
         raise AttemptError("forbidden")
-    if attempt.status == "in_progress" and attempt.round.prediction_enabled and prediction is None:
+    # Past the deadline the server closes the attempt whatever is missing; before it, the rules ask.
+    if (attempt.status == "in_progress" and attempt.round.prediction_enabled and prediction is None
+            and server_now_ms() < to_ms(attempt.deadline_at)):
         raise AttemptError("prediction_required")
     return close_attempt(attempt_id, user_id=user_id, prediction=prediction)
 
