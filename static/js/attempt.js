@@ -5,7 +5,7 @@
   if (!root) return;
   var state = JSON.parse(document.getElementById("attempt-state").textContent);
   var T = JSON.parse(document.getElementById("attempt-text").textContent);
-  var fmt = function (s, n) { return s.replace("%(n)s", n); };
+  var fmt = function (s, n) { return s.replace("{n}", n); };
   var attemptId = state.attempt_id;
   // Rough offset from the page render; the clock handshake refines it over the socket.
   var offset = state.server_ms - Date.now();

@@ -82,8 +82,9 @@ def test_full_attempt_over_socket_with_bad_payloads(live_server, server_factory,
     app, round_id, keys = setup_round(server_factory, redis_url)
     http = contestant(app, live_server.url)
     attempt_id = start_over_http(live_server.url, http, round_id)
-    page = http.get(f"{live_server.url}/luot-thi/{attempt_id}").text
-    assert "is_correct" not in page
+    page = http.get(f"{live_server.url}/luot-thi/{attempt_id}")
+    assert page.status_code == 200 and 'id="attempt-state"' in page.text
+    assert "is_correct" not in page.text
     sock = Recorder(live_server.url, http)
     try:
         t0 = time.time() * 1000
