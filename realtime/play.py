@@ -75,7 +75,11 @@ def register(socketio):
     @socketio.on("clock")
     def on_clock(data=None):
         # The client measures the round trip and takes server_ms as the time at its midpoint.
-        return {"ok": True, "server_ms": server_now_ms()}
+        try:
+            return {"ok": True, "server_ms": server_now_ms()}
+        except Exception:  # noqa: BLE001
+            log.exception("clock failed")
+            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
 
     @socketio.on("attempt:join")
     @guarded
@@ -144,7 +148,9 @@ def board_payload(round_id, public=False):
 
 
 def result_payload(attempt):
-    me = leaderboard.rank_of(attempt.round_id, attempt.user_id)
-    return {"attempt_id": attempt.id, "status": attempt.status, "correct": attempt.correct_count,
+    """Score and rank only if the round shows them after submitting; time taken always."""
+    shown = attempt.round.show_score_after_submit
+    me = leaderboard.rank_of(attempt.round_id, attempt.user_id) if shown else None
+    return {"attempt_id": attempt.id, "status": attempt.status, "correct": attempt.correct_count if shown else None,
             "question_count": attempt.question_count, "time_taken_ms": attempt.time_taken_ms,
             "rank": me["rank"] if me else None, "result_url": f"/luot-thi/{attempt.id}/ket-qua"}

@@ -106,5 +106,9 @@ def run(consumer=None, count=500, block_ms=1000, claim_idle_ms=30000, sweep_ever
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             log.warning("redis unavailable (%s); retrying", exc)
             time.sleep(0.5)
+        except Exception:  # noqa: BLE001  (a database outage must not end the worker; entries stay pending)
+            db.session.rollback()
+            log.exception("worker batch failed; retrying")
+            time.sleep(1.0)
         finally:
             db.session.remove()

@@ -180,3 +180,30 @@ def test_kill9_app_process_mid_attempt_resumes_on_another(server_factory, redis_
         on_b.close()
     finally:
         worker.stop()
+
+
+@pytest.mark.slow
+def test_worker_process_closes_an_expired_attempt_without_a_browser(app, tmp_path, redis_url):
+    from contest.rounds.models import Attempt
+
+    with app.app_context():
+        rnd = make_round(prediction=False, time_limit_seconds=1)
+        user = db.session.get(User, create_account(app)[0])
+        attempt = start_attempt(user, rnd)
+        q1 = attempt.questions[0].question_id
+        save_answer(attempt.id, user.id, q1, key_of(q1), 1)
+        attempt_id = attempt.id
+        db.session.remove()
+    worker = Worker(app.config["SQLALCHEMY_DATABASE_URI"], redis_url, tmp_path / "w.log")
+
+    def closed():
+        with app.app_context():
+            row = db.session.get(Attempt, attempt_id)
+            done = row.status == "expired" and row.correct_count == 1
+            db.session.remove()
+            return done
+
+    try:
+        wait_until(closed, what="the sweeper to close the attempt")
+    finally:
+        worker.stop()
