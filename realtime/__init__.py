@@ -1,5 +1,5 @@
 """The Socket.IO face of the platform: thin handlers that validate, call contest's domain code and emit."""
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 
 from contest.extensions import socketio
@@ -19,6 +19,7 @@ def init_app(app):
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
         pusher.start(socketio, current_app._get_current_object())
+        play.remember_user(request.sid, current_user.id)
         return True
 
     @socketio.on("connect", namespace="/public")

@@ -27,6 +27,19 @@ class BadPayload(Exception):
     pass
 
 
+# sid -> user id, set at connect: the hot events then need no user row from SQL (Flask-Login would
+# load it on every event, a blocking query on the event loop).
+_users: dict[str, int] = {}
+
+
+def remember_user(sid, user_id):
+    _users[sid] = user_id
+
+
+def _uid():
+    return _users.get(request.sid) or current_user.id
+
+
 def _int(data, name, lo=1, hi=MAX_INT, required=True):
     value = data.get(name)
     if value is None and not required:
@@ -66,7 +79,7 @@ def _own_attempt(data):
     attempt = db.session.get(Attempt, _int(data, "attempt_id"))
     if attempt is None:
         raise AttemptError("attempt_not_found")
-    if attempt.user_id != current_user.id:
+    if attempt.user_id != _uid():
         raise AttemptError("forbidden")
     return attempt
 
@@ -85,7 +98,7 @@ def register(socketio):
     @guarded
     def on_attempt_join(data):
         attempt = _own_attempt(data)
-        pusher.watch(request.sid, "/", attempt.round_id, current_user.id)
+        pusher.watch(request.sid, "/", attempt.round_id, _uid())
         join_room(f"round:{attempt.round_id}")
         return {"ok": True, "state": attempt_view(attempt)}
 
@@ -96,7 +109,7 @@ def register(socketio):
         if not isinstance(selected, list) or len(selected) > 20:
             raise BadPayload("selected")
         selected = [_int({"v": v}, "v") for v in selected]
-        ack = save_answer(_int(data, "attempt_id"), current_user.id, _int(data, "question_id"), selected,
+        ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected,
                           _int(data, "seq"))
         return ack.to_dict()
 
@@ -105,16 +118,16 @@ def register(socketio):
     def on_submit(data):
         attempt_id = _int(data, "attempt_id")
         prediction = _int(data, "prediction", lo=0, hi=10 ** 9, required=False)
-        attempt = submit_attempt(attempt_id, current_user.id, prediction)
+        attempt = submit_attempt(attempt_id, _uid(), prediction)
         return {"ok": True, "result": result_payload(attempt)}
 
     @socketio.on("leaderboard:join")
     @guarded
     def on_leaderboard_join(data):
         round_ = _round(data)
-        pusher.watch(request.sid, "/", round_.id, current_user.id)
+        pusher.watch(request.sid, "/", round_.id, _uid())
         join_room(f"round:{round_.id}")
-        return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, current_user.id)}
+        return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
 
     @socketio.on("leaderboard:join", namespace="/public")
     @guarded
@@ -127,6 +140,7 @@ def register(socketio):
     @socketio.on("disconnect")
     def on_disconnect(*args):
         pusher.forget(request.sid)
+        _users.pop(request.sid, None)
 
     @socketio.on("disconnect", namespace="/public")
     def on_public_disconnect(*args):
