@@ -275,3 +275,33 @@ def test_result_page_shows_the_key_only_after_the_round_closes(ctx, client):
     client.post("/dang-xuat")
     login(client, other)
     assert client.get(f"/luot-thi/{attempt.id}/ket-qua").status_code == 404
+
+
+def test_only_eligible_units_may_start(ctx):
+    from contest.accounts.models import Unit
+
+    rnd = make_round()
+    province = Unit(name="Tỉnh Nghệ An")
+    other = Unit(name="Thành phố Hà Nội")
+    db.session.add_all([province, other])
+    db.session.flush()
+    school = Unit(name="Trường Đại học Vinh", parent_id=province.id)
+    db.session.add(school)
+    rnd.contest.eligible_units = [province]
+    db.session.commit()
+    outsider = db.session.get(User, create_account(ctx, unit_id=other.id)[0])
+    with pytest.raises(AttemptError) as exc:
+        start_attempt(outsider, rnd)
+    assert exc.value.code == "not_eligible"
+    student = db.session.get(User, create_account(ctx, unit_id=school.id)[0])
+    assert start_attempt(student, rnd).status == "in_progress"
+
+
+def test_contest_page_counts_down_to_an_upcoming_round(ctx, client):
+    from datetime import timedelta
+
+    rnd = make_round(opens_in=timedelta(hours=3))
+    html = client.get(f"/cuoc-thi/{rnd.contest.slug}").get_data(as_text=True)
+    assert "Tuần thi sẽ mở sau" in html
+    assert f'data-countdown-to="{to_ms(rnd.opens_at)}"' in html
+    assert "Bắt đầu thi" not in html
