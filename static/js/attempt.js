@@ -125,7 +125,12 @@
     $("save-status").textContent = fmt(T.saving, position(qid));
     socket.timeout(8000).emit("answer", {attempt_id: attemptId, question_id: Number(qid), selected: a.selected, seq: a.seq},
       function (err, ack) {
-        if (err) { $("save-status").textContent = T.offline; return; }  // resent on reconnect
+        if (err) {
+          // No ack in time: resend the same seq (idempotent) while connected; after a reconnect, resendPending does.
+          $("save-status").textContent = T.offline;
+          setTimeout(function () { if (socket.connected && answers[qid] === a && !a.acked) send(qid); }, 2000);
+          return;
+        }
         if (!ack.ok) {
           $("save-status").textContent = ack.message;
           if (ack.error === "deadline_passed" || ack.error === "attempt_closed") timeUp();
