@@ -87,6 +87,7 @@ def create_app(config_class=None, **overrides):
     from contest.accounts import bp as accounts_bp
     from contest.main import bp as main_bp
     from contest.organise import bp as organise_bp
+    from contest.play import bp as play_bp
     from contest.units import bp as units_bp
 
     app.register_blueprint(main_bp)
@@ -96,6 +97,7 @@ def create_app(config_class=None, **overrides):
 
     app.register_blueprint(bank_bp)
     app.register_blueprint(organise_bp)
+    app.register_blueprint(play_bp)
 
     import realtime
 

@@ -21,6 +21,7 @@ def register_commands(app):
     from contest.bank.cli import questions_group
 
     app.cli.add_command(questions_group)
+    app.cli.add_command(worker_command)
 
 
 @click.command("seed-demo")
@@ -116,15 +117,41 @@ def dev_command(host, port):
         click.echo("")
         click.echo(f"Mở / open http://{host}:{port}  (Ctrl-C để dừng / to stop)")
         server = subprocess.Popen([sys.executable, "-m", "contest.serve", "--host", host, "--port", str(port)])
+        # The worker drains saved answers into SQL and closes expired attempts.
+        worker = subprocess.Popen([sys.executable, "-c", "from contest.cli import main; main()", "worker"])
         try:
             server.wait()
         except KeyboardInterrupt:
-            server.terminate()
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            pass
+        finally:
+            for child in (server, worker):
+                child.terminate()
+            for child in (server, worker):
+                try:
+                    child.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    child.kill()
     finally:
         if local:
             local.stop()
             click.echo("Đã dừng Redis cục bộ / stopped project-local Redis")
+
+
+@click.command("worker")
+@click.option("--batch", default=500, show_default=True, help="stream entries per SQL transaction")
+@click.option("--consumer", default=None, help="consumer name in the group (default host-pid)")
+@click.option("--claim-idle-ms", default=30000, show_default=True, help="take over entries a dead worker left pending")
+@click.option("--block-ms", default=1000, show_default=True)
+@with_appcontext
+def worker_command(batch, consumer, claim_idle_ms, block_ms):
+    """Drain saved answers from Redis into SQL and close expired attempts (run one or more)."""
+    import signal
+
+    from contest.rounds.worker import run
+
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    try:
+        run(consumer=consumer, count=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms, stop=lambda: bool(stopping))
+    except KeyboardInterrupt:
+        pass

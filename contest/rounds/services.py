@@ -1,0 +1,418 @@
+"""Attempts on the hot path: start (limits enforced atomically), answer, submit, expiry, scoring.
+
+SQL holds the durable record; Redis holds the live attempt state and decides time (see
+redis_scripts). Errors are AttemptError with a stable code; the UI maps codes to Vietnamese text.
+"""
+import logging
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from contest.extensions import db, get_redis
+from contest.rounds import leaderboard
+from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round, utcnow
+from contest.rounds.redis_scripts import ANSWER, CLOSE
+from question_bank.draw import BlueprintRule, draw_questions
+from question_bank.models import Question, QuestionOption
+
+log = logging.getLogger(__name__)
+
+STREAM = "answers"
+DEADLINES = "att:deadlines"  # sorted set: attempt id by deadline (ms), read by the sweeper
+STATE_TTL_AFTER_DEADLINE_S = 6 * 3600
+START_LOCK_MS = 15000
+
+ERRORS = {
+    "attempt_not_found": _l("Không tìm thấy lượt thi."),
+    "forbidden": _l("Lượt thi này không phải của bạn."),
+    "attempt_closed": _l("Lượt thi đã kết thúc, không thể lưu thêm câu trả lời."),
+    "deadline_passed": _l("Đã hết giờ làm bài: câu trả lời gửi sau thời hạn không được ghi nhận."),
+    "unknown_question": _l("Câu hỏi không thuộc lượt thi này."),
+    "unknown_option": _l("Phương án đã chọn không thuộc câu hỏi này."),
+    "single_choice": _l("Câu hỏi này chỉ được chọn một phương án."),
+    "round_not_open": _l("Tuần thi chưa mở hoặc đã kết thúc."),
+    "not_eligible": _l("Đơn vị của bạn không thuộc đối tượng dự thi của cuộc thi này."),
+    "attempt_limit": _l("Bạn đã dùng hết số lượt thi của tuần thi này."),
+    "busy": _l("Đang tạo lượt thi, vui lòng thử lại sau giây lát."),
+    "prediction_required": _l("Vui lòng trả lời câu hỏi dự đoán trước khi nộp bài."),
+    "bad_request": _l("Dữ liệu gửi lên không hợp lệ."),
+    "not_due": _l("Lượt thi chưa đến hạn."),
+}
+
+
+class AttemptError(Exception):
+    def __init__(self, code):
+        super().__init__(code)
+        self.code = code
+
+    @property
+    def message(self):
+        return str(ERRORS.get(self.code, ERRORS["bad_request"]))
+
+
+def attempt_key(attempt_id):
+    return f"att:{attempt_id}"
+
+
+def answers_key(attempt_id):
+    return f"att:{attempt_id}:ans"
+
+
+def to_ms(dt: datetime) -> int:
+    return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+
+
+def from_ms(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+
+
+def server_now_ms() -> int:
+    """Redis's clock: the one every process and the Lua scripts agree on."""
+    seconds, micros = get_redis().time()
+    return seconds * 1000 + micros // 1000
+
+
+def round_state(round_, now=None):
+    now = now or utcnow()
+    if not round_.contest.published or now < round_.opens_at:
+        return "upcoming"
+    if now >= round_.closes_at:
+        return "closed"
+    return "open"
+
+
+def _eligible(user, contest):
+    allowed = {u.id for u in contest.eligible_units}
+    if not allowed:
+        return True
+    node = user.unit
+    while node is not None:
+        if node.id in allowed:
+            return True
+        node = node.parent
+    return False
+
+
+# --- start ------------------------------------------------------------------------------------
+
+def _open_attempt(round_id, user_id):
+    return db.session.scalar(
+        select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id,
+                              Attempt.status == "in_progress").order_by(Attempt.number.desc())
+    )
+
+
+def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
+    """The contestant's running attempt for this round, or a new one if the limit allows.
+
+    Concurrent clicks and tabs: a Redis lock serialises them per (round, user) and the unique
+    (round_id, user_id, number) constraint is the last word if the lock ever expires early.
+    """
+    now = utcnow()
+    if round_state(round_, now) != "open":
+        raise AttemptError("round_not_open")
+    if not _eligible(user, round_.contest):
+        raise AttemptError("not_eligible")
+    r = get_redis()
+    lock = f"lock:start:{round_.id}:{user.id}"
+    token = secrets.token_hex(8)
+    waited = 0.0
+    while not r.set(lock, token, nx=True, px=START_LOCK_MS):
+        if waited > 10:
+            raise AttemptError("busy")
+        time.sleep(0.05)
+        waited += 0.05
+    try:
+        return _start_locked(user, round_, now, client_ip, device_id)
+    finally:
+        # Release only our own lock (a compare-and-delete).
+        r.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+               1, lock, token)
+
+
+def _start_locked(user, round_, now, client_ip, device_id):
+    db.session.expire_all()  # another tab may have created an attempt while we waited for the lock
+    current = _open_attempt(round_.id, user.id)
+    if current is not None:
+        if current.deadline_at > utcnow():
+            load_state(current)
+            return current
+        close_attempt(current.id)
+    used = db.session.scalar(
+        select(func.coalesce(func.max(Attempt.number), 0)).where(Attempt.round_id == round_.id,
+                                                                  Attempt.user_id == user.id))
+    if round_.attempts_allowed is not None and used >= round_.attempts_allowed:
+        raise AttemptError("attempt_limit")
+    seed = secrets.token_hex(16)
+    drawn = draw_questions([BlueprintRule.from_dict(rule) for rule in round_.blueprint], seed,
+                           shuffle_options=round_.shuffle_options)
+    if not round_.shuffle_questions:
+        drawn = sorted(drawn, key=lambda d: d.question_id)
+    deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
+    attempt = Attempt(round_id=round_.id, user_id=user.id, number=used + 1, seed=seed, status="in_progress",
+                      started_at=now, deadline_at=deadline, question_count=len(drawn),
+                      client_ip=client_ip, device_id=(device_id or None) and str(device_id)[:64])
+    attempt.questions = [AttemptQuestion(position=i, question_id=d.question_id, option_order=list(d.option_order))
+                         for i, d in enumerate(drawn, start=1)]
+    db.session.add(attempt)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        current = _open_attempt(round_.id, user.id)
+        if current is None:
+            raise AttemptError("attempt_limit")
+        attempt = current
+    load_state(attempt)
+    return attempt
+
+
+def load_state(attempt: Attempt, force=False):
+    """Writes the attempt's live state to Redis (no-op if present), rebuilding saved answers from SQL."""
+    r = get_redis()
+    key = attempt_key(attempt.id)
+    if not force and r.exists(key):
+        return
+    question_ids = [aq.question_id for aq in attempt.questions]
+    options = {}
+    for qid, oid, correct in db.session.execute(
+            select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct)
+            .where(QuestionOption.question_id.in_(question_ids))):
+        options.setdefault(qid, []).append((oid, correct))
+    multi = set(db.session.scalars(select(Question.id).where(Question.id.in_(question_ids),
+                                                              Question.multi_select.is_(True))))
+    status = {"in_progress": "open"}.get(attempt.status, attempt.status)
+    fields = {"user": attempt.user_id, "round": attempt.round_id, "deadline": to_ms(attempt.deadline_at),
+              "started": to_ms(attempt.started_at), "status": status}
+    if attempt.submitted_at:
+        fields["closed"] = to_ms(attempt.submitted_at)
+    for qid in question_ids:
+        opts = options.get(qid, [])
+        fields[f"o:{qid}"] = "," + ",".join(str(o) for o, _ in opts) + ","
+        fields[f"k:{qid}"] = ",".join(str(o) for o, c in sorted(opts) if c)
+        if qid in multi:
+            fields[f"m:{qid}"] = "1"
+    expire_at = to_ms(attempt.deadline_at) + STATE_TTL_AFTER_DEADLINE_S * 1000
+    saved = {a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
+             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    pipe = r.pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.hset(key, mapping=fields)
+    pipe.pexpireat(key, expire_at)
+    if saved:
+        # Keep answers Redis already holds (newer than SQL when the worker lags); add what only SQL has.
+        for qid, value in saved.items():
+            pipe.hsetnx(answers_key(attempt.id), qid, value)
+        pipe.pexpireat(answers_key(attempt.id), expire_at)
+    if status == "open":
+        pipe.zadd(DEADLINES, {attempt.id: to_ms(attempt.deadline_at)})
+    pipe.execute()
+
+
+# --- answers ----------------------------------------------------------------------------------
+
+@dataclass
+class AnswerAck:
+    question_id: int
+    selected: list[int]
+    seq: int
+    duplicate: bool
+
+    def to_dict(self):
+        return {"ok": True, "question_id": self.question_id, "selected": self.selected, "seq": self.seq,
+                "duplicate": self.duplicate}
+
+
+def _csv(ids):
+    return ",".join(str(i) for i in sorted(set(ids)))
+
+
+def _ids(csv):
+    return [int(x) for x in csv.split(",") if x]
+
+
+_answer_script = None
+_close_script = None
+
+
+def _scripts():
+    global _answer_script, _close_script
+    r = get_redis()
+    if _answer_script is None or _answer_script.registered_client is not r:
+        _answer_script = r.register_script(ANSWER)
+        _close_script = r.register_script(CLOSE)
+    return _answer_script, _close_script
+
+
+def save_answer(attempt_id: int, user_id: int, question_id: int, selected: list[int], seq: int) -> AnswerAck:
+    """One Redis round trip: deadline check, idempotent store and stream append, atomically."""
+    answer, _ = _scripts()
+    reply = answer(keys=[attempt_key(attempt_id), answers_key(attempt_id), STREAM],
+                   args=[user_id, question_id, _csv(selected), seq, attempt_id])
+    if reply[0] == "err":
+        raise AttemptError(reply[1])
+    return AnswerAck(question_id, _ids(reply[1]), int(reply[2]), duplicate=reply[0] == "dup")
+
+
+def saved_answers(attempt_id: int) -> dict[int, dict]:
+    raw = get_redis().hgetall(answers_key(attempt_id))
+    out = {}
+    for qid, value in raw.items():
+        seq, _, csv = value.partition("|")
+        out[int(qid)] = {"selected": _ids(csv), "seq": int(seq)}
+    return out
+
+
+# --- submit, expiry, scoring ------------------------------------------------------------------
+
+def score(answers: dict[int, list[int]], key: dict[int, list[int]]) -> dict[int, bool]:
+    """Right only when the selected set equals the correct set (multi-select included)."""
+    return {qid: bool(correct) and sorted(answers.get(qid, [])) == sorted(correct) for qid, correct in key.items()}
+
+
+def submit_attempt(attempt_id: int, user_id: int, prediction=None) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise AttemptError("attempt_not_found")
+    if attempt.user_id != user_id:
+        raise AttemptError("forbidden")
+    # Past the deadline the server closes the attempt whatever is missing; before it, the rules ask.
+    if (attempt.status == "in_progress" and attempt.round.prediction_enabled and prediction is None
+            and server_now_ms() < to_ms(attempt.deadline_at)):
+        raise AttemptError("prediction_required")
+    return close_attempt(attempt_id, user_id=user_id, prediction=prediction)
+
+
+def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, mode="submit") -> Attempt:
+    """Closes the attempt in Redis, scores what was saved, writes SQL, updates the leaderboard.
+
+    Safe to repeat: a closed attempt in Redis returns its first result, a finalised row is kept.
+    """
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise AttemptError("attempt_not_found")
+    if attempt.status != "in_progress":
+        return attempt
+    r = get_redis()
+    if not r.exists(attempt_key(attempt_id)):
+        load_state(attempt)
+    _, close = _scripts()
+    reply = close(keys=[attempt_key(attempt_id), answers_key(attempt_id)],
+                  args=[user_id if user_id is not None else "", mode])
+    if reply[0] == "err":
+        raise AttemptError(reply[1])
+    status, closed_ms, flat = reply[0], int(reply[1]), reply[2]
+    answers = {}
+    for qid, value in zip(flat[::2], flat[1::2]):
+        seq, _, csv = value.partition("|")
+        answers[int(qid)] = (int(seq), _ids(csv))
+    key = {aq.question_id: [] for aq in attempt.questions}
+    for qid, oid in db.session.execute(select(QuestionOption.question_id, QuestionOption.id)
+                                       .where(QuestionOption.question_id.in_(list(key)),
+                                              QuestionOption.is_correct.is_(True))):
+        key[qid].append(oid)
+    marks = score({q: sel for q, (_, sel) in answers.items()}, key)
+    _write_answers(attempt_id, answers, marks, closed_ms)
+    attempt.status = status
+    attempt.submitted_at = from_ms(closed_ms)
+    attempt.time_taken_ms = max(0, closed_ms - to_ms(attempt.started_at))
+    attempt.correct_count = sum(marks.values())
+    if prediction is not None:
+        attempt.prediction = prediction
+    db.session.commit()
+    r.zrem(DEADLINES, attempt_id)
+    leaderboard.record(attempt)
+    return attempt
+
+
+def _write_answers(attempt_id, answers, marks, closed_ms):
+    """The final answers go to SQL with the submit, so scoring never waits for the worker."""
+    existing = {a.question_id: a for a in db.session.scalars(
+        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))}
+    for qid, (seq, selected) in answers.items():
+        row = existing.get(qid)
+        if row is None:
+            row = AttemptAnswer(attempt_id=attempt_id, question_id=qid, selected=selected, seq=seq,
+                                answered_at=from_ms(closed_ms))
+            db.session.add(row)
+        elif row.seq < seq:
+            row.selected, row.seq = selected, seq
+        row.is_correct = marks.get(qid, False)
+
+
+def sweep_expired(limit=200) -> int:
+    """Closes attempts whose deadline passed, whether or not a browser is still there."""
+    r = get_redis()
+    now = server_now_ms()
+    closed = 0
+    for attempt_id in r.zrangebyscore(DEADLINES, "-inf", now, start=0, num=limit):
+        try:
+            close_attempt(int(attempt_id), mode="sweep")
+            closed += 1
+        except AttemptError as exc:
+            if exc.code == "attempt_not_found":
+                r.zrem(DEADLINES, attempt_id)
+            else:
+                log.warning("sweep of attempt %s: %s", attempt_id, exc.code)
+        except Exception:
+            db.session.rollback()
+            log.exception("sweep of attempt %s failed", attempt_id)
+    # Attempts Redis no longer tracks (state lost or never loaded) are closed from SQL.
+    stale = db.session.scalars(select(Attempt.id).where(Attempt.status == "in_progress",
+                                                        Attempt.deadline_at < from_ms(now)).limit(limit)).all()
+    for attempt_id in stale:
+        try:
+            close_attempt(attempt_id, mode="sweep")
+            closed += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("sweep of attempt %s failed", attempt_id)
+    return closed
+
+
+# --- what the contestant sees -----------------------------------------------------------------
+
+def attempt_view(attempt: Attempt) -> dict:
+    """Everything the attempt page needs. Never the key: only option ids and texts, in shown order."""
+    qids = [aq.question_id for aq in attempt.questions]
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(qids)))}
+    texts = {oid: text for oid, text in db.session.execute(
+        select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids)))}
+    if attempt.status == "in_progress":
+        load_state(attempt)
+        answers = saved_answers(attempt.id)
+    else:
+        answers = {a.question_id: {"selected": a.selected, "seq": a.seq} for a in db.session.scalars(
+            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    round_ = attempt.round
+    return {
+        "attempt_id": attempt.id,
+        "round_id": attempt.round_id,
+        "status": attempt.status,
+        "deadline_ms": to_ms(attempt.deadline_at),
+        "started_ms": to_ms(attempt.started_at),
+        "server_ms": server_now_ms(),
+        "prediction": {"enabled": round_.prediction_enabled, "text": round_.prediction_text},
+        "questions": [
+            {"position": aq.position, "id": aq.question_id, "stem": questions[aq.question_id].stem,
+             "multi": questions[aq.question_id].multi_select,
+             "options": [{"id": oid, "text": texts[oid]} for oid in aq.option_order]}
+            for aq in attempt.questions
+        ],
+        "answers": {str(qid): a for qid, a in answers.items()},
+        "seq": max([a["seq"] for a in answers.values()], default=0),
+    }
+
+
+def attempts_for(round_id: int, user_id: int) -> list[Attempt]:
+    return list(db.session.scalars(select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id)
+                                   .order_by(Attempt.number)))
+
+
+def get_round(round_id) -> Round | None:
+    return db.session.get(Round, round_id)

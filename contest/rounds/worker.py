@@ -1,0 +1,114 @@
+"""`contest worker`: drains the answers stream into SQL (write-behind) and closes expired attempts.
+
+Entries are XACKed (and deleted) only after the SQL commit, so a worker killed mid-batch leaves
+them pending; the next worker claims them with XAUTOCLAIM. Upserts keep the highest seq, so a
+replayed entry never overwrites a newer answer.
+"""
+import logging
+import os
+import socket
+import time
+
+import redis
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from contest.extensions import db, get_redis
+from contest.rounds.models import Attempt, AttemptAnswer
+from contest.rounds.services import STREAM, from_ms, sweep_expired
+
+GROUP = "sql"
+log = logging.getLogger(__name__)
+
+
+def ensure_group(r):
+    try:
+        r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+    except redis.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def default_consumer():
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+def _rows(entries):
+    """Stream entries to one row per (attempt, question), the highest seq winning."""
+    best = {}
+    for _id, fields in entries:
+        row = {"attempt_id": int(fields["a"]), "question_id": int(fields["q"]),
+               "selected": [int(x) for x in fields["s"].split(",") if x], "seq": int(fields["n"]),
+               "answered_at": from_ms(int(fields["t"]))}
+        key = (row["attempt_id"], row["question_id"])
+        if key not in best or best[key]["seq"] < row["seq"]:
+            best[key] = row
+    return list(best.values())
+
+
+def upsert_answers(rows):
+    if not rows:
+        return
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(AttemptAnswer).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"selected": stmt.excluded.selected, "seq": stmt.excluded.seq, "answered_at": stmt.excluded.answered_at},
+        where=AttemptAnswer.seq < stmt.excluded.seq,
+    )
+    db.session.execute(stmt)
+
+
+def _commit(r, entries):
+    rows = _rows(entries)
+    try:
+        upsert_answers(rows)
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        # An attempt deleted since (cascade) would block the stream forever: drop only its entries.
+        known = set(db.session.scalars(select(Attempt.id).where(Attempt.id.in_({x["attempt_id"] for x in rows}))))
+        upsert_answers([x for x in rows if x["attempt_id"] in known])
+        db.session.commit()
+    ids = [entry_id for entry_id, _ in entries]
+    pipe = r.pipeline(transaction=True)
+    pipe.xack(STREAM, GROUP, *ids)
+    pipe.xdel(STREAM, *ids)
+    pipe.execute()
+    return len(ids)
+
+
+def drain_once(consumer, count=500, block_ms=None, claim_idle_ms=30000) -> int:
+    """One batch: first entries a dead consumer left pending, then new ones. Returns entries written."""
+    r = get_redis()
+    ensure_group(r)
+    claimed = r.xautoclaim(STREAM, GROUP, consumer, min_idle_time=claim_idle_ms, start_id="0-0", count=count)
+    entries = [e for e in claimed[1] if e[1]]  # deleted entries come back as (id, None)
+    if not entries:
+        reply = r.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms)
+        entries = reply[0][1] if reply else []
+    if not entries:
+        return 0
+    return _commit(r, entries)
+
+
+def run(consumer=None, count=500, block_ms=1000, claim_idle_ms=30000, sweep_every_s=1.0, stop=None):
+    consumer = consumer or default_consumer()
+    log.info("worker %s draining %s (batch %s)", consumer, STREAM, count)
+    last_sweep = 0.0
+    while stop is None or not stop():
+        try:
+            drain_once(consumer, count=count, block_ms=block_ms, claim_idle_ms=claim_idle_ms)
+            if time.monotonic() - last_sweep >= sweep_every_s:
+                last_sweep = time.monotonic()
+                sweep_expired()
+        except (redis.ConnectionError, redis.TimeoutError) as exc:
+            log.warning("redis unavailable (%s); retrying", exc)
+            time.sleep(0.5)
+        except Exception:  # noqa: BLE001  (a database outage must not end the worker; entries stay pending)
+            db.session.rollback()
+            log.exception("worker batch failed; retrying")
+            time.sleep(1.0)
+        finally:
+            db.session.remove()

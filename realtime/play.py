@@ -1,0 +1,170 @@
+"""Contestant events: clock sync, joining an attempt, answers, submit, leaderboard subscriptions.
+
+Every payload is validated here; a bad one gets an error acknowledgement, never an exception.
+The protocol is documented in docs/realtime.md.
+"""
+import logging
+from functools import wraps
+
+from flask import request
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_socketio import join_room
+
+from contest.extensions import db
+from contest.rounds import leaderboard
+from contest.rounds.models import Attempt, Round
+from contest.rounds.services import (
+    AttemptError, attempt_view, save_answer, server_now_ms, submit_attempt,
+)
+from realtime import pusher
+
+log = logging.getLogger(__name__)
+MAX_INT = 2 ** 53 - 1
+
+
+class BadPayload(Exception):
+    pass
+
+
+# sid -> user id, set at connect: the hot events then need no user row from SQL (Flask-Login would
+# load it on every event, a blocking query on the event loop).
+_users: dict[str, int] = {}
+
+
+def remember_user(sid, user_id):
+    _users[sid] = user_id
+
+
+def _uid():
+    return _users.get(request.sid) or current_user.id
+
+
+def _int(data, name, lo=1, hi=MAX_INT, required=True):
+    value = data.get(name)
+    if value is None and not required:
+        return None
+    # bool is an int in Python; a client sending true for an id is a bug, not id 1
+    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        raise BadPayload(name)
+    return value
+
+
+def _error(code, message):
+    return {"ok": False, "error": code, "message": message}
+
+
+def guarded(handler):
+    """Turns bad payloads and domain errors into error acks; logs anything unexpected."""
+
+    @wraps(handler)
+    def wrapped(data=None, *extra):
+        try:
+            if not isinstance(data, dict):
+                raise BadPayload("payload")
+            return handler(data)
+        except BadPayload as exc:
+            return _error("bad_request", _("Dữ liệu gửi lên không hợp lệ (trường %(field)s).", field=str(exc)))
+        except AttemptError as exc:
+            return _error(exc.code, exc.message)
+        except Exception:  # noqa: BLE001  (the client must get an answer, the log gets the trace)
+            db.session.rollback()
+            log.exception("socket event %s failed", handler.__name__)
+            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
+
+    return wrapped
+
+
+def _own_attempt(data):
+    attempt = db.session.get(Attempt, _int(data, "attempt_id"))
+    if attempt is None:
+        raise AttemptError("attempt_not_found")
+    if attempt.user_id != _uid():
+        raise AttemptError("forbidden")
+    return attempt
+
+
+def register(socketio):
+    @socketio.on("clock")
+    def on_clock(data=None):
+        # The client measures the round trip and takes server_ms as the time at its midpoint.
+        try:
+            return {"ok": True, "server_ms": server_now_ms()}
+        except Exception:  # noqa: BLE001
+            log.exception("clock failed")
+            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
+
+    @socketio.on("attempt:join")
+    @guarded
+    def on_attempt_join(data):
+        attempt = _own_attempt(data)
+        pusher.watch(request.sid, "/", attempt.round_id, _uid())
+        join_room(f"round:{attempt.round_id}")
+        return {"ok": True, "state": attempt_view(attempt)}
+
+    @socketio.on("answer")
+    @guarded
+    def on_answer(data):
+        selected = data.get("selected")
+        if not isinstance(selected, list) or len(selected) > 20:
+            raise BadPayload("selected")
+        selected = [_int({"v": v}, "v") for v in selected]
+        ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected,
+                          _int(data, "seq"))
+        return ack.to_dict()
+
+    @socketio.on("submit")
+    @guarded
+    def on_submit(data):
+        attempt_id = _int(data, "attempt_id")
+        prediction = _int(data, "prediction", lo=0, hi=10 ** 9, required=False)
+        attempt = submit_attempt(attempt_id, _uid(), prediction)
+        return {"ok": True, "result": result_payload(attempt)}
+
+    @socketio.on("leaderboard:join")
+    @guarded
+    def on_leaderboard_join(data):
+        round_ = _round(data)
+        pusher.watch(request.sid, "/", round_.id, _uid())
+        join_room(f"round:{round_.id}")
+        return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
+
+    @socketio.on("leaderboard:join", namespace="/public")
+    @guarded
+    def on_public_join(data):
+        round_ = _round(data)
+        pusher.watch(request.sid, "/public", round_.id, None)
+        join_room(f"round:{round_.id}", namespace="/public")
+        return {"ok": True, **board_payload(round_.id, public=True)}
+
+    @socketio.on("disconnect")
+    def on_disconnect(*args):
+        pusher.forget(request.sid)
+        _users.pop(request.sid, None)
+
+    @socketio.on("disconnect", namespace="/public")
+    def on_public_disconnect(*args):
+        pusher.forget(request.sid)
+
+
+def _round(data):
+    round_ = db.session.get(Round, _int(data, "round_id"))
+    if round_ is None or not round_.contest.published:
+        raise AttemptError("round_not_open")
+    return round_
+
+
+def board_payload(round_id, public=False):
+    top = leaderboard.top_entries(round_id, 10)
+    if public:
+        top = [leaderboard.public_entry(e) for e in top]
+    return {"round_id": round_id, "version": leaderboard.version(round_id), "top": top}
+
+
+def result_payload(attempt):
+    """Score and rank only if the round shows them after submitting; time taken always."""
+    shown = attempt.round.show_score_after_submit
+    me = leaderboard.rank_of(attempt.round_id, attempt.user_id) if shown else None
+    return {"attempt_id": attempt.id, "status": attempt.status, "correct": attempt.correct_count if shown else None,
+            "question_count": attempt.question_count, "time_taken_ms": attempt.time_taken_ms,
+            "rank": me["rank"] if me else None, "result_url": f"/luot-thi/{attempt.id}/ket-qua"}
