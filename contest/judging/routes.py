@@ -1,0 +1,1 @@
+"""Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
