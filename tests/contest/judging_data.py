@@ -36,7 +36,7 @@ def make_person(full_name="Nguyễn Văn An", created_at=None, unit=None, dob=da
                 cccd_last4=None, phone=None):
     n = next(_serial)
     user = User(phone=phone or f"08{n:08d}", password_hash="!", full_name=full_name, date_of_birth=dob,
-                unit_id=getattr(unit, "id", unit), role=role, created_at=created_at or BASE - timedelta(days=30, seconds=n),
+                unit_id=getattr(unit, "id", unit), role=role, created_at=created_at or BASE - timedelta(days=30) + timedelta(seconds=n),
                 cccd_last4=cccd_last4)
     db.session.add(user)
     db.session.flush()
