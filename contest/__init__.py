@@ -91,6 +91,9 @@ def create_app(config_class=None, **overrides):
     app.register_blueprint(main_bp)
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
+    from contest.judging import bp as judging_bp
+
+    app.register_blueprint(judging_bp)
 
     import realtime
 

@@ -18,6 +18,9 @@ def register_commands(app):
     app.cli.add_command(users_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(dev_command)
+    from contest.judging.cli import results_group
+
+    app.cli.add_command(results_group)
 
 
 @click.command("seed-demo")
