@@ -40,5 +40,5 @@ def export_command(round_id, fmt, winners_only, full_data, version, provisional,
     else:
         write_xlsx(source, output, full_data=full_data)
     audit_export(None, round_, fmt, source, full_data, via=f"cli:{getpass.getuser()}")
-    state = f"phiên bản {source.snapshot.version}, SHA-256 {source.snapshot.digest}" if source.snapshot else "tạm thời"
+    state = f"phiên bản {source.version}, SHA-256 {source.digest}" if source.version else "tạm thời"
     click.echo(f"Đã xuất {output} ({state})")

@@ -20,6 +20,7 @@ from contest.judging.services import (
     snapshot_entries,
 )
 from contest.judging.models import ResultSnapshot
+from contest.rounds.models import Round
 
 VN_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 
@@ -88,34 +89,52 @@ def entry_values(entry, units, target, full_data):
 
 
 class ExportSource:
-    """What one export contains: a published snapshot (default, when there is one) or the provisional ranking."""
+    """What one export contains: a published snapshot (default, when there is one) or the provisional ranking.
+
+    Everything but the rows is read up front into plain values: a streamed response outlives the request's
+    ORM objects, so the rows are read by ids through whatever session is current then.
+    """
 
     def __init__(self, round_, version=None, provisional=False, winners_only=False):
-        self.round = round_
+        self.round_id = round_.id
         self.winners_only = winners_only
-        self.snapshot = None
+        snapshot = None
         if not provisional:
             if version is not None:
-                self.snapshot = db.session.scalar(select(ResultSnapshot).where(
+                snapshot = db.session.scalar(select(ResultSnapshot).where(
                     ResultSnapshot.round_id == round_.id, ResultSnapshot.version == version))
-                if self.snapshot is None:
+                if snapshot is None:
                     raise ExportError(f"Vòng thi chưa có phiên bản công bố số {version}.")
             else:
-                self.snapshot = latest_snapshot(round_.id)
-        if self.snapshot is not None:
-            self.target = self.snapshot.perfect_count_actual
+                snapshot = latest_snapshot(round_.id)
+        if snapshot is not None:
+            self.target = snapshot.perfect_count_actual
         else:
             from contest.judging.ranking import prediction_target
 
             self.target = prediction_target(round_)
+        self.snapshot_id = snapshot.id if snapshot else None
+        self.version = snapshot.version if snapshot else None
+        self.digest = snapshot.digest if snapshot else None
+        title = "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"
+        rows = [[f"{title} — {round_.contest.title} — {round_.title}"]]
+        if snapshot is not None:
+            rows.append(["Phiên bản công bố", snapshot.version,
+                         "Công bố lúc (giờ Việt Nam)", to_local(snapshot.published_at).replace(microsecond=0)])
+            rows.append(["Mã kiểm tra SHA-256", snapshot.digest])
+        else:
+            rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
+        rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
+        self._meta = rows
 
     def entries(self):
-        if self.snapshot is not None:
-            yield from snapshot_entries(self.snapshot, winners_only=self.winners_only)
+        if self.snapshot_id is not None:
+            yield from snapshot_entries(db.session.get(ResultSnapshot, self.snapshot_id), winners_only=self.winners_only)
             return
-        tiers = prize_tiers(self.round.id)
+        round_ = db.session.get(Round, self.round_id)
+        tiers = prize_tiers(self.round_id)
         last_prize_rank = sum(t.winners for t in tiers)
-        for entry in award_prizes(rank_entries(self.round, target=self.target), tiers):
+        for entry in award_prizes(rank_entries(round_, target=self.target), tiers):
             if self.winners_only:
                 if entry.rank > last_prize_rank:
                     break
@@ -124,21 +143,12 @@ class ExportSource:
             yield entry
 
     def meta_rows(self):
-        title = "Danh sách đạt giải" if self.winners_only else "Bảng xếp hạng"
-        rows = [[f"{title} — {self.round.contest.title} — {self.round.title}"]]
-        if self.snapshot is not None:
-            rows.append(["Phiên bản công bố", self.snapshot.version,
-                         "Công bố lúc (giờ Việt Nam)", to_local(self.snapshot.published_at).replace(microsecond=0)])
-            rows.append(["Mã kiểm tra SHA-256", self.snapshot.digest])
-        else:
-            rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
-        rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
-        return rows
+        return self._meta
 
     def filename(self, extension):
         kind = "danh-sach-dat-giai" if self.winners_only else "bang-xep-hang"
-        version = f"v{self.snapshot.version}" if self.snapshot else "tam-thoi"
-        return f"{kind}-vong-{self.round.id}-{version}.{extension}"
+        version = f"v{self.version}" if self.version else "tam-thoi"
+        return f"{kind}-vong-{self.round_id}-{version}.{extension}"
 
 
 def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
@@ -227,5 +237,5 @@ def _xlsx_cell(sheet, value, font=None):
 def audit_export(actor, round_, fmt, source, full_data, via):
     """Every export is logged; full personal data is the reason the log exists (Decree 13/2023)."""
     record_action(actor, "export_full_data" if full_data else "export", round_, format=fmt,
-                  winners_only=source.winners_only, version=getattr(source.snapshot, "version", None), via=via)
+                  winners_only=source.winners_only, version=source.version, via=via)
     db.session.commit()
