@@ -343,18 +343,15 @@ def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):
     """Streams a published snapshot's entries (with the person's current name/unit for display)."""
     s = SnapshotEntry.__table__
     u = User.__table__
-    query = (select(s, u.c.created_at.label("registered_at"), u.c.full_name, u.c.phone,
-                    u.c.email, u.c.date_of_birth, u.c.cccd_last4, u.c.unit_id)
+    query = (select(s.c.position, s.c.rank, s.c.user_id, s.c.attempt_id, s.c.correct_count, s.c.question_count,
+                    s.c.time_taken_ms, s.c.submitted_at, s.c.prediction, s.c.attempts_used,
+                    u.c.created_at.label("registered_at"), u.c.full_name, u.c.phone, u.c.email, u.c.date_of_birth,
+                    u.c.cccd_last4, u.c.unit_id, s.c.prize)  # Entry's field order
              .join(u, u.c.id == s.c.user_id).where(s.c.snapshot_id == snapshot.id).order_by(s.c.position))
     if winners_only:
         query = query.where(s.c.prize.is_not(None))
     for row in db.session.execute(query.execution_options(yield_per=batch)):
-        yield Entry(position=row.position, rank=row.rank, user_id=row.user_id, attempt_id=row.attempt_id,
-                    correct_count=row.correct_count, question_count=row.question_count,
-                    time_taken_ms=row.time_taken_ms, submitted_at=row.submitted_at, prediction=row.prediction,
-                    attempts_used=row.attempts_used, registered_at=row.registered_at, full_name=row.full_name,
-                    phone=row.phone, email=row.email, date_of_birth=row.date_of_birth, cccd_last4=row.cccd_last4,
-                    unit_id=row.unit_id, prize=row.prize)
+        yield Entry(*row)
 
 
 def verify_snapshot(snapshot: ResultSnapshot) -> bool:
