@@ -28,7 +28,7 @@ VN_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 COLUMNS = [
     ("STT", 7, False), ("Hạng", 7, False), ("Họ và tên", 28, False), ("Ngày sinh", 12, False),
     ("Đơn vị", 34, False), ("Tỉnh/Thành phố", 22, False), ("Số điện thoại", 14, False),
-    ("Số CCCD", 16, False), ("Email", 28, True), ("Số câu đúng", 11, False), ("Số câu hỏi", 10, False),
+    ("Số CCCD", 16, False), ("Email", 28, True), ("Số câu đúng", 11, False),
     ("Thời gian làm bài (giây)", 14, False), ("Thời điểm nộp bài (giờ Việt Nam)", 21, False),
     ("Dự đoán", 10, False), ("Chênh lệch dự đoán", 12, False), ("Số lượt thi", 10, False), ("Giải", 18, False),
 ]
@@ -74,16 +74,16 @@ def entry_values(entry, units, target, full_data):
         phone = mask_phone(entry.phone)
     values = [
         entry.position, entry.rank, entry.full_name, born, unit, province, phone,
-        f"********{entry.cccd_last4}" if entry.cccd_last4 else "",
+        f"********{entry.cccd_last4}" if entry.cccd_last4 else None,
     ]
     if full_data:
-        values.append(entry.email or "")
+        values.append(entry.email or None)
     distance = abs(entry.prediction - target) if entry.prediction is not None and target is not None else None
     values += [
-        entry.correct_count, entry.question_count,
+        entry.correct_count,
         round(entry.time_taken_ms / 1000, 3) if entry.time_taken_ms is not None else None,
         to_local(entry.submitted_at).replace(microsecond=0) if entry.submitted_at else None,
-        entry.prediction, distance, entry.attempts_used, entry.prize or "",
+        entry.prediction, distance, entry.attempts_used, entry.prize,  # None: no XLSX cell at all (cheaper)
     ]
     return values
 
@@ -125,6 +125,7 @@ class ExportSource:
         else:
             rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
         rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
+        rows.append(["Số câu hỏi mỗi lượt thi", round_.question_count])
         self._meta = rows
 
     def entries(self):
