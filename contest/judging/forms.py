@@ -47,3 +47,28 @@ class ExportForm(FlaskForm):
     winners = BooleanField(_l("Chỉ danh sách đạt giải"))
     full_data = BooleanField(_l("Xuất đầy đủ thông tin cá nhân (không che số điện thoại, ngày sinh; được ghi nhật ký)"))
     submit = SubmitField(_l("Tải xuống"))
+
+
+RULE_SLOTS = 6
+
+
+class RankingRuleForm(FlaskForm):
+    """The round's ranking rule as up to six ordered criteria; "không dùng" ends the list."""
+
+    criterion_1 = SelectField(_l("Tiêu chí 1"), validate_choice=False)  # validate_rule() checks the keys
+    criterion_2 = SelectField(_l("Tiêu chí 2"), validate_choice=False)  # validate_rule() checks the keys
+    criterion_3 = SelectField(_l("Tiêu chí 3"), validate_choice=False)  # validate_rule() checks the keys
+    criterion_4 = SelectField(_l("Tiêu chí 4"), validate_choice=False)  # validate_rule() checks the keys
+    criterion_5 = SelectField(_l("Tiêu chí 5"), validate_choice=False)  # validate_rule() checks the keys
+    criterion_6 = SelectField(_l("Tiêu chí 6"), validate_choice=False)  # validate_rule() checks the keys
+    submit = SubmitField(_l("Lưu quy tắc xếp hạng"))
+
+    def slots(self):
+        return [getattr(self, f"criterion_{i}") for i in range(1, RULE_SLOTS + 1)]
+
+    def set_choices(self, labels):
+        for slot in self.slots():
+            slot.choices = [("", _l("— Không dùng —"))] + [(key, _l(label)) for key, label in labels.items()]
+
+    def rule(self):
+        return [slot.data for slot in self.slots() if slot.data]

@@ -12,8 +12,8 @@ from contest.accounts.models import User
 from contest.extensions import db
 from contest.judging import bp
 from contest.judging.exports import ExportError, ExportSource, audit_export, csv_chunks, to_local, unit_names, write_xlsx
-from contest.judging.forms import ExportForm, PrizeTiersForm, PublishForm, ReasonForm, ReviewSettingsForm
-from contest.judging.ranking import CRITERIA, effective_rule, prediction_target, rank_entries, ranking_query
+from contest.judging.forms import ExportForm, PrizeTiersForm, PublishForm, RankingRuleForm, ReasonForm, ReviewSettingsForm
+from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranking_query
 from contest.judging import services
 from contest.judging.services import FLAG_LABELS, JudgingError
 from contest.judging.stats import round_statistics, statistics_csv_chunks
@@ -100,13 +100,17 @@ def entry_page(round_id, user_id):
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/cai-dat", methods=["GET", "POST"])
-@role_required("judge")
+@role_required("judge", "organiser")
 def settings_page(round_id):
     round_ = _round_or_404(round_id)
     settings = services.settings_for(round_)
     tiers_form = PrizeTiersForm(prefix="tiers")
     review_form = ReviewSettingsForm(prefix="review", obj=settings)
+    rule_form = RankingRuleForm(prefix="rule")
+    rule_form.set_choices(CRITERIA)
     if request.method == "GET":
+        for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
+            slot.data = key
         tiers_form.tiers.data = "\n".join(
             f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "") for t in services.prize_tiers(round_.id))
     if tiers_form.submit.data and tiers_form.validate_on_submit():
@@ -117,6 +121,14 @@ def settings_page(round_id):
         except JudgingError as exc:
             db.session.rollback()
             tiers_form.tiers.errors.append(str(exc))
+    elif rule_form.submit.data and rule_form.validate_on_submit():
+        try:
+            services.set_ranking_rule(round_, rule_form.rule(), current_user)
+            flash(_("Đã lưu quy tắc xếp hạng."), "success")
+            return redirect(url_for("judging.settings_page", round_id=round_.id))
+        except RankingRuleError as exc:
+            db.session.rollback()
+            rule_form.criterion_1.errors.append(str(exc))
     elif review_form.submit.data and review_form.validate_on_submit():
         try:
             services.update_settings(round_, current_user, review_form.min_time_seconds.data,
@@ -126,9 +138,9 @@ def settings_page(round_id):
         except JudgingError as exc:
             db.session.rollback()
             review_form.min_time_seconds.errors.append(str(exc))
-    errors = tiers_form.errors or review_form.errors
-    return render_template("judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form
-                           ), (422 if errors else 200)
+    errors = tiers_form.errors or review_form.errors or rule_form.errors
+    return render_template("judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form,
+                           rule_form=rule_form), (422 if errors else 200)
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/cong-bo", methods=["POST"])

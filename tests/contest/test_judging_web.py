@@ -119,3 +119,26 @@ def test_settings_and_statistics_pages(app, client, site):
     assert '<dd id="stat-participants">2</dd>' in stats and "<svg" in stats and "50.00%" in stats
     csv_response = client.get(f"/giam-khao/vong/{rid}/thong-ke?dinh-dang=csv")
     assert csv_response.get_data().decode("utf-8").startswith("\ufeffTổng số lượt thi,2")
+
+
+def test_ranking_rule_form_reorders_and_is_audited(app, client, site):
+    login(client, site["judge_phone"])
+    rid = site["round_id"]
+    page = client.get(f"/giam-khao/vong/{rid}/cai-dat").get_data(as_text=True)
+    assert "Tiêu chí 1" in page and "Dự đoán gần số người đạt điểm tuyệt đối hơn" in page
+    bad = client.post(f"/giam-khao/vong/{rid}/cai-dat", data={"rule-criterion_1": "time_taken_asc",
+                                                             "rule-criterion_2": "time_taken_asc", "rule-submit": "1"})
+    assert bad.status_code == 422 and "Mỗi tiêu chí chỉ được chọn một lần." in bad.get_data(as_text=True)
+    response = client.post(f"/giam-khao/vong/{rid}/cai-dat", data={
+        "rule-criterion_1": "time_taken_asc", "rule-criterion_2": "correct_desc", "rule-submit": "1"},
+        follow_redirects=True)
+    assert "Đã lưu quy tắc xếp hạng." in response.get_data(as_text=True)
+    ranking = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    # fastest first now: Ánh (20 s) before Bình (120 s) either way, so check the rule itself and the audit
+    assert ranking.index("Thời gian làm bài ngắn hơn") < ranking.index("Số câu trả lời đúng (nhiều hơn xếp trên)")
+    from contest.rounds.models import Round
+
+    with app.app_context():
+        assert db.session.get(Round, rid).ranking_rule == ["time_taken_asc", "correct_desc"]
+        entry = AuditEntry.query.filter_by(action="ranking_rule").one()
+        assert entry.details["rule"] == ["time_taken_asc", "correct_desc"] and "prediction_distance_asc" in entry.details["previous"]
