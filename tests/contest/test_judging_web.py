@@ -41,6 +41,10 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
     rid, (first, second) = site["round_id"], site["people"]
     page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     assert "Xếp hạng tạm thời" in page and "Nguyễn Thị Ánh" in page
+    from contest.rounds.models import Round
+
+    with app.app_context():  # the round is closed: the first look fixed the prediction's target
+        assert db.session.get(Round, rid).perfect_count_actual == 1
     assert "Thời gian làm bài quá ngắn" in page  # 20 s is under the default 60 s threshold
 
     response = client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
