@@ -10,7 +10,7 @@ from contest.extensions import db
 from contest.judging.exports import ExportError, ExportSource, csv_chunks, write_xlsx
 from contest.judging.models import AuditEntry
 from contest.judging.services import TierSpec, disqualify, publish, set_prize_tiers
-from tests.contest.judging_data import BASE, add_attempt, make_person, make_round, make_unit
+from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
 
 
 @pytest.fixture
