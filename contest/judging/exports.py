@@ -111,9 +111,9 @@ class ExportSource:
             self.target = snapshot.perfect_count_actual
         else:
             from contest.judging.ranking import prediction_target
-            from contest.judging.services import fix_perfect_count, is_closed
+            from contest.judging.services import fix_perfect_count, is_settled
 
-            if is_closed(round_) and round_.perfect_count_actual is None:
+            if is_settled(round_) and round_.perfect_count_actual is None:
                 fix_perfect_count(round_)
             self.target = prediction_target(round_)
         self.snapshot_id = snapshot.id if snapshot else None

@@ -51,7 +51,7 @@ def index():
 def round_page(round_id):
     round_ = _round_or_404(round_id)
     page = max(request.args.get("trang", 1, type=int), 1)
-    if services.is_closed(round_) and round_.perfect_count_actual is None:
+    if services.is_settled(round_) and round_.perfect_count_actual is None:
         # The first look after the close fixes the prediction's target (audited, by the system).
         services.fix_perfect_count(round_)
     target = prediction_target(round_)

@@ -1,7 +1,7 @@
 """The judge's workflow: audit log, disqualify/reinstate, prize tiers, review flags, fixing the target, publishing."""
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, insert, select
 
@@ -249,8 +249,21 @@ def review_flags(round_: Round) -> dict[int, set[str]]:
 
 # ---- closing and publishing ----------------------------------------------------------------------------
 
+SETTLE_GRACE = timedelta(minutes=2)
+
+
 def is_closed(round_: Round, now=None):
     return (now or utcnow()) >= round_.closes_at
+
+
+def settled_at(round_: Round):
+    """When every attempt of a closed round is final: an attempt started just before the close may run its
+    full time limit, and its answers are written behind from Redis; only then can the target be fixed."""
+    return round_.closes_at + timedelta(seconds=round_.time_limit_seconds or 0) + SETTLE_GRACE
+
+
+def is_settled(round_: Round, now=None):
+    return (now or utcnow()) >= settled_at(round_)
 
 
 def fix_perfect_count(round_: Round, actor=None) -> int:
@@ -259,6 +272,10 @@ def fix_perfect_count(round_: Round, actor=None) -> int:
         return round_.perfect_count_actual
     if not is_closed(round_):
         raise JudgingError("Vòng thi chưa kết thúc: chưa thể chốt số người đạt điểm tuyệt đối.")
+    if not is_settled(round_):
+        ready = (settled_at(round_) + timedelta(hours=7)).strftime("%H:%M %d/%m/%Y")
+        raise JudgingError(f"Vòng thi vừa kết thúc, các lượt thi cuối còn đang được ghi nhận: "
+                           f"có thể chốt kết quả từ {ready}.")
     round_.perfect_count_actual = count_perfect(round_)
     record_action(actor, "fix_perfect_count", round_, value=round_.perfect_count_actual,
                   basis=round_.prediction_basis)

@@ -1,6 +1,6 @@
 """The judge's workflow on real SQL: review flags, disqualify/reinstate with reasons, audit, prizes, publishing."""
 import hashlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
@@ -205,3 +205,18 @@ def test_perfect_count_fixed_at_close_is_what_the_prediction_is_measured_against
     round_.perfect_count_actual = None
     db.session.commit()
     assert fix_perfect_count(round_, judge) == 4
+
+
+def test_target_waits_until_the_last_attempts_are_final(ctx):
+    """An attempt started just before the close may run its whole time limit after it."""
+    round_ = make_round(questions=3, closed=False)
+    round_.closes_at = datetime.utcnow() - timedelta(minutes=5)  # closed, but 20-minute attempts may still run
+    judge = make_person(role="judge")
+    add_attempt(round_, make_person(), 3)
+    db.session.commit()
+    with pytest.raises(JudgingError, match="đang được ghi nhận"):
+        publish(round_, judge)
+    assert round_.perfect_count_actual is None and ResultSnapshot.query.count() == 0
+    round_.closes_at = datetime.utcnow() - timedelta(minutes=23)
+    db.session.commit()
+    assert publish(round_, judge).perfect_count_actual == 1
