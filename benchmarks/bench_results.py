@@ -78,7 +78,7 @@ def build(app, attempts, people, item_attempts, seed=5):
     with app.app_context():
         dialect = db.engine.dialect.name
         now = datetime.utcnow().replace(microsecond=0)
-        opens, closes = now - timedelta(days=7), now - timedelta(minutes=5)
+        opens, closes = now - timedelta(days=7), now - timedelta(hours=1)  # settled: the target can be fixed
         contest = Contest(slug="bench", title="Cuộc thi tìm hiểu pháp luật (bench)")
         round_ = Round(contest=contest, number=1, title="Tuần thi bench", opens_at=opens, closes_at=closes,
                        blueprint=[{"category_id": 1, "count": QUESTIONS, "difficulty": None}], attempts_allowed=3)
