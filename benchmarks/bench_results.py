@@ -115,7 +115,7 @@ def build(app, attempts, people, item_attempts, seed=5):
                 for attempt_id, (user, number) in enumerate(itertools.islice(plan, attempts), start=1):
                     correct = QUESTIONS if rng.random() < 0.3 else rng.randint(8, QUESTIONS - 1)
                     taken = rng.randint(40_000, 1_200_000)
-                    submitted = opens + timedelta(seconds=rng.randint(0, 7 * 86400 - 600))
+                    submitted = opens + timedelta(seconds=rng.randint(0, 7 * 86400 - 3700))
                     yield (attempt_id, round_id, user, number, "bench", rng.choice(("submitted", "submitted", "expired")),
                            submitted - timedelta(milliseconds=taken), submitted + timedelta(minutes=20),
                            submitted, QUESTIONS, correct, taken, rng.randint(0, 300_000),
