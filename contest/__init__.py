@@ -98,6 +98,9 @@ def create_app(config_class=None, **overrides):
     app.register_blueprint(bank_bp)
     app.register_blueprint(organise_bp)
     app.register_blueprint(play_bp)
+    from contest.judging import bp as judging_bp
+
+    app.register_blueprint(judging_bp)
 
     import realtime
 

@@ -22,6 +22,9 @@ def register_commands(app):
 
     app.cli.add_command(questions_group)
     app.cli.add_command(worker_command)
+    from contest.judging.cli import results_group
+
+    app.cli.add_command(results_group)
 
 
 @click.command("seed-demo")

@@ -1,0 +1,261 @@
+"""Results at scale: builds a round of N attempts by M people, then times ranking, statistics and exports.
+
+    .venv/bin/python benchmarks/bench_results.py                      # 1,000,000 attempts / 700,000 people, SQLite
+    .venv/bin/python benchmarks/bench_results.py --pg                 # same on a throwaway PostgreSQL cluster
+    DATABASE_URL=postgresql+psycopg://... .venv/bin/python benchmarks/bench_results.py
+    .venv/bin/python benchmarks/bench_results.py --attempts 5000 --people 3500   # quick
+
+Prints one line per phase: seconds and the process's peak RSS so far (resource.getrusage). The data is built
+in chunks so the build itself does not set the peak. Targets (issue 5): ranking, statistics and CSV < 30 s,
+XLSX < 120 s, with bounded memory.
+"""
+import argparse
+import itertools
+import os
+import random
+import resource
+import shutil
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+QUESTIONS = 20
+CHUNK = 50_000
+
+
+def peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def report(phase, seconds, extra=""):
+    print(f"{phase:<28} {seconds:8.2f} s   peak RSS {peak_rss_mb():8.1f} MB   {extra}", flush=True)
+
+
+def make_app(database_url):
+    from contest import create_app
+    from contest.config import TestingConfig
+
+    # Nothing here talks to Redis; the URL only has to parse.
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL="redis://127.0.0.1:1/0",
+                      RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", SQLALCHEMY_ECHO=False)
+
+
+def _insert(conn, table, columns, rows, dialect):
+    """Bulk insert: COPY on PostgreSQL, executemany of a prepared INSERT on SQLite."""
+    if dialect == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    else:
+        placeholders = ", ".join("?" for _ in columns)
+        conn.exec_driver_sql(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})", list(rows))
+
+
+def _chunks(iterable, size=CHUNK):
+    chunk = []
+    for item in iterable:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def build(app, attempts, people, item_attempts, seed=5):
+    """Units, people, one closed round, attempts (and answers for the first item_attempts attempts)."""
+    from contest.extensions import db
+    from contest.rounds.models import Contest, Round
+
+    rng = random.Random(seed)
+    with app.app_context():
+        dialect = db.engine.dialect.name
+        now = datetime.utcnow().replace(microsecond=0)
+        opens, closes = now - timedelta(days=7), now - timedelta(hours=1)  # settled: the target can be fixed
+        contest = Contest(slug="bench", title="Cuộc thi tìm hiểu pháp luật (bench)")
+        round_ = Round(contest=contest, number=1, title="Tuần thi bench", opens_at=opens, closes_at=closes,
+                       blueprint=[{"category_id": 1, "count": QUESTIONS, "difficulty": None}], attempts_allowed=3)
+        db.session.add(round_)
+        db.session.commit()
+        round_id = round_.id
+        with db.engine.begin() as conn:
+            units = []
+            unit_id = 0
+            for p in range(63):  # provinces, each with 15 units
+                unit_id += 1
+                province = unit_id
+                units.append((province, None, f"Tỉnh {p + 1:02d}", None, p))
+                for u in range(15):
+                    unit_id += 1
+                    units.append((unit_id, province, f"Đơn vị {p + 1:02d}.{u + 1:02d}", rng.choice([None, 800, 2000]), u))
+            _insert(conn, "units", ["id", "parent_id", "name", "headcount", "sort_order"], units, dialect)
+            leaf_units = [u[0] for u in units if u[1] is not None]
+            dob = date(1990, 1, 1)
+            reg = datetime(2026, 1, 1)
+            for chunk in _chunks(((i + 1, f"09{i:08d}", "!", f"Người dự thi {i}", dob, rng.choice(leaf_units),
+                                   "contestant", reg + timedelta(seconds=i), True, f"{i % 10000:04d}")
+                                  for i in range(people))):
+                _insert(conn, "users", ["id", "phone", "password_hash", "full_name", "date_of_birth", "unit_id",
+                                        "role", "created_at", "active", "cccd_last4"], chunk, dialect)
+
+            def attempt_rows():
+                extra = attempts - people
+                repeaters = rng.sample(range(1, people + 1), min(extra, people)) if extra > 0 else []
+                # Lazy, so the build does not set the process's peak RSS (the measured phases should).
+                plan = itertools.chain(((user, 1) for user in range(1, people + 1)),
+                                       ((user, 2) for user in repeaters),
+                                       ((user, 3) for user in repeaters[: max(0, extra - len(repeaters))]))
+                for attempt_id, (user, number) in enumerate(itertools.islice(plan, attempts), start=1):
+                    correct = QUESTIONS if rng.random() < 0.3 else rng.randint(8, QUESTIONS - 1)
+                    taken = rng.randint(40_000, 1_200_000)
+                    submitted = opens + timedelta(seconds=rng.randint(0, 7 * 86400 - 3700))
+                    yield (attempt_id, round_id, user, number, "bench", rng.choice(("submitted", "submitted", "expired")),
+                           submitted - timedelta(milliseconds=taken), submitted + timedelta(minutes=20),
+                           submitted, QUESTIONS, correct, taken, rng.randint(0, 300_000),
+                           f"10.{user % 250}.{user % 199}.{user % 97}", None)
+
+            for chunk in _chunks(attempt_rows()):
+                _insert(conn, "attempts", ["id", "round_id", "user_id", "number", "seed", "status", "started_at",
+                                           "deadline_at", "submitted_at", "question_count", "correct_count",
+                                           "time_taken_ms", "prediction", "client_ip", "device_id"], chunk, dialect)
+            if item_attempts:
+                _insert(conn, "qb_categories", ["id", "name", "path"], [(1, "Bench", "/1/")], dialect)
+                _insert(conn, "qb_questions", ["id", "category_id", "stem", "stem_normalized", "version", "is_current",
+                                               "multi_select", "difficulty", "tags", "status", "created_at"],
+                        [(q, 1, f"Câu hỏi {q}", "", 1, True, False, "medium", "", "approved", now) for q in range(1, 201)],
+                        dialect)
+
+                def answers():
+                    answer_id = 0
+                    for attempt_id in range(1, item_attempts + 1):
+                        ability = rng.random()
+                        for q in rng.sample(range(1, 201), QUESTIONS):
+                            answer_id += 1
+                            yield (answer_id, attempt_id, q, "[1]", 0, now, rng.random() < 0.4 + 0.55 * ability)
+
+                for chunk in _chunks(answers()):
+                    _insert(conn, "attempt_answers", ["id", "attempt_id", "question_id", "selected", "seq",
+                                                      "answered_at", "is_correct"], chunk, dialect)
+            conn.exec_driver_sql("ANALYZE")
+    return round_id
+
+
+def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0):
+    from contest.extensions import db
+    from contest.judging.exports import ExportSource, write_csv, write_xlsx
+    from contest.judging.ranking import rank_entries
+    from contest.judging.services import TierSpec, fix_perfect_count, review_flags, set_prize_tiers
+    from contest.judging.stats import round_statistics
+    from contest.rounds.models import Round
+
+    results = {}
+    with app.app_context():
+        round_ = db.session.get(Round, round_id)
+        started = time.perf_counter()
+        target = fix_perfect_count(round_)
+        results["fix_perfect_count"] = time.perf_counter() - started
+        report("fix perfect count", results["fix_perfect_count"], f"perfect people = {target}")
+        set_prize_tiers(round_, [TierSpec("Giải Nhất", 1, True), TierSpec("Giải Nhì", 2, True),
+                                 TierSpec("Giải Ba", 3, True), TierSpec("Khuyến khích", 10)], None)
+
+        started = time.perf_counter()
+        count, last = 0, None
+        for entry in rank_entries(round_):
+            count += 1
+            last = entry
+        results["ranking"] = time.perf_counter() - started
+        report("ranking (all entries)", results["ranking"], f"{count} entries, last rank {last.rank if last else '-'}")
+
+        started = time.perf_counter()
+        stats = round_statistics(round_, include_items=False)
+        results["statistics"] = time.perf_counter() - started
+        report("statistics", results["statistics"],
+               f"{stats.attempts} attempts, {stats.participants} people, {len(stats.by_unit)} units, "
+               f"perfect rate {stats.perfect_rate:.3f}")
+
+        if item_attempts:
+            from contest.judging.stats import _items
+
+            started = time.perf_counter()
+            items = _items(round_)
+            results["item_statistics"] = time.perf_counter() - started
+            report("item statistics", results["item_statistics"],
+                   f"{len(items)} questions from {item_attempts * QUESTIONS} answers")
+
+        started = time.perf_counter()
+        flags = review_flags(round_)
+        results["review_flags"] = time.perf_counter() - started
+        report("review flags", results["review_flags"], f"{len(flags)} flagged people")
+
+        csv_path = out_dir / "ranking.csv"
+        started = time.perf_counter()
+        write_csv(ExportSource(round_), csv_path)
+        results["csv"] = time.perf_counter() - started
+        report("CSV export", results["csv"], f"{csv_path.stat().st_size / 1e6:.1f} MB")
+
+        if not skip_xlsx:
+            xlsx_path = out_dir / "ranking.xlsx"
+            started = time.perf_counter()
+            write_xlsx(ExportSource(round_), xlsx_path)
+            results["xlsx"] = time.perf_counter() - started
+            report("XLSX export", results["xlsx"], f"{xlsx_path.stat().st_size / 1e6:.1f} MB")
+    return results
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--attempts", type=int, default=1_000_000)
+    parser.add_argument("--people", type=int, default=700_000)
+    parser.add_argument("--item-attempts", type=int, default=20_000,
+                        help="attempts that also get per-question answers (item statistics)")
+    parser.add_argument("--pg", action="store_true", help="run on a throwaway PostgreSQL cluster")
+    parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    args = parser.parse_args(argv)
+    if args.people > args.attempts:
+        parser.error("--people cannot exceed --attempts")
+    work = Path(tempfile.mkdtemp(prefix="bench-results-"))
+    os.chmod(work, 0o755)
+    cluster = None
+    try:
+        if os.environ.get("DATABASE_URL"):
+            url = os.environ["DATABASE_URL"]
+        elif args.pg:
+            from tests.harness import PostgresCluster
+
+            cluster = PostgresCluster(work / "pg").start()
+            cluster.psql("CREATE DATABASE bench")
+            url = cluster.url("bench")
+        else:
+            url = f"sqlite:///{work / 'bench.db'}"
+        app = make_app(url)
+        from flask_migrate import upgrade
+
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        print(f"database: {url.split('@')[-1]}; {args.attempts} attempts by {args.people} people, "
+              f"{QUESTIONS} questions", flush=True)
+        started = time.perf_counter()
+        round_id = build(app, args.attempts, args.people, min(args.item_attempts, args.attempts))
+        report("build (bulk insert)", time.perf_counter() - started)
+        # ru_maxrss only grows: the phases below show their own peak only where it exceeds the build's.
+        return measure(app, round_id, work, skip_xlsx=args.skip_xlsx,
+                       item_attempts=min(args.item_attempts, args.attempts))
+    finally:
+        if cluster is not None:
+            cluster.stop()
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+        else:
+            print(f"kept {work}")
+
+
+if __name__ == "__main__":
+    main()

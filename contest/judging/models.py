@@ -1,0 +1,126 @@
+"""Judging records: per-round settings, prize tiers, disqualifications, published snapshots, the audit log."""
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from contest.extensions import db
+
+
+def utcnow():
+    return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+class JudgingSettings(db.Model):
+    """Review thresholds of one round (the ranking rule itself lives on Round.ranking_rule)."""
+
+    __tablename__ = "judging_settings"
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    min_time_seconds: Mapped[int] = mapped_column(default=60)
+    max_accounts_per_ip: Mapped[int] = mapped_column(default=5)  # offices share one NAT address
+    max_accounts_per_device: Mapped[int] = mapped_column(default=1)
+
+
+class PrizeTier(db.Model):
+    """One prize of a round, e.g. 2 × Giải Nhì; tiers are awarded in `position` order."""
+
+    __tablename__ = "judging_prize_tiers"
+    __table_args__ = (
+        UniqueConstraint("round_id", "position"),
+        CheckConstraint("winners > 0", name="winners_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    name: Mapped[str] = mapped_column(String(120))
+    winners: Mapped[int]
+    perfect_required: Mapped[bool] = mapped_column(default=False)
+
+
+class Disqualification(db.Model):
+    """A person's entry excluded from a round's ranking; reinstating deletes the row (the audit log keeps both)."""
+
+    __tablename__ = "judging_disqualifications"
+    __table_args__ = (UniqueConstraint("round_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    decided_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    user = relationship("User", foreign_keys=[user_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+
+class AuditEntry(db.Model):
+    """One judge or organiser action: who, when, what, on which round and person, and why. Never edited."""
+
+    __tablename__ = "judging_audit_log"
+    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    action: Mapped[str] = mapped_column(String(40))
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="RESTRICT"))
+    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    actor = relationship("User", foreign_keys=[actor_id])
+    subject = relationship("User", foreign_keys=[subject_user_id])
+
+
+class ResultSnapshot(db.Model):
+    """A published, frozen ranking of a round. A later change publishes a new version; old ones stay."""
+
+    __tablename__ = "judging_snapshots"
+    __table_args__ = (UniqueConstraint("round_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="RESTRICT"), index=True)
+    version: Mapped[int]
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    ranking_rule: Mapped[list] = mapped_column(JSON)
+    perfect_count_actual: Mapped[int | None]
+    question_count: Mapped[int] = mapped_column(default=0)
+    entry_count: Mapped[int] = mapped_column(default=0)
+    winner_count: Mapped[int] = mapped_column(default=0)
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the canonical ranking lines
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    published_by = relationship("User")
+
+
+class SnapshotEntry(db.Model):
+    """One ranked entry of a snapshot, with the personal data it was published with."""
+
+    __tablename__ = "judging_snapshot_entries"
+
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("judging_snapshots.id", ondelete="RESTRICT"),
+                                             primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    rank: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
+    attempt_id: Mapped[int] = mapped_column(BigInteger)
+    correct_count: Mapped[int | None]
+    question_count: Mapped[int] = mapped_column(default=0)
+    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime | None]
+    prediction: Mapped[int | None] = mapped_column(BigInteger)
+    attempts_used: Mapped[int] = mapped_column(default=1)
+    prize: Mapped[str | None] = mapped_column(String(120))
+
+
+def _refuse_change(mapper, connection, target):
+    raise PermissionError(f"{type(target).__name__} is append-only: publish a new version or add an entry instead")
+
+
+for _model in (AuditEntry, ResultSnapshot, SnapshotEntry):
+    event.listen(_model, "before_update", _refuse_change)
+    event.listen(_model, "before_delete", _refuse_change)

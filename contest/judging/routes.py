@@ -1,0 +1,246 @@
+"""Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
+import os
+import tempfile
+
+from flask import Response, abort, after_this_request, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from contest.accounts.guards import role_required
+from contest.accounts.models import User
+from contest.extensions import db
+from contest.judging import bp
+from contest.judging.exports import ExportError, ExportSource, audit_export, csv_chunks, to_local, unit_names, write_xlsx
+from contest.judging.forms import ExportForm, PrizeTiersForm, PublishForm, RankingRuleForm, ReasonForm, ReviewSettingsForm
+from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranking_query
+from contest.judging import services
+from contest.judging.services import FLAG_LABELS, JudgingError
+from contest.judging.stats import round_statistics, statistics_csv_chunks
+from contest.rounds.models import Attempt, Round
+
+PAGE_SIZE = 50
+
+
+def _round_or_404(round_id) -> Round:
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        abort(404)
+    return round_
+
+
+@bp.app_template_filter("vn_time")
+def vn_time(value):
+    return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+
+
+@bp.app_template_filter("seconds")
+def seconds(ms):
+    return f"{ms / 1000:.3f}".replace(".", ",") if ms is not None else ""
+
+
+@bp.route("/giam-khao/")
+@role_required("judge")
+def index():
+    rounds = db.session.scalars(select(Round).order_by(Round.closes_at.desc())).all()
+    return render_template("judging/index.html", rounds=rounds, now=services.utcnow())
+
+
+@bp.route("/giam-khao/vong/<int:round_id>")
+@role_required("judge")
+def round_page(round_id):
+    round_ = _round_or_404(round_id)
+    page = max(request.args.get("trang", 1, type=int), 1)
+    if services.is_settled(round_) and round_.perfect_count_actual is None:
+        # The first look after the close fixes the prediction's target (audited, by the system).
+        services.fix_perfect_count(round_)
+    target = prediction_target(round_)
+    total = db.session.scalar(select(func.count()).select_from(ranking_query(round_, target=target).subquery()))
+    tiers = services.prize_tiers(round_.id)
+    entries = list(services.award_prizes(
+        rank_entries(round_, target=target, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), tiers))
+    flags = services.review_flags(round_)
+    units = unit_names()
+    return render_template(
+        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS, units=units,
+        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), target=target, tiers=tiers,
+        rule=[CRITERIA[k] for k in effective_rule(round_)], closed=services.is_closed(round_),
+        disqualified=services.disqualifications(round_.id), snapshots=services.snapshots(round_.id),
+        changed=services.changed_since_publication(round_), publish_form=PublishForm(), export_form=ExportForm(),
+        flagged_count=len(flags),
+    )
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
+@role_required("judge")
+def entry_page(round_id, user_id):
+    round_ = _round_or_404(round_id)
+    person = db.session.get(User, user_id)
+    if person is None:
+        abort(404)
+    record = next((d for d in services.disqualifications(round_.id) if d.user_id == user_id), None)
+    form = ReasonForm()
+    form.submit.label.text = _("Khôi phục bài dự thi") if record else _("Loại bài dự thi")
+    if form.validate_on_submit():
+        try:
+            if record:
+                services.reinstate(round_, user_id, form.reason.data, current_user)
+                flash(_("Đã khôi phục bài dự thi của %(name)s.", name=person.full_name), "success")
+            else:
+                services.disqualify(round_, user_id, form.reason.data, current_user)
+                flash(_("Đã loại bài dự thi của %(name)s.", name=person.full_name), "success")
+            return redirect(url_for("judging.round_page", round_id=round_.id))
+        except JudgingError as exc:
+            db.session.rollback()
+            form.reason.errors.append(str(exc))
+    attempts = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id)
+                                  .order_by(Attempt.number)).all()
+    flags = services.review_flags(round_).get(user_id, set())
+    return render_template("judging/entry.html", round=round_, person=person, attempts=attempts, record=record,
+                           form=form, flags=flags, flag_labels=FLAG_LABELS, units=unit_names(),
+                           history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id]
+                           ), (422 if form.errors else 200)
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/cai-dat", methods=["GET", "POST"])
+@role_required("judge", "organiser")
+def settings_page(round_id):
+    round_ = _round_or_404(round_id)
+    settings = services.settings_for(round_)
+    tiers_form = PrizeTiersForm(prefix="tiers")
+    review_form = ReviewSettingsForm(prefix="review", obj=settings)
+    rule_form = RankingRuleForm(prefix="rule")
+    rule_form.set_choices(CRITERIA)
+    if request.method == "GET":
+        for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
+            slot.data = key
+        tiers_form.tiers.data = "\n".join(
+            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "") for t in services.prize_tiers(round_.id))
+    if tiers_form.submit.data and tiers_form.validate_on_submit():
+        try:
+            services.set_prize_tiers(round_, services.parse_tiers(tiers_form.tiers.data), current_user)
+            flash(_("Đã lưu cơ cấu giải."), "success")
+            return redirect(url_for("judging.settings_page", round_id=round_.id))
+        except JudgingError as exc:
+            db.session.rollback()
+            tiers_form.tiers.errors.append(str(exc))
+    elif rule_form.submit.data and rule_form.validate_on_submit():
+        try:
+            services.set_ranking_rule(round_, rule_form.rule(), current_user)
+            flash(_("Đã lưu quy tắc xếp hạng."), "success")
+            return redirect(url_for("judging.settings_page", round_id=round_.id))
+        except RankingRuleError as exc:
+            db.session.rollback()
+            rule_form.criterion_1.errors.append(str(exc))
+    elif review_form.submit.data and review_form.validate_on_submit():
+        try:
+            services.update_settings(round_, current_user, review_form.min_time_seconds.data,
+                                     review_form.max_accounts_per_ip.data, review_form.max_accounts_per_device.data)
+            flash(_("Đã lưu ngưỡng cảnh báo."), "success")
+            return redirect(url_for("judging.settings_page", round_id=round_.id))
+        except JudgingError as exc:
+            db.session.rollback()
+            review_form.min_time_seconds.errors.append(str(exc))
+    errors = tiers_form.errors or review_form.errors or rule_form.errors
+    return render_template("judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form,
+                           rule_form=rule_form), (422 if errors else 200)
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/cong-bo", methods=["POST"])
+@role_required("judge")
+def publish(round_id):
+    round_ = _round_or_404(round_id)
+    form = PublishForm()
+    if form.validate_on_submit():
+        try:
+            snapshot = services.publish(round_, current_user, note=form.note.data or "")
+            flash(_("Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s", version=snapshot.version,
+                    digest=snapshot.digest), "success")
+        except JudgingError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    else:
+        flash(_("Ghi chú quá dài (tối đa 500 ký tự)."), "error")
+    return redirect(url_for("judging.round_page", round_id=round_.id))
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/xuat", methods=["POST"])
+@role_required("judge")
+def export(round_id):
+    round_ = _round_or_404(round_id)
+    form = ExportForm()
+    if not form.validate_on_submit():
+        flash(_("Định dạng xuất không hợp lệ."), "error")
+        return redirect(url_for("judging.round_page", round_id=round_.id))
+    try:
+        source = ExportSource(round_, version=request.form.get("version", type=int), winners_only=form.winners.data)
+    except ExportError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("judging.round_page", round_id=round_.id))
+    audit_export(current_user, round_, form.format.data, source, form.full_data.data, via="web")
+    if form.format.data == "csv":
+        return Response(stream_with_context(csv_chunks(source, full_data=form.full_data.data)),
+                        mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{source.filename("csv")}"'})
+    handle, path = tempfile.mkstemp(suffix=".xlsx")
+    os.close(handle)
+
+    @after_this_request
+    def remove_file(response):
+        # The open file handle keeps the data readable while it streams; the name can go now.
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+        return response
+
+    write_xlsx(source, path, full_data=form.full_data.data)
+    return send_file(open(path, "rb"), as_attachment=True, download_name=source.filename("xlsx"),
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/thong-ke")
+@role_required("judge", "organiser")
+def statistics(round_id):
+    round_ = _round_or_404(round_id)
+    stats = round_statistics(round_)
+    if request.args.get("dinh-dang") == "csv":
+        return Response(stream_with_context(statistics_csv_chunks(stats)), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="thong-ke-vong-{round_.id}.csv"'})
+    return render_template("judging/stats.html", round=round_, stats=stats)
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/nhat-ky")
+@role_required("judge")
+def audit(round_id):
+    round_ = _round_or_404(round_id)
+    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000))
+
+
+def _published_winners(round_):
+    snapshot = services.latest_snapshot(round_.id)
+    if snapshot is None:
+        return None, []
+    return snapshot, list(services.snapshot_entries(snapshot, winners_only=True))
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/in")
+@role_required("judge")
+def print_winners(round_id):
+    round_ = _round_or_404(round_id)
+    snapshot, entries = _published_winners(round_)
+    provisional = snapshot is None
+    if provisional:
+        entries = list(services.winners(round_))
+    return render_template("judging/print.html", round=round_, snapshot=snapshot, entries=entries,
+                           provisional=provisional, units=unit_names(), target=prediction_target(round_))
+
+
+@bp.route("/ket-qua/vong/<int:round_id>")
+def public_results(round_id):
+    round_ = _round_or_404(round_id)
+    snapshot, entries = _published_winners(round_)
+    if snapshot is None:
+        abort(404)
+    return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries,
+                           units=unit_names())

@@ -1,0 +1,119 @@
+"""Exports: CSV with BOM and Vietnamese headers, typed XLSX, masking, snapshots and digests, the CLI."""
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from contest.extensions import db
+from contest.judging.exports import ExportError, ExportSource, csv_chunks, write_xlsx
+from contest.judging.models import AuditEntry
+from contest.judging.services import TierSpec, disqualify, publish, set_prize_tiers
+from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
+
+
+@pytest.fixture
+def exported(ctx):
+    province = make_unit("Tỉnh Nghệ An")
+    school = make_unit("Trường THPT Huỳnh Thúc Kháng", parent=province)
+    round_ = make_round(questions=2)
+    judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+    people = [make_person(full_name="Nguyễn Thị Ánh", unit=school, cccd_last4="1234", phone="0912345678",
+                          dob=date(2001, 9, 2)),
+              make_person(full_name="Đặng Văn Bảo", unit=school, phone="0987654321"),
+              make_person(full_name="Hồ Thị Cúc", phone="0977000111")]
+    add_attempt(round_, people[0], 2, time_ms=61_500, prediction=1, submitted_at=datetime(2026, 11, 2, 1, 30, 5))
+    add_attempt(round_, people[1], 2, time_ms=70_000, prediction=4)
+    add_attempt(round_, people[2], 1, time_ms=10_000, prediction=1)
+    db.session.commit()
+    set_prize_tiers(round_, [TierSpec("Giải Nhất", 1), TierSpec("Giải Nhì", 1)], judge)
+    return round_, judge, people
+
+
+def _csv(source, full_data=False):
+    text = "".join(csv_chunks(source, full_data=full_data, rows_per_chunk=1))
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    header_at = rows.index([]) + 1
+    return rows[:header_at - 1], rows[header_at], rows[header_at + 1:]
+
+
+def test_provisional_csv_is_utf8_bom_with_vietnamese_headers_and_masked_data(exported):
+    round_, _, people = exported
+    meta, header, rows = _csv(ExportSource(round_))
+    assert "KẾT QUẢ TẠM THỜI" in meta[1][0]
+    assert header[:8] == ["STT", "Hạng", "Họ và tên", "Ngày sinh", "Đơn vị", "Tỉnh/Thành phố", "Số điện thoại", "Số CCCD"]
+    assert "Email" not in header
+    first = dict(zip(header, rows[0]))
+    assert first["Họ và tên"] == "Nguyễn Thị Ánh"
+    assert first["Ngày sinh"] == "2001"  # year only unless full data is asked for
+    assert first["Số điện thoại"] == "091****678"
+    assert first["Số CCCD"] == "********1234"
+    assert first["Đơn vị"] == "Trường THPT Huỳnh Thúc Kháng" and first["Tỉnh/Thành phố"] == "Tỉnh Nghệ An"
+    assert first["Thời điểm nộp bài (giờ Việt Nam)"] == "02/11/2026 08:30:05"
+    assert first["Thời gian làm bài (giây)"] == "61.5"
+    assert first["Giải"] == "Giải Nhất"
+    assert [r[2] for r in rows] == ["Nguyễn Thị Ánh", "Đặng Văn Bảo", "Hồ Thị Cúc"]
+    assert "0912345678" not in "".join(",".join(r) for r in rows)
+
+    _, header, rows = _csv(ExportSource(round_), full_data=True)
+    first = dict(zip(header, rows[0]))
+    assert first["Số điện thoại"] == "0912345678" and first["Ngày sinh"] == "02/09/2001" and "Email" in header
+
+
+def test_winners_csv_and_published_version_with_digest(exported):
+    round_, judge, people = exported
+    _, _, rows = _csv(ExportSource(round_, winners_only=True))
+    assert [(r[2], r[-1]) for r in rows] == [("Nguyễn Thị Ánh", "Giải Nhất"), ("Đặng Văn Bảo", "Giải Nhì")]
+    v1 = publish(round_, judge)
+    disqualify(round_, people[0].id, "Thi hộ người khác", judge)
+    meta, _, rows = _csv(ExportSource(round_))  # default: the latest published version, not the live ranking
+    assert meta[1][:2] == ["Phiên bản công bố", "1"] and meta[2] == ["Mã kiểm tra SHA-256", v1.digest]
+    assert rows[0][2] == "Nguyễn Thị Ánh"
+    _, _, rows = _csv(ExportSource(round_, provisional=True))
+    assert rows[0][2] == "Đặng Văn Bảo"
+    with pytest.raises(ExportError):
+        ExportSource(round_, version=7)
+
+
+def test_xlsx_has_typed_cells_and_widths(exported, tmp_path):
+    round_, judge, _ = exported
+    publish(round_, judge)
+    path = tmp_path / "ket-qua.xlsx"
+    write_xlsx(ExportSource(round_), path, full_data=True)
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].startswith("Bảng xếp hạng")
+    assert rows[2][0] == "Mã kiểm tra SHA-256" and len(rows[2][1]) == 64
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
+    header = rows[header_at]
+    first = dict(zip(header, rows[header_at + 1]))
+    assert first["Hạng"] == 1 and isinstance(first["Số câu đúng"], int)
+    assert first["Thời điểm nộp bài (giờ Việt Nam)"] == datetime(2026, 11, 2, 8, 30, 5)
+    assert first["Ngày sinh"] == datetime(2001, 9, 2)
+    assert first["Thời gian làm bài (giây)"] == pytest.approx(61.5)
+    assert sheet.column_dimensions["C"].width == 28  # Họ và tên
+    submitted_cell = sheet.cell(row=header_at + 2, column=header.index("Thời điểm nộp bài (giờ Việt Nam)") + 1)
+    assert submitted_cell.is_date and isinstance(submitted_cell.value, datetime)
+
+
+def test_cli_export_writes_files_and_audits(exported, app, tmp_path):
+    round_, judge, _ = exported
+    runner = app.test_cli_runner()
+    out = tmp_path / "giai.csv"
+    result = runner.invoke(args=["results", "export", str(round_.id), "--format", "csv", "--winners", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tạm thời" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff") and "Giải Nhì" in text and "Hồ Thị Cúc" not in text
+    publish(round_, judge)
+    xlsx = tmp_path / "bxh.xlsx"
+    result = runner.invoke(args=["results", "export", str(round_.id), "--format", "xlsx", "--full-data", "-o", str(xlsx)])
+    assert result.exit_code == 0, result.output
+    assert "phiên bản 1" in result.output
+    assert load_workbook(xlsx).active.max_row >= 8
+    actions = [(e.action, e.details.get("format")) for e in AuditEntry.query.order_by(AuditEntry.id)]
+    assert ("export", "csv") in actions and ("export_full_data", "xlsx") in actions
+    result = runner.invoke(args=["results", "export", "99999", "-o", str(out)])
+    assert result.exit_code != 0 and "Không tìm thấy vòng thi" in result.output
