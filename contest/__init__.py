@@ -92,6 +92,10 @@ def create_app(config_class=None, **overrides):
     app.register_blueprint(accounts_bp)
     app.register_blueprint(units_bp)
 
+    from contest import metrics
+
+    metrics.init_app(app)
+
     import realtime
 
     realtime.init_app(app)

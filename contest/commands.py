@@ -18,6 +18,7 @@ def register_commands(app):
     app.cli.add_command(users_group)
     app.cli.add_command(serve_command)
     app.cli.add_command(dev_command)
+    app.cli.add_command(loadtest_group)
 
 
 @click.command("seed-demo")
@@ -125,3 +126,35 @@ def dev_command(host, port):
         if local:
             local.stop()
             click.echo("Đã dừng Redis cục bộ / stopped project-local Redis")
+
+
+@click.group("loadtest")
+def loadtest_group():
+    """Load-test helpers (synthetic contestants)."""
+
+
+@loadtest_group.command("seed-users")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="Số thí sinh giả lập")
+@click.option("--prefix", default="0599", show_default=True, help="Đầu số điện thoại của thí sinh giả lập")
+@click.option("--password", default="thitai12345", show_default=True)
+@click.option("--start", type=click.IntRange(min=1), default=1, show_default=True)
+@with_appcontext
+def loadtest_seed_users(count, prefix, password, start):
+    """Bulk-create synthetic contestants (one shared password hash)."""
+    from contest.loadseed import seed_users
+
+    try:
+        created, existing = seed_users(count, prefix=prefix, password=password, start=start)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--prefix/--count")
+    click.echo(f"Đã tạo {created} thí sinh giả lập, {existing} đã có sẵn / created {created}, existing {existing}")
+
+
+@loadtest_group.command("remove-users")
+@click.option("--prefix", default="0599", show_default=True)
+@with_appcontext
+def loadtest_remove_users(prefix):
+    """Delete the synthetic contestants of a prefix."""
+    from contest.loadseed import remove_users
+
+    click.echo(f"Đã xóa {remove_users(prefix)} thí sinh giả lập / removed")
