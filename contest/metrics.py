@@ -76,16 +76,41 @@ def set_write_behind(lag_s: float, pending: int | None = None):
         write_behind_pending.set(pending)
 
 
-_write_behind_probe = None
+def answer_stream_lag(stream: str = "answers") -> tuple[float, int]:
+    """(age of the oldest entry, entries) of the answers stream.
+
+    The worker deletes entries once SQL has committed them, so whatever is still in the stream
+    is not yet durable in SQL, and a stream id is the Redis clock in ms when it was appended.
+    """
+    from contest.extensions import get_redis
+
+    r = get_redis()
+    with redis_timer("write_behind_probe"):
+        pipe = r.pipeline(transaction=False)
+        pipe.time()
+        pipe.xlen(stream)
+        pipe.xrange(stream, "-", "+", count=1)
+        (seconds, micros), pending, oldest = pipe.execute()
+    if not oldest:
+        return 0.0, pending
+    now_ms = seconds * 1000 + micros // 1000
+    return max(now_ms - int(oldest[0][0].split("-")[0]), 0) / 1000.0, pending
+
+
+def _default_probe():
+    return answer_stream_lag(current_app.config.get("METRICS_ANSWER_STREAM", "answers"))
+
+
+_write_behind_probe = _default_probe
 
 
 def write_behind_probe(probe):
-    """Registers probe() -> (lag_s, pending), called at every scrape.
+    """Registers probe() -> (lag_s, pending), called at every scrape (None: the answers stream).
 
     The worker runs in its own process, so an app process learns the lag from Redis at scrape time.
     """
     global _write_behind_probe
-    _write_behind_probe = probe
+    _write_behind_probe = probe or _default_probe
     return probe
 
 

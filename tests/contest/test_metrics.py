@@ -101,3 +101,22 @@ def test_metrics_are_served_by_a_real_server_process(live_server):
     response = requests.get(live_server.url + "/metrics", timeout=5)
     assert response.status_code == 200
     assert "contest_connected_contestants" in response.text
+
+
+def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
+    import redis
+    import time
+
+    r = redis.Redis.from_url(redis_url, decode_responses=True)
+    assert value(scrape(client), "contest_write_behind_pending") == 0
+    assert value(scrape(client), "contest_write_behind_lag_seconds") == 0
+    seconds, micros = r.time()
+    old_ms = seconds * 1000 + micros // 1000 - 3000  # an answer appended 3 s ago, still not in SQL
+    r.xadd("answers", {"a": "1", "q": "2", "s": "3", "n": "1", "t": str(old_ms)}, id=f"{old_ms}-0")
+    r.xadd("answers", {"a": "1", "q": "3", "s": "4", "n": "2", "t": str(old_ms)})
+    samples = scrape(client)
+    assert value(samples, "contest_write_behind_pending") == 2
+    assert 2.9 <= value(samples, "contest_write_behind_lag_seconds") < 10
+    r.delete("answers")  # what the worker does once SQL committed (XDEL)
+    time.sleep(0.01)
+    assert value(scrape(client), "contest_write_behind_pending") == 0
