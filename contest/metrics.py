@@ -23,6 +23,10 @@ connected_contestants = Gauge(
     "contest_connected_contestants", "Socket.IO connections of logged-in users held by this process",
     registry=REGISTRY,
 )
+socketio_connections = Gauge(
+    "contest_socketio_connections", "Engine.IO connections open in this process (every namespace)",
+    registry=REGISTRY,
+)
 answers_accepted = Counter(
     "contest_answers_accepted", "Answers stored in Redis and acknowledged to the contestant", registry=REGISTRY,
 )
@@ -161,3 +165,10 @@ def init_app(app):
     csrf.exempt(bp)
     limiter.exempt(bp)
     app.register_blueprint(bp)
+
+    from contest.extensions import socketio
+
+    # Read from the Engine.IO server at scrape time: no hook in the connect handlers needed.
+    server = getattr(socketio, "server", None)
+    if server is not None:
+        socketio_connections.set_function(lambda: len(server.eio.sockets))

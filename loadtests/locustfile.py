@@ -110,16 +110,17 @@ class PublicReader(FastHttpUser):
 
 class SocketContestant(HttpUser):
     """A contestant taking a live round over Socket.IO (WebSocket): join, answer with think time,
-    predict, submit, then stay connected receiving leaderboard pushes."""
+    predict and submit, then stay connected receiving leaderboard pushes."""
 
-    wait_time = between(1, 2)
+    wait_time = between(0.5, 1)
 
     def on_start(self):
         self.sio = None
         self.attempt = None
         self.seq = 0
-        self.answered = 0
-        self.submitted = False
+        self.queue = []
+        self.submitted_at = None
+        self.finished = False
         self.stormed = False
         self.phone = log_in(self.client)
 
@@ -129,11 +130,11 @@ class SocketContestant(HttpUser):
 
     # --- measured Socket.IO round trips ------------------------------------------------------
 
-    def _fire(self, name, started, exception=None, length=0):
-        self.environment.events.request.fire(
-            request_type="SIO", name=name, response_time=(time.perf_counter() - started) * 1000,
-            response_length=length, exception=exception, context={},
-        )
+    def _fire(self, name, started, exception=None, elapsed_ms=None):
+        if elapsed_ms is None:
+            elapsed_ms = (time.perf_counter() - started) * 1000
+        self.environment.events.request.fire(request_type="SIO", name=name, response_time=elapsed_ms,
+                                             response_length=0, exception=exception, context={})
 
     def _call(self, name, event, payload, timeout=30):
         started = time.perf_counter()
@@ -146,16 +147,19 @@ class SocketContestant(HttpUser):
 
     def _on_push(self, payload):
         server_ms = protocol.push_server_ms(payload)
-        if server_ms is None:
-            return
-        self.environment.events.request.fire(
-            request_type="SIO", name="leaderboard push", response_time=max(time.time() * 1000 - server_ms, 0),
-            response_length=0, exception=None, context={},
-        )
+        if server_ms is not None:
+            self._fire("leaderboard push", None, elapsed_ms=max(time.time() * 1000 - server_ms, 0))
+
+    def _on_rank(self, payload):
+        # The contestant's own rank after submitting: the push that shows their result on the board.
+        if self.submitted_at is not None:
+            self._fire("rank push after submit", self.submitted_at)
+            self.submitted_at = None
 
     def _connect(self, name="connect"):
         client = socketio.Client(reconnection=False)
         client.on(protocol.LEADERBOARD, self._on_push)
+        client.on(protocol.RANK, self._on_rank)
         cookies = "; ".join(f"{c.name}={c.value}" for c in self.client.cookies)
         started = time.perf_counter()
         try:
@@ -166,16 +170,18 @@ class SocketContestant(HttpUser):
         self._fire(name, started)
         self.sio = client
 
-    def _start_and_join(self):
+    def _start_attempt(self):
         if ROUND_ID is None:
             raise RuntimeError("LOADTEST_ROUND_ID is not set: the live scenarios need an open round")
         token = csrf_token(self.client.get("/", name="/").text)
-        with self.client.post(protocol.start_path(ROUND_ID), name="POST start attempt", catch_response=True,
-                              headers={"X-CSRFToken": token or "", "Accept": "application/json"}) as response:
-            if response.status_code not in (200, 201):
-                response.failure(f"start answered {response.status_code}")
+        with self.client.post(protocol.start_path(ROUND_ID), data={"csrf_token": token or ""},
+                              name="/vong-thi/[id]/bat-dau", allow_redirects=False, catch_response=True) as response:
+            try:
+                attempt_id = protocol.attempt_id_from_start(response.headers.get("Location"))
+            except protocol.ProtocolError as exc:
+                response.failure(str(exc))
                 return
-            attempt_id = protocol.attempt_id_from_start(response.json())
+            response.success()
         self._connect()
         self._join(attempt_id)
 
@@ -187,6 +193,8 @@ class SocketContestant(HttpUser):
             self._fire("join ack", started, exc)
             raise
         self._fire("join ack", started)
+        self.seq = max(self.seq, self.attempt.seq)
+        self.queue = [q for q in self.attempt.questions if q.id not in self.attempt.answered]
 
     def _answer(self, question):
         self.seq += 1
@@ -202,9 +210,9 @@ class SocketContestant(HttpUser):
     def _think(self):
         if MODE == "rush":
             # Everyone paces the attempt to submit during the test's last minute.
-            submit_at = START_EPOCH + DURATION_S - random.uniform(5, min(60, DURATION_S / 2))
-            left = max(len(self.attempt.questions) - self.answered + 1, 1)
-            gevent.sleep(max((submit_at - time.time()) / left, 0))
+            if not hasattr(self, "submit_at"):
+                self.submit_at = START_EPOCH + DURATION_S - random.uniform(5, min(60, DURATION_S / 2))
+            gevent.sleep(max((self.submit_at - time.time()) / (len(self.queue) + 1), 0))
         else:
             gevent.sleep(random.uniform(*THINK))
 
@@ -217,7 +225,13 @@ class SocketContestant(HttpUser):
             return
         self.sio.disconnect()
         self._connect("reconnect")
-        self._join(self.attempt.attempt_id)
+        if not self.finished:
+            self._join(self.attempt.attempt_id)
+        else:
+            ack, started = self._call("leaderboard join ack", protocol.LEADERBOARD_JOIN,
+                                      protocol.leaderboard_join_payload(ROUND_ID))
+            ok = isinstance(ack, dict) and ack.get("ok")
+            self._fire("leaderboard join ack", started, None if ok else RuntimeError(protocol.refusal_reason(ack)))
 
     @task
     def take_round(self):
@@ -225,22 +239,20 @@ class SocketContestant(HttpUser):
             gevent.sleep(5)
             return
         if self.attempt is None:
-            self._start_and_join()
+            self._start_attempt()
             return
         self._maybe_storm()
-        if self.answered < len(self.attempt.questions):
+        if self.queue:
             self._think()
-            self._answer(self.attempt.questions[self.answered])
-            self.answered += 1
-        elif not self.submitted:
-            self._call_ok("prediction ack", protocol.PREDICTION,
-                          protocol.prediction_payload(self.attempt.attempt_id, random.randint(0, SEEDED)))
-            self._call_ok("submit ack", protocol.SUBMIT, protocol.submit_payload(self.attempt.attempt_id))
-            self.submitted = True
+            self._answer(self.queue.pop(0))
+        elif not self.finished:
+            if MODE == "rush":
+                self._think()
+            ack, started = self._call("submit ack", protocol.SUBMIT,
+                                      protocol.submit_payload(self.attempt.attempt_id, random.randint(0, SEEDED)))
+            ok = isinstance(ack, dict) and ack.get("ok")
+            self._fire("submit ack", started, None if ok else RuntimeError(protocol.refusal_reason(ack)))
+            self.finished = True
+            self.submitted_at = time.perf_counter() if ok else None
         else:
             gevent.sleep(5)  # stay connected: a held contestant receiving leaderboard pushes
-
-    def _call_ok(self, name, event, payload):
-        ack, started = self._call(name, event, payload)
-        ok = isinstance(ack, dict) and ack.get("ok")
-        self._fire(name, started, None if ok else RuntimeError(protocol.refusal_reason(ack)))

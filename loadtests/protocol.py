@@ -1,23 +1,30 @@
 """The contestant's live protocol as the load clients speak it: paths, event names, payloads, acks.
 
-Kept in one small module so that a change of the live protocol (docs/realtime.md) is a change
-here only. The shapes follow DESIGN.md's hot path; adjust them to docs/realtime.md when it lands:
-  HTTP  POST START_PATH (round id)          -> JSON {"attempt_id": ...}
-  SIO   JOIN   {"attempt_id"}               -> ack {"ok", "questions": [{"id", "options": [{"id"}...]}...],
-                                                    "deadline_ms", "server_ms"}
-  SIO   ANSWER {"attempt_id", "question_id", "selected": [option ids], "seq"}  -> ack {"ok", "seq"} | {"ok": False, "error"}
-  SIO   PREDICTION {"attempt_id", "value"}  -> ack {"ok"}
-  SIO   SUBMIT {"attempt_id"}               -> ack {"ok", "correct"?}
-  push  LEADERBOARD {"round_id", "top": [...], "me"?, "server_ms"}
+Kept in one small module so that a change of the live protocol (docs/realtime.md, realtime/play.py)
+is a change here only. As of the rounds branch (commit a6caca8):
+  HTTP  POST /vong-thi/<round_id>/bat-dau (form, CSRF)  -> 302 Location /luot-thi/<attempt_id>
+  SIO   "attempt:join" {"attempt_id"}  -> {"ok", "state": {"questions": [{"id", "options": [{"id", "text"}]}],
+                                           "seq", "deadline_ms", "server_ms", ...}}
+  SIO   "answer" {"attempt_id", "question_id", "selected": [option ids], "seq"}
+                                       -> {"ok": True, "seq", ...} | {"ok": False, "error", "message"}
+  SIO   "submit" {"attempt_id", "prediction"}  -> {"ok", "result": {...}}
+  SIO   "leaderboard:join" {"round_id"}  -> {"ok", "top", ...} (after a reconnect, once submitted)
+  push  "leaderboard" {"round_id", "version", "top"} to everyone joined to the round (at most 1/s)
+  push  "rank" {"round_id", "rank", "version"} to each ranked contestant
+Push latency is measured from the submit ack to the contestant's first "rank" push after it: the
+time until a submitted result shows on the live board (pushes carry no server clock).
 """
+import re
 from dataclasses import dataclass, field
 
 START_PATH = "/vong-thi/{round_id}/bat-dau"
+ATTEMPT_LOCATION = re.compile(r"/luot-thi/(\d+)")
 JOIN = "attempt:join"
-ANSWER = "attempt:answer"
-PREDICTION = "attempt:prediction"
-SUBMIT = "attempt:submit"
+ANSWER = "answer"
+SUBMIT = "submit"
 LEADERBOARD = "leaderboard"
+LEADERBOARD_JOIN = "leaderboard:join"
+RANK = "rank"
 
 
 class ProtocolError(Exception):
@@ -34,20 +41,22 @@ class LiveQuestion:
 class JoinedAttempt:
     attempt_id: int
     questions: list[LiveQuestion]
+    seq: int = 0
     deadline_ms: int | None = None
     server_ms: int | None = None
-    extra: dict = field(default_factory=dict)
+    answered: set = field(default_factory=set)
 
 
 def start_path(round_id) -> str:
     return START_PATH.format(round_id=round_id)
 
 
-def attempt_id_from_start(payload: dict) -> int:
-    try:
-        return int(payload["attempt_id"])
-    except (KeyError, TypeError, ValueError):
-        raise ProtocolError(f"start response without attempt_id: {payload!r}")
+def attempt_id_from_start(location: str | None) -> int:
+    """The attempt id from the start route's redirect; a redirect elsewhere is a refusal (flash)."""
+    match = ATTEMPT_LOCATION.search(location or "")
+    if not match:
+        raise ProtocolError(f"start refused (redirected to {location!r})")
+    return int(match.group(1))
 
 
 def join_payload(attempt_id) -> dict:
@@ -55,20 +64,22 @@ def join_payload(attempt_id) -> dict:
 
 
 def parse_join(attempt_id, ack) -> JoinedAttempt:
-    if not isinstance(ack, dict) or not ack.get("ok"):
+    if not isinstance(ack, dict) or not ack.get("ok") or not isinstance(ack.get("state"), dict):
         raise ProtocolError(f"join refused: {ack!r}")
+    state = ack["state"]
     questions = []
-    for q in ack.get("questions") or []:
-        options = [int(o["id"] if isinstance(o, dict) else o) for o in q.get("options", [])]
-        if not options:
-            raise ProtocolError(f"question {q!r} without options")
-        questions.append(LiveQuestion(int(q["id"]), options))
-    # Answer keys must never reach a client before the round closes.
-    for q in ack.get("questions") or []:
-        for o in q.get("options", []):
-            if isinstance(o, dict) and ({"correct", "is_correct"} & o.keys()):
-                raise ProtocolError("answer key leaked to the client")
-    return JoinedAttempt(attempt_id, questions, ack.get("deadline_ms"), ack.get("server_ms"))
+    for q in state.get("questions") or []:
+        options = q.get("options") or []
+        # Answer keys must never reach a client before the round closes.
+        if any(isinstance(o, dict) and ({"correct", "is_correct"} & o.keys()) for o in options):
+            raise ProtocolError("answer key leaked to the client")
+        ids = [int(o["id"] if isinstance(o, dict) else o) for o in options]
+        if not ids:
+            raise ProtocolError(f"question {q.get('id')!r} without options")
+        questions.append(LiveQuestion(int(q["id"]), ids))
+    answered = {int(qid) for qid in (state.get("answers") or {})}
+    return JoinedAttempt(attempt_id, questions, int(state.get("seq") or 0), state.get("deadline_ms"),
+                         state.get("server_ms"), answered)
 
 
 def answer_payload(attempt_id, question_id, selected, seq) -> dict:
@@ -83,19 +94,19 @@ def answer_accepted(ack) -> bool:
 
 
 def refusal_reason(ack) -> str:
-    return str((ack or {}).get("error") or "refused")
+    return str((ack or {}).get("error") or "refused") if isinstance(ack, dict) else f"malformed ack {ack!r}"
 
 
-def prediction_payload(attempt_id, value) -> dict:
-    return {"attempt_id": attempt_id, "value": int(value)}
-
-
-def submit_payload(attempt_id) -> dict:
-    return {"attempt_id": attempt_id}
+def submit_payload(attempt_id, prediction) -> dict:
+    return {"attempt_id": attempt_id, "prediction": int(prediction)}
 
 
 def push_server_ms(payload) -> int | None:
-    """The server's clock when it built the push, for push latency (same machine, same clock)."""
+    """The server's clock in a push, when the protocol carries one (same machine, same clock)."""
     if isinstance(payload, dict) and payload.get("server_ms") is not None:
         return int(payload["server_ms"])
     return None
+
+
+def leaderboard_join_payload(round_id) -> dict:
+    return {"round_id": int(round_id)}

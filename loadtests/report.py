@@ -41,7 +41,7 @@ def _rss(processes):
 
 
 def connected_contestants(metrics_urls) -> float:
-    """Sum of the connected-contestants gauge over every app process."""
+    """Socket.IO connections held, summed over every app process."""
     total = 0.0
     for url in metrics_urls:
         try:
@@ -49,7 +49,7 @@ def connected_contestants(metrics_urls) -> float:
         except requests.RequestException:
             continue
         for family in text_string_to_metric_families(text):
-            if family.name == "contest_connected_contestants":
+            if family.name == "contest_socketio_connections":
                 total += sum(s.value for s in family.samples)
     return total
 

@@ -49,7 +49,7 @@ def parse_args(argv=None):
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="http")
     parser.add_argument("--locust-procs", type=int, default=1, help="Locust processes (one core each)")
-    parser.add_argument("--round-id", help="open round for the live scenarios")
+    parser.add_argument("--round-id", help="open round for the live scenarios (default: the demo data's)")
     parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always")
     parser.add_argument("--results", default=str(PROJECT_ROOT / "loadtests" / "results"))
     args = parser.parse_args(argv)
@@ -87,10 +87,6 @@ def run_locust(args, stack: Stack, run_dir: Path) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    if args.scenario in LIVE and not args.round_id:
-        print("Kịch bản trực tiếp cần --round-id của một tuần thi đang mở / live scenarios need --round-id",
-              file=sys.stderr)
-        return 2
     started = datetime.now(timezone.utc)
     run_dir = Path(args.results) / f"{started:%Y%m%dT%H%M%SZ}-{args.scenario}-{args.db}-u{args.users}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -99,6 +95,12 @@ def main(argv=None) -> int:
               "appendfsync": args.appendfsync, "started_at": started.isoformat(timespec="seconds")}
     print(f"==> stack: {args.procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
     with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync, seed_users=args.users) as stack:
+        if args.scenario in LIVE and not args.round_id:
+            args.round_id = stack.open_round_id()
+            if args.round_id is None:
+                print("Không có tuần thi nào đang mở / no open round: pass --round-id", file=sys.stderr)
+                return 2
+            params["round_id"] = args.round_id
         limits = kernel_limits()
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
         sampler = ProcessSampler(stack.server_pids(), metrics_urls).start()

@@ -209,6 +209,24 @@ class Stack:
         self._wait_healthy(self.url + "/readyz", self.nginx)
         return self
 
+    def open_round_id(self) -> int | None:
+        """An open round of a published contest, after loading the demo data (which brings one)."""
+        from datetime import datetime, timezone
+
+        from sqlalchemy import create_engine, select
+
+        from contest.rounds.models import Contest, Round
+
+        self._contest("seed-demo")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return conn.scalar(select(Round.id).join(Contest, Round.contest_id == Contest.id).where(
+                    Contest.published.is_(True), Round.opens_at <= now, Round.closes_at > now).order_by(Round.id))
+        finally:
+            engine.dispose()
+
     def _start_worker(self):
         # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.
         if self._contest("worker", "--help", check=False).returncode != 0:

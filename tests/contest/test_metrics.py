@@ -120,3 +120,31 @@ def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
     r.delete("answers")  # what the worker does once SQL committed (XDEL)
     time.sleep(0.01)
     assert value(scrape(client), "contest_write_behind_pending") == 0
+
+
+def test_socketio_connections_are_counted_by_the_serving_process(live_server, server_factory, redis_url):
+    import requests
+
+    from tests.conftest import PASSWORD, create_account
+    from tests.live import connect_socket, http_login
+
+    def connections():
+        text = requests.get(live_server.url + "/metrics", timeout=5).text
+        for family in text_string_to_metric_families(text):
+            if family.name == "contest_socketio_connections":
+                return family.samples[0].value
+        raise AssertionError("gauge missing")
+
+    assert connections() == 0
+    _, phone = create_account(make_app(server_factory.database_url, redis_url))
+    client = connect_socket(live_server.url, http_login(live_server.url, phone, PASSWORD))
+    try:
+        assert connections() == 1
+    finally:
+        client.disconnect()
+    import time
+
+    deadline = time.monotonic() + 5
+    while connections() != 0 and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert connections() == 0
