@@ -7,6 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, select
 
+import contest.models  # noqa: F401  (configures every mapper the models refer to)
 from contest.rounds.models import AttemptAnswer
 
 

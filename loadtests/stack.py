@@ -215,6 +215,7 @@ class Stack:
 
         from sqlalchemy import create_engine, select
 
+        import contest.models  # noqa: F401  (configures every mapper the models refer to)
         from contest.rounds.models import Contest, Round
 
         self._contest("seed-demo")
