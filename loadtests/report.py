@@ -1,6 +1,7 @@
 """The run's report: process CPU/RSS sampling, Locust CSV parsing, summary.md and summary.json."""
 import csv
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -172,6 +173,9 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
         "app_memory_per_held_user_kib": round(app_rss_growth * 1024 / held, 1) if held else None,
         "answers": answers,
         "kernel_limits": limits,
+        # The machine may be shared: a high load average explains tails that the stack did not cause.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
         "locust_exit_code": locust_exit,
     }
 
@@ -219,6 +223,7 @@ def render_markdown(summary: dict) -> str:
         lines.append(f"| {name} | {proc['cpu_percent_mean']} | {proc['cpu_percent_max']} | "
                      f"{proc['rss_baseline_mib']} | {proc['rss_peak_mib']} |")
     lines += ["", "Kernel limits: " + ", ".join(f"{k}={v}" for k, v in summary["kernel_limits"].items()),
+              f"Load average at the end (1, 5, 15 min): {summary.get('load_average')} on {summary.get('cpu_count')} CPUs.",
               f"Locust exit code: {summary['locust_exit_code']}. Files: locust_stats.csv, locust_failures.csv, "
               "locust_stats_history.csv, locust.html, summary.json.", ""]
     return "\n".join(lines)
