@@ -9,7 +9,23 @@ setup:
 	@scripts/bootstrap.sh
 
 setup-test:
-	@scripts/bootstrap.sh --test
+	@scripts/bootstrap.sh --test --load
+
+# make loadtest USERS=1000 SPAWN_RATE=100 DURATION=2m PROCS=2 DB=postgres SCENARIO=http LOCUST_PROCS=1
+USERS ?= 100
+SPAWN_RATE ?= 20
+DURATION ?= 60s
+PROCS ?= 2
+DB ?= sqlite
+SCENARIO ?= http
+LOCUST_PROCS ?= 1
+ROUND_ID ?=
+
+loadtest:
+	@scripts/bootstrap.sh --test --load
+	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null; .venv/bin/python -m loadtests.run --users $(USERS) --spawn-rate $(SPAWN_RATE) \
+		--duration $(DURATION) --procs $(PROCS) --db $(DB) --scenario $(SCENARIO) --locust-procs $(LOCUST_PROCS) \
+		$(if $(ROUND_ID),--round-id $(ROUND_ID))
 
 run: setup
 	@.venv/bin/contest dev --host $(HOST) --port $(PORT)

@@ -102,6 +102,10 @@ def create_app(config_class=None, **overrides):
 
     app.register_blueprint(judging_bp)
 
+    from contest import metrics
+
+    metrics.init_app(app)
+
     import realtime
 
     realtime.init_app(app)

@@ -25,6 +25,7 @@ def register_commands(app):
     from contest.judging.cli import results_group
 
     app.cli.add_command(results_group)
+    app.cli.add_command(loadtest_group)
 
 
 @click.command("seed-demo")
@@ -158,3 +159,33 @@ def worker_command(batch, consumer, claim_idle_ms, block_ms):
         run(consumer=consumer, count=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms, stop=lambda: bool(stopping))
     except KeyboardInterrupt:
         pass
+@click.group("loadtest")
+def loadtest_group():
+    """Load-test helpers (synthetic contestants)."""
+
+
+@loadtest_group.command("seed-users")
+@click.option("--count", type=click.IntRange(min=1), required=True, help="Số thí sinh giả lập")
+@click.option("--prefix", default="0599", show_default=True, help="Đầu số điện thoại của thí sinh giả lập")
+@click.option("--password", default="thitai12345", show_default=True)
+@click.option("--start", type=click.IntRange(min=1), default=1, show_default=True)
+@with_appcontext
+def loadtest_seed_users(count, prefix, password, start):
+    """Bulk-create synthetic contestants (one shared password hash)."""
+    from contest.loadseed import seed_users
+
+    try:
+        created, existing = seed_users(count, prefix=prefix, password=password, start=start)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--prefix/--count")
+    click.echo(f"Đã tạo {created} thí sinh giả lập, {existing} đã có sẵn / created {created}, existing {existing}")
+
+
+@loadtest_group.command("remove-users")
+@click.option("--prefix", default="0599", show_default=True)
+@with_appcontext
+def loadtest_remove_users(prefix):
+    """Delete the synthetic contestants of a prefix."""
+    from contest.loadseed import remove_users
+
+    click.echo(f"Đã xóa {remove_users(prefix)} thí sinh giả lập / removed")

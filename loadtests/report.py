@@ -1,0 +1,234 @@
+"""The run's report: process CPU/RSS sampling, Locust CSV parsing, summary.md and summary.json."""
+import csv
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import psutil
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
+
+def _tree(pid):
+    """A process and its children (nginx and PostgreSQL work in children)."""
+    try:
+        process = psutil.Process(pid)
+        return [process, *process.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return []
+
+
+def _cpu_seconds(processes):
+    total = 0.0
+    for p in processes:
+        try:
+            t = p.cpu_times()
+            total += t.user + t.system
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def _rss(processes):
+    total = 0
+    for p in processes:
+        try:
+            total += p.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def connected_contestants(metrics_urls) -> float:
+    """Socket.IO connections held, summed over every app process."""
+    total = 0.0
+    for url in metrics_urls:
+        try:
+            text = requests.get(url, timeout=2).text
+        except requests.RequestException:
+            continue
+        for family in text_string_to_metric_families(text):
+            if family.name == "contest_socketio_connections":
+                total += sum(s.value for s in family.samples)
+    return total
+
+
+class ProcessSampler:
+    """Samples CPU and RSS of the named server processes (and their children) every `interval` s."""
+
+    def __init__(self, pids: dict[str, int], metrics_urls=(), interval: float = 2.0):
+        self.pids = pids
+        self.metrics_urls = list(metrics_urls)
+        self.interval = interval
+        self.samples: list[dict] = []
+        self.baseline_rss = {name: _rss(_tree(pid)) for name, pid in pids.items()}
+        self._cpu0 = {name: _cpu_seconds(_tree(pid)) for name, pid in pids.items()}
+        self._t0 = time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def start(self):
+        self._thread.start()
+        return self
+
+    def _loop(self):
+        last_cpu, last_t = dict(self._cpu0), time.monotonic()
+        while not self._stop.wait(self.interval):
+            now = time.monotonic()
+            sample = {"t": round(now - self._t0, 1), "processes": {}}
+            for name, pid in self.pids.items():
+                tree = _tree(pid)
+                cpu = _cpu_seconds(tree)
+                sample["processes"][name] = {
+                    "cpu_percent": round(100 * (cpu - last_cpu[name]) / max(now - last_t, 1e-6), 1),
+                    "rss": _rss(tree),
+                }
+                last_cpu[name] = cpu
+            if self.metrics_urls:
+                sample["connected"] = connected_contestants(self.metrics_urls)
+            last_t = now
+            self.samples.append(sample)
+
+    def stop(self) -> dict:
+        self._stop.set()
+        self._thread.join(timeout=10)
+        elapsed = time.monotonic() - self._t0
+        result = {}
+        for name, pid in self.pids.items():
+            rows = [s["processes"][name] for s in self.samples if name in s["processes"]]
+            cpu = _cpu_seconds(_tree(pid))
+            result[name] = {
+                "cpu_percent_mean": round(100 * (cpu - self._cpu0[name]) / max(elapsed, 1e-6), 1),
+                "cpu_percent_max": max((r["cpu_percent"] for r in rows), default=0.0),
+                "rss_baseline_mib": round(self.baseline_rss[name] / 2**20, 1),
+                "rss_peak_mib": round(max((r["rss"] for r in rows), default=self.baseline_rss[name]) / 2**20, 1),
+            }
+        return result
+
+    @property
+    def peak_connected(self) -> float:
+        return max((s.get("connected", 0) for s in self.samples), default=0)
+
+
+def read_locust_stats(csv_prefix) -> dict:
+    """Rows of <prefix>_stats.csv keyed by "Type Name", plus the users Locust held at its peak."""
+    stats = {}
+    path = Path(f"{csv_prefix}_stats.csv")
+    if path.exists():
+        with path.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                stats[f"{row['Type']} {row['Name']}".strip()] = row
+    peak_users = 0
+    history = Path(f"{csv_prefix}_stats_history.csv")
+    if history.exists():
+        with history.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                try:
+                    peak_users = max(peak_users, int(float(row.get("User Count") or 0)))
+                except ValueError:
+                    pass
+    return {"rows": stats, "peak_users": peak_users}
+
+
+def _num(row, column, cast=float):
+    try:
+        return cast(float(row.get(column) or 0))
+    except (TypeError, ValueError):
+        return cast(0)
+
+
+def latency(row) -> dict:
+    return {"p50_ms": _num(row, "50%"), "p95_ms": _num(row, "95%"), "p99_ms": _num(row, "99%"),
+            "max_ms": _num(row, "Max Response Time"), "count": _num(row, "Request Count", int),
+            "failures": _num(row, "Failure Count", int), "per_s": round(_num(row, "Requests/s"), 2)}
+
+
+def build_summary(params: dict, locust: dict, processes: dict, answers: dict, peak_connected: float,
+                  limits: dict, locust_exit: int) -> dict:
+    rows = locust["rows"]
+    total = rows.get("Aggregated", {})
+    answer_row = rows.get("SIO answer ack")
+    # A server clock in the push gives its own latency; otherwise: submit ack -> the contestant's rank push.
+    push_row = rows.get("SIO leaderboard push") or rows.get("SIO rank push after submit")
+    submit_row = rows.get("SIO submit ack")
+    held = int(peak_connected) or locust["peak_users"]
+    app_rss_growth = sum(max(p["rss_peak_mib"] - p["rss_baseline_mib"], 0)
+                         for name, p in processes.items() if name.startswith("app-"))
+    return {
+        "params": params,
+        "users_held": held,
+        "locust_peak_users": locust["peak_users"],
+        "server_connected_peak": peak_connected,
+        "requests": _num(total, "Request Count", int),
+        "failures": _num(total, "Failure Count", int),
+        "requests_per_s": round(_num(total, "Requests/s"), 1),
+        "answers_per_s": latency(answer_row)["per_s"] if answer_row else 0.0,
+        "answer_ack": latency(answer_row) if answer_row else None,
+        "submit_ack": latency(submit_row) if submit_row else None,
+        "push": latency(push_row) if push_row else None,
+        "endpoints": {name: latency(row) for name, row in rows.items() if name != "Aggregated"},
+        "processes": processes,
+        "app_memory_per_held_user_kib": round(app_rss_growth * 1024 / held, 1) if held else None,
+        "answers": answers,
+        "kernel_limits": limits,
+        # The machine may be shared: a high load average explains tails that the stack did not cause.
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+        "cpu_count": os.cpu_count(),
+        "locust_exit_code": locust_exit,
+    }
+
+
+def _fmt_latency(entry):
+    if not entry:
+        return "not measured in this scenario"
+    return (f"p50 {entry['p50_ms']:.0f} ms, p95 {entry['p95_ms']:.0f} ms, p99 {entry['p99_ms']:.0f} ms "
+            f"(max {entry['max_ms']:.0f} ms, {entry['count']} samples, {entry['failures']} failures)")
+
+
+def render_markdown(summary: dict) -> str:
+    p = summary["params"]
+    a = summary["answers"]
+    lines = [
+        f"# Load test {p.get('started_at', '')}",
+        "",
+        f"Scenario `{p['scenario']}`, {p['users']} users (spawn rate {p['spawn_rate']}/s) for {p['duration']}, "
+        f"{p['procs']} app processes behind nginx, database {p['db']}, Locust processes {p['locust_procs']}.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| users held (server gauge, else Locust) | {summary['users_held']} |",
+        f"| requests / failures | {summary['requests']} / {summary['failures']} |",
+        f"| requests per second | {summary['requests_per_s']} |",
+        f"| answers per second | {summary['answers_per_s']} |",
+        f"| answer ack | {_fmt_latency(summary['answer_ack'])} |",
+        f"| submit ack | {_fmt_latency(summary['submit_ack'])} |",
+        f"| leaderboard push latency | {_fmt_latency(summary['push'])} |",
+        f"| app memory per held user | {summary['app_memory_per_held_user_kib']} KiB |",
+        f"| lost answers | {a['lost']} of {a['acknowledged']} acknowledged ({a['stored']} rows in SQL, "
+        f"{a['unacknowledged']} stored without a seen ack) |",
+        "",
+        "## Endpoints",
+        "",
+        "| request | count | failures | per s | p50 | p95 | p99 | max |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for name, e in sorted(summary["endpoints"].items()):
+        lines.append(f"| {name} | {e['count']} | {e['failures']} | {e['per_s']} | {e['p50_ms']:.0f} | "
+                     f"{e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['max_ms']:.0f} |")
+    lines += ["", "## Server processes", "",
+              "| process | CPU mean % | CPU max % | RSS before MiB | RSS peak MiB |", "|---|---|---|---|---|"]
+    for name, proc in summary["processes"].items():
+        lines.append(f"| {name} | {proc['cpu_percent_mean']} | {proc['cpu_percent_max']} | "
+                     f"{proc['rss_baseline_mib']} | {proc['rss_peak_mib']} |")
+    lines += ["", "Kernel limits: " + ", ".join(f"{k}={v}" for k, v in summary["kernel_limits"].items()),
+              f"Load average at the end (1, 5, 15 min): {summary.get('load_average')} on {summary.get('cpu_count')} CPUs.",
+              f"Locust exit code: {summary['locust_exit_code']}. Files: locust_stats.csv, locust_failures.csv, "
+              "locust_stats_history.csv, locust.html, summary.json.", ""]
+    return "\n".join(lines)
+
+
+def write_summary(run_dir: Path, summary: dict):
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
+    (run_dir / "summary.md").write_text(render_markdown(summary))

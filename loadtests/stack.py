@@ -1,0 +1,296 @@
+"""A production-like stack on this machine: Redis (AOF), SQLite or PostgreSQL, N gevent app processes, nginx, worker."""
+import os
+import resource
+import secrets
+import shutil
+import signal
+import string
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from contest.localredis import LocalRedis, free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
+VENV_BIN = Path(sys.executable).parent
+
+
+def raise_nofile_limit() -> int:
+    """Soft RLIMIT_NOFILE up to the hard limit; children (nginx, app servers, Locust) inherit it."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else 1_048_576
+    if soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+def kernel_limits() -> dict:
+    """The kernel settings that cap connection counts, as read now (reported in the summary)."""
+    limits = {"nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}
+    for name, path in (("somaxconn", "/proc/sys/net/core/somaxconn"),
+                       ("ip_local_port_range", "/proc/sys/net/ipv4/ip_local_port_range"),
+                       ("tcp_max_syn_backlog", "/proc/sys/net/ipv4/tcp_max_syn_backlog")):
+        try:
+            limits[name] = " ".join(Path(path).read_text().split())
+        except OSError:
+            limits[name] = "?"
+    return limits
+
+
+def find_nginx() -> str | None:
+    return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
+
+
+def render_nginx_conf(run_dir: Path, listen_port: int, app_ports: list[int], nofile: int,
+                      session_cookie: str = "session") -> str:
+    upstreams = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in app_ports)
+    values = dict(
+        user_line="user root;" if os.geteuid() == 0 else "",  # a throwaway local stack; see docs/runbook.md
+        worker_processes="auto",
+        nofile=str(nofile),
+        worker_connections=str(max(1024, min(nofile // 2, 65535))),
+        backlog=str(4096),
+        run_dir=str(run_dir),
+        listen_port=str(listen_port),
+        upstreams=upstreams,
+        session_cookie=session_cookie,
+        project_root=str(PROJECT_ROOT),
+    )
+    text = string.Template(NGINX_TEMPLATE.read_text()).safe_substitute(values)
+    for key in values:
+        assert "${" + key + "}" not in text, key
+    return text
+
+
+class PostgresServer:
+    """A PostgreSQL cluster for the load profile: durable settings (fsync on), unlike the test harness's."""
+
+    def __init__(self, base_dir: Path):
+        from tests.harness import postgres_bindir
+
+        self.bindir = postgres_bindir()
+        if self.bindir is None:
+            raise RuntimeError("PostgreSQL binaries not found: apt-get install postgresql (scripts/bootstrap.sh --test)")
+        self.base_dir = Path(base_dir)
+        self.data_dir = self.base_dir / "pgdata"
+        self.port = free_port()
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+
+    def _run(self, *args):
+        return subprocess.run([*self._as, *args], check=True, capture_output=True, text=True)
+
+    def start(self):
+        self.base_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.base_dir, 0o755)
+        if self._as:
+            shutil.chown(self.base_dir, "postgres", "postgres")
+        self._run(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
+                  "-E", "UTF8", "--locale=C.UTF-8")
+        opts = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c max_connections=400 "
+                f"-c shared_buffers=256MB -c synchronous_commit=on")
+        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts, "-w", "-l",
+                  str(self.base_dir / "pg.log"), "start")
+        self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
+                  "-c", "CREATE DATABASE contest")
+        return self
+
+    @property
+    def url(self):
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/contest"
+
+    def pid(self) -> int | None:
+        try:
+            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+    def stop(self):
+        try:
+            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "stop")
+        except subprocess.CalledProcessError:
+            pass
+
+
+class Stack:
+    """Everything `make loadtest` runs, started in order and stopped in reverse."""
+
+    def __init__(self, run_dir: Path, procs: int = 2, db: str = "sqlite", appendfsync: str = "always",
+                 seed_users: int = 0, user_prefix: str = "0599", user_password: str = "thitai12345"):
+        self.run_dir = Path(run_dir)
+        self.procs = procs
+        self.db = db
+        self.appendfsync = appendfsync
+        self.seed_users = seed_users
+        self.user_prefix = user_prefix
+        self.user_password = user_password
+        self.redis: LocalRedis | None = None
+        self.postgres: PostgresServer | None = None
+        self.app_ports: list[int] = []
+        self.app_processes: list[subprocess.Popen] = []
+        self.worker: subprocess.Popen | None = None
+        self.nginx: subprocess.Popen | None = None
+        self.nginx_port = free_port()
+        self.env: dict = {}
+        self.nofile = 0
+
+    @property
+    def url(self):
+        return f"http://127.0.0.1:{self.nginx_port}"
+
+    @property
+    def database_url(self):
+        return self.env["DATABASE_URL"]
+
+    def _log(self, name):
+        return open(self.run_dir / "logs" / name, "ab")
+
+    def _contest(self, *args, check=True):
+        return subprocess.run([str(VENV_BIN / "contest"), *args], env=self.env, cwd=PROJECT_ROOT,
+                              check=check, capture_output=True, text=True)
+
+    def start(self):
+        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        self.nofile = raise_nofile_limit()
+        nginx = find_nginx()
+        if nginx is None:
+            raise RuntimeError("nginx is not installed: scripts/bootstrap.sh --load (Debian package 'nginx')")
+
+        self.redis = LocalRedis(self.run_dir / "redis", appendfsync=self.appendfsync).start()
+        if self.db == "postgres":
+            self.postgres = PostgresServer(Path(f"/tmp/contest-load-pg-{os.getpid()}")).start()
+            database_url = self.postgres.url
+        elif self.db == "sqlite":
+            database_url = f"sqlite:///{self.run_dir / 'contest.db'}"
+        else:
+            raise ValueError("DB must be sqlite or postgres")
+        self.env = {
+            **os.environ,
+            "CONTEST_ENV": "production",
+            "SECRET_KEY": secrets.token_hex(16),
+            "CCCD_HASH_KEY": secrets.token_hex(16),
+            "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
+            "DATABASE_URL": database_url,
+            "REDIS_URL": self.redis.url,
+            "SOCKETIO_MESSAGE_QUEUE": self.redis.url,
+            # Every Locust user comes from 127.0.0.1: a per-address login limit would refuse them all.
+            # The limiter stays on so its Redis round trips are part of the measured cost.
+            "LOGIN_RATE_LIMIT": "1000000 per minute",
+            "LOG_LEVEL": "WARNING",
+            "CONTEST_VAR_DIR": str(self.run_dir),
+        }
+        self._contest("db", "upgrade", "heads")
+        if self.seed_users:
+            self._contest("loadtest", "seed-users", "--count", str(self.seed_users),
+                          "--prefix", self.user_prefix, "--password", self.user_password)
+        self._start_worker()
+        for index in range(self.procs):
+            port = free_port()
+            process = subprocess.Popen(
+                [sys.executable, "-m", "contest.serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=self.env, cwd=PROJECT_ROOT, stdout=self._log(f"app-{index}.log"), stderr=subprocess.STDOUT,
+            )
+            self.app_ports.append(port)
+            self.app_processes.append(process)
+        for port, process in zip(self.app_ports, self.app_processes):
+            self._wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+
+        nginx_dir = self.run_dir / "nginx"
+        for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
+            (nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
+        conf = nginx_dir / "nginx.conf"
+        conf.write_text(render_nginx_conf(nginx_dir, self.nginx_port, self.app_ports, self.nofile))
+        self.nginx = subprocess.Popen([nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
+                                      stdout=self._log("nginx.log"), stderr=subprocess.STDOUT,
+                                      start_new_session=True)
+        self._wait_healthy(self.url + "/readyz", self.nginx)
+        return self
+
+    def open_round_id(self) -> int | None:
+        """An open round of a published contest, after loading the demo data (which brings one)."""
+        from datetime import datetime, timezone
+
+        from sqlalchemy import create_engine, select
+
+        import contest.models  # noqa: F401  (configures every mapper the models refer to)
+        from contest.rounds.models import Contest, Round
+
+        self._contest("seed-demo")
+        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        engine = create_engine(self.database_url)
+        try:
+            with engine.connect() as conn:
+                return conn.scalar(select(Round.id).join(Contest, Round.contest_id == Contest.id).where(
+                    Contest.published.is_(True), Round.opens_at <= now, Round.closes_at > now).order_by(Round.id))
+        finally:
+            engine.dispose()
+
+    def _start_worker(self):
+        # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.
+        if self._contest("worker", "--help", check=False).returncode != 0:
+            return
+        self.worker = subprocess.Popen([str(VENV_BIN / "contest"), "worker"], env=self.env, cwd=PROJECT_ROOT,
+                                       stdout=self._log("worker.log"), stderr=subprocess.STDOUT)
+
+    @staticmethod
+    def _wait_healthy(url, process, timeout=60.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"process for {url} exited with {process.returncode}")
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{url} did not become healthy")
+
+    def server_pids(self) -> dict[str, int]:
+        """Named processes whose CPU and memory the summary reports."""
+        pids = {f"app-{i}": p.pid for i, p in enumerate(self.app_processes) if p.poll() is None}
+        if self.worker and self.worker.poll() is None:
+            pids["worker"] = self.worker.pid
+        if self.redis and self.redis.process:
+            pids["redis"] = self.redis.process.pid
+        if self.nginx and self.nginx.poll() is None:
+            pids["nginx"] = self.nginx.pid  # the master; its workers are counted as children
+        if self.postgres and self.postgres.pid():
+            pids["postgres"] = self.postgres.pid()
+        return pids
+
+    def stop(self):
+        if self.nginx and self.nginx.poll() is None:
+            self.nginx.send_signal(signal.SIGQUIT)
+            try:
+                self.nginx.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.nginx.pid, signal.SIGKILL)
+        for process in [*self.app_processes, self.worker]:
+            if process and process.poll() is None:
+                process.terminate()
+        for process in [*self.app_processes, self.worker]:
+            if process:
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+        if self.redis:
+            self.redis.stop()
+        if self.postgres:
+            self.postgres.stop()
+            shutil.rmtree(self.postgres.base_dir, ignore_errors=True)
+
+    def __enter__(self):
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc):
+        self.stop()
