@@ -29,8 +29,9 @@ def _round_or_404(round_id) -> Round:
     return round_
 
 
-@bp.app_template_filter("vn_time")
-def vn_time(value):
+@bp.app_template_filter("vn_time_s")
+def vn_time_s(value):
+    """Việt Nam time to the second: judging records when things happened, to the second."""
     return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else ""
 
 

@@ -13,19 +13,11 @@ from contest.judging.ranking import FINISHED, ranking_query
 from contest.judging.services import winners
 from contest.rounds.models import Attempt, AttemptAnswer, Round
 from question_bank.models import Question
+from question_bank.stats import item_statistics
 
 WEAK_FACILITY_LOW = 0.2   # almost nobody gets it right: ambiguous or wrong key?
 WEAK_FACILITY_HIGH = 0.95  # almost everybody does: tells nothing
 WEAK_DISCRIMINATION = 0.15  # strong contestants do no better than weak ones
-
-
-def item_statistics(rows):
-    """The question bank's item statistics (lazily imported: a stand-in is used until it exists)."""
-    try:
-        from question_bank.stats import item_statistics as implementation
-    except ImportError:
-        from contest.judging.item_stats_fallback import item_statistics as implementation
-    return implementation(rows)
 
 
 def _local_day(column):
