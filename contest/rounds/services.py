@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from contest.extensions import db, get_redis
+from contest.organise.services import user_is_eligible
 from contest.rounds import leaderboard
 from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round, utcnow
 from contest.rounds.redis_scripts import ANSWER, CLOSE
@@ -86,18 +87,6 @@ def round_state(round_, now=None):
     return "open"
 
 
-def _eligible(user, contest):
-    allowed = {u.id for u in contest.eligible_units}
-    if not allowed:
-        return True
-    node = user.unit
-    while node is not None:
-        if node.id in allowed:
-            return True
-        node = node.parent
-    return False
-
-
 # --- start ------------------------------------------------------------------------------------
 
 def _open_attempt(round_id, user_id):
@@ -116,7 +105,7 @@ def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
     now = utcnow()
     if round_state(round_, now) != "open":
         raise AttemptError("round_not_open")
-    if not _eligible(user, round_.contest):
+    if not user_is_eligible(round_.contest, user):
         raise AttemptError("not_eligible")
     r = get_redis()
     lock = f"lock:start:{round_.id}:{user.id}"
