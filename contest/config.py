@@ -23,7 +23,16 @@ class Config:
     # Keyed hash for ID-card numbers; separate from SECRET_KEY so rotating one does not orphan the other.
     CCCD_HASH_KEY = _env("CCCD_HASH_KEY", "dev-only-cccd-key-change-me")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'contest.db'}")
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    # Per process. Under gevent every greenlet that touches SQL holds a connection until its request
+    # ends, so the default 5 + 10 ran dry under a login wave; PostgreSQL's max_connections must
+    # cover (pool size + overflow) x app processes + workers.
+    SQLALCHEMY_ENGINE_OPTIONS = {
+        "pool_pre_ping": True,
+        "pool_size": int(_env("DB_POOL_SIZE", "10")),
+        "max_overflow": int(_env("DB_MAX_OVERFLOW", "20")),
+        "pool_timeout": int(_env("DB_POOL_TIMEOUT", "15")),
+    }
+    LEADERBOARD_PUSH_BUDGET = int(_env("LEADERBOARD_PUSH_BUDGET", "2000"))
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6390/0")
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     SOCKETIO_CORS_ORIGINS = _env("SOCKETIO_CORS_ORIGINS")

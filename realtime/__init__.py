@@ -5,7 +5,35 @@ from flask_login import current_user
 from contest.extensions import socketio
 
 
+class SocketSessionCache:
+    """Opens a Socket.IO connection's Flask session once, not on every event.
+
+    Flask-SocketIO pushes a request context per event on the connection's environ and, with
+    manage_session=False, opens the Flask session each time: a Redis read per answer. The session
+    a socket needs (who logged in) is settled at connect; later events reuse that object, kept in
+    the connection's environ. Pages are untouched. A logout is seen by a socket when it reconnects.
+    """
+
+    def __init__(self, inner, path):
+        self.inner = inner
+        self.prefix = "/" + path.strip("/")
+
+    def open_session(self, app, request):
+        environ = request.environ
+        if not environ.get("PATH_INFO", "").startswith(self.prefix):
+            return self.inner.open_session(app, request)
+        cached = environ.get("contest.socket_session")
+        if cached is None:
+            cached = environ["contest.socket_session"] = self.inner.open_session(app, request)
+        return cached
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+
 def init_app(app):
+    if not isinstance(app.session_interface, SocketSessionCache):
+        app.session_interface = SocketSessionCache(app.session_interface, socketio.server_options.get("path", "socket.io"))
     # Handlers are registered on the shared SocketIO object once per process.
     if getattr(socketio, "_contest_handlers", False):
         return

@@ -97,9 +97,9 @@ def register(socketio):
     @socketio.on("attempt:join")
     @guarded
     def on_attempt_join(data):
+        # No leaderboard subscription while answering: the attempt page shows none, and a top-10
+        # frame a second to every contestant would be the biggest cost of a large round.
         attempt = _own_attempt(data)
-        pusher.watch(request.sid, "/", attempt.round_id, _uid())
-        join_room(f"round:{attempt.round_id}")
         return {"ok": True, "state": attempt_view(attempt)}
 
     @socketio.on("answer")
@@ -119,14 +119,15 @@ def register(socketio):
         attempt_id = _int(data, "attempt_id")
         prediction = _int(data, "prediction", lo=0, hi=10 ** 9, required=False)
         attempt = submit_attempt(attempt_id, _uid(), prediction)
+        # Once submitted, a socket that stays open follows the board and its own rank.
+        _subscribe(attempt.round_id)
         return {"ok": True, "result": result_payload(attempt)}
 
     @socketio.on("leaderboard:join")
     @guarded
     def on_leaderboard_join(data):
         round_ = _round(data)
-        pusher.watch(request.sid, "/", round_.id, _uid())
-        join_room(f"round:{round_.id}")
+        _subscribe(round_.id)
         return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
 
     @socketio.on("leaderboard:join", namespace="/public")
@@ -145,6 +146,11 @@ def register(socketio):
     @socketio.on("disconnect", namespace="/public")
     def on_public_disconnect(*args):
         pusher.forget(request.sid)
+
+
+def _subscribe(round_id):
+    pusher.watch(request.sid, "/", round_id, _uid())
+    join_room(f"round:{round_id}")
 
 
 def _round(data):

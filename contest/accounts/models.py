@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from contest.extensions import db, login_manager
+from contest.offload import run_blocking
 
 ROLES = ("contestant", "organiser", "judge", "admin")
 OCCUPATIONS = ("civil_servant", "student", "worker", "other")
@@ -73,10 +74,10 @@ class User(UserMixin, db.Model):
         return self.active
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password, method="scrypt")
+        self.password_hash = run_blocking(generate_password_hash, password, method="scrypt")
 
     def check_password(self, password):
-        return check_password_hash(self.password_hash, password)
+        return run_blocking(check_password_hash, self.password_hash, password)
 
     def has_role(self, *roles):
         return self.role == "admin" or self.role in roles

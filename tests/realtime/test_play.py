@@ -158,7 +158,9 @@ def test_leaderboard_push_reaches_room_and_own_rank(live_server, server_factory,
         board = watcher.wait_for(lambda e, d: e == "leaderboard" and d["top"])
         assert board["top"][0]["correct"] == 1 and board["top"][0]["name"] == "Nguyễn Văn An"
         rank = player.wait_for(lambda e, d: e == "rank")
-        assert rank == {"round_id": round_id, "rank": 1, "version": board["version"]}
+        assert {k: rank[k] for k in ("round_id", "rank", "version")} == {"round_id": round_id, "rank": 1,
+                                                                         "version": board["version"]}
+        assert abs(rank["server_ms"] - time.time() * 1000) < 10_000
         # nothing changed: no second push within the next seconds
         count = sum(1 for e, _ in watcher.events if e == "leaderboard")
         time.sleep(2.2)
@@ -199,3 +201,38 @@ def test_two_processes_share_attempts_and_leaderboard(server_factory, redis_url)
             assert db.session.get(Attempt, attempt_id).correct_count == 4
     finally:
         watcher.close()
+
+
+def test_answers_neither_reread_the_session_nor_receive_boards_mid_attempt(live_server, server_factory, redis_url):
+    """The hot path stays lean: one session read per connection, no leaderboard frames while answering."""
+    import redis as redis_lib
+
+    app, round_id, keys = setup_round(server_factory, redis_url, prediction=False)
+    r = redis_lib.Redis.from_url(redis_url)
+    http = contestant(app, live_server.url)
+    attempt_id = start_over_http(live_server.url, http, round_id)
+    other_http = contestant(app, live_server.url)
+    other_attempt = start_over_http(live_server.url, other_http, round_id)
+    sock = Recorder(live_server.url, http)
+    other = Recorder(live_server.url, other_http)
+    try:
+        questions = sock.call("attempt:join", {"attempt_id": attempt_id})["state"]["questions"]
+
+        def gets():
+            return int(r.info("commandstats").get("cmdstat_get", {}).get("calls", 0))
+
+        before = gets()
+        for seq, q in enumerate(questions, start=1):
+            assert sock.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
+                                        "seq": seq})["ok"]
+        assert gets() - before < len(questions) // 2  # it was one session GET per event
+        # Someone else finishes: the board changes; the finisher follows it, the one still answering is not sent it.
+        other.call("attempt:join", {"attempt_id": other_attempt})
+        assert other.call("submit", {"attempt_id": other_attempt})["ok"]
+        assert other.wait_for(lambda e, d: e == "rank")["rank"] == 1
+        assert other.wait_for(lambda e, d: e == "leaderboard")["top"]
+        time.sleep(1.5)
+        assert [e for e, _ in sock.events if e in ("leaderboard", "rank")] == []
+    finally:
+        sock.close()
+        other.close()
