@@ -12,6 +12,8 @@ setup-test:
 	@scripts/bootstrap.sh --test --load
 
 # make loadtest USERS=1000 SPAWN_RATE=100 DURATION=2m PROCS=2 DB=postgres SCENARIO=http LOCUST_PROCS=1
+# Capacity (live): make loadtest SCENARIO=steady DB=postgres USERS=10000 SPAWN_RATE=25 DURATION=12m \
+#                  QUESTIONS=30 MINUTES=45 THINK=20,40 LIGHT_HASH=1 LOCUST_PROCS=2
 USERS ?= 100
 SPAWN_RATE ?= 20
 DURATION ?= 60s
@@ -20,12 +22,17 @@ DB ?= sqlite
 SCENARIO ?= http
 LOCUST_PROCS ?= 1
 ROUND_ID ?=
+QUESTIONS ?= 0
+MINUTES ?= 45
+THINK ?= 2,6
+LIGHT_HASH ?=
 
 loadtest:
 	@scripts/bootstrap.sh --test --load
 	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null; .venv/bin/python -m loadtests.run --users $(USERS) --spawn-rate $(SPAWN_RATE) \
 		--duration $(DURATION) --procs $(PROCS) --db $(DB) --scenario $(SCENARIO) --locust-procs $(LOCUST_PROCS) \
-		$(if $(ROUND_ID),--round-id $(ROUND_ID))
+		--questions $(QUESTIONS) --minutes $(MINUTES) --think $(THINK) \
+		$(if $(LIGHT_HASH),--light-hash) $(if $(ROUND_ID),--round-id $(ROUND_ID))
 
 run: setup
 	@.venv/bin/contest dev --host $(HOST) --port $(PORT)

@@ -169,16 +169,31 @@ def loadtest_group():
 @click.option("--prefix", default="0599", show_default=True, help="Đầu số điện thoại của thí sinh giả lập")
 @click.option("--password", default="thitai12345", show_default=True)
 @click.option("--start", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--light-hash", is_flag=True, help="Băm mật khẩu nhẹ hơn (scrypt N=4096) để tăng tốc đăng nhập khi thử tải")
 @with_appcontext
-def loadtest_seed_users(count, prefix, password, start):
+def loadtest_seed_users(count, prefix, password, start, light_hash):
     """Bulk-create synthetic contestants (one shared password hash)."""
     from contest.loadseed import seed_users
 
     try:
-        created, existing = seed_users(count, prefix=prefix, password=password, start=start)
+        created, existing = seed_users(count, prefix=prefix, password=password, start=start, light_hash=light_hash)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--prefix/--count")
     click.echo(f"Đã tạo {created} thí sinh giả lập, {existing} đã có sẵn / created {created}, existing {existing}")
+
+
+@loadtest_group.command("create-round")
+@click.option("--questions", type=click.IntRange(1, 200), default=30, show_default=True, help="Số câu hỏi mỗi lượt")
+@click.option("--minutes", type=click.IntRange(1, 300), default=45, show_default=True, help="Thời gian làm bài (phút)")
+@with_appcontext
+def loadtest_create_round(questions, minutes):
+    """Open a round for a capacity test in the demo contest; prints its id."""
+    from contest.loadseed import create_load_round
+
+    try:
+        click.echo(create_load_round(questions=questions, minutes=minutes))
+    except ValueError as exc:
+        raise click.ClickException(str(exc))
 
 
 @loadtest_group.command("remove-users")

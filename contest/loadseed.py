@@ -24,16 +24,22 @@ def loadtest_phone(index: int, prefix: str = DEFAULT_PREFIX) -> str:
     return phone
 
 
+LIGHT_HASH = "scrypt:4096:8:1"  # 8x cheaper than Werkzeug's default scrypt:32768:8:1
+
+
 def seed_users(count: int, prefix: str = DEFAULT_PREFIX, password: str = DEFAULT_PASSWORD,
-               start: int = 1, unit_id: int | None = None) -> tuple[int, int]:
+               start: int = 1, unit_id: int | None = None, light_hash: bool = False) -> tuple[int, int]:
     """Creates contestants start..start+count-1; returns (created, already there). Idempotent.
 
     One scrypt hash is computed and shared by every synthetic account: hashing each one would
     take ~50 ms of CPU per user (minutes for 10,000) and tells nothing about the contest.
+    `light_hash` stores a cheaper scrypt (LIGHT_HASH) so a ramp of thousands of logins on a small
+    test machine measures the contest, not the login wave; loadtests/run.py records the choice
+    in its summary, and login throughput with the real cost is measured on its own.
     """
     phones = [loadtest_phone(i, prefix) for i in range(start, start + count)]
     existing = set(db.session.scalars(select(User.phone).where(User.phone.like(prefix + "%"))))
-    password_hash = generate_password_hash(password, method="scrypt")
+    password_hash = generate_password_hash(password, method=LIGHT_HASH if light_hash else "scrypt")
     now = utcnow()
     rows = [
         dict(phone=phone, password_hash=password_hash, full_name=f"Thí sinh thử tải {phone[-6:]}",
@@ -54,3 +60,31 @@ def remove_users(prefix: str = DEFAULT_PREFIX) -> int:
     )
     db.session.commit()
     return result.rowcount
+
+
+def create_load_round(questions: int = 30, minutes: int = 45) -> int:
+    """A round for a capacity test, in the demo contest (run seed-demo first): `questions` drawn
+    from the whole approved bank, `minutes` per attempt, unlimited attempts, open now for a day.
+
+    Real rounds have 10-30 questions and 10-45 minutes (DOMAIN.md); a long attempt keeps every
+    simulated contestant answering for the whole test instead of finishing early and idling.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy import func, null
+
+    from contest.demo import DEMO_CONTEST_SLUG
+    from contest.rounds.models import Contest, Round
+
+    contest = db.session.scalar(select(Contest).where(Contest.slug == DEMO_CONTEST_SLUG))
+    if contest is None:
+        raise ValueError("no demo contest: run `contest seed-demo` first")
+    number = (db.session.scalar(select(func.max(Round.number)).where(Round.contest_id == contest.id)) or 0) + 1
+    now = utcnow().replace(microsecond=0)
+    round_ = Round(contest_id=contest.id, number=number, title=f"Tuần thi thử tải {number}",
+                   opens_at=now - timedelta(minutes=1), closes_at=now + timedelta(days=1),
+                   time_limit_seconds=minutes * 60, attempts_allowed=null(),  # None would take the column default
+                   blueprint=[{"category_id": None, "count": questions, "difficulty": None}])
+    db.session.add(round_)
+    db.session.commit()
+    return round_.id

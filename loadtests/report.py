@@ -195,6 +195,10 @@ def render_markdown(summary: dict) -> str:
         "",
         f"Scenario `{p['scenario']}`, {p['users']} users (spawn rate {p['spawn_rate']}/s) for {p['duration']}, "
         f"{p['procs']} app processes behind nginx, database {p['db']}, Locust processes {p['locust_procs']}.",
+        f"Think time between answers {p.get('think_s', '2,6')} s"
+        + (f"; round {p['round_id']}: {p['questions']} questions, {p['minutes']} min" if p.get('questions') else "")
+        + ("; accounts seeded with the light scrypt hash (logins measured separately)" if p.get('light_hash') else "")
+        + ".",
         "",
         "| measure | value |",
         "|---|---|",

@@ -50,6 +50,12 @@ def parse_args(argv=None):
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="http")
     parser.add_argument("--locust-procs", type=int, default=1, help="Locust processes (one core each)")
     parser.add_argument("--round-id", help="open round for the live scenarios (default: the demo data's)")
+    parser.add_argument("--questions", type=int, default=0,
+                        help="live scenarios: a dedicated round with this many questions (0: the demo round)")
+    parser.add_argument("--minutes", type=int, default=45, help="time limit of the dedicated round")
+    parser.add_argument("--think", default="2,6", help="seconds between answers, min,max (real contestants: 20-90)")
+    parser.add_argument("--light-hash", action="store_true",
+                        help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins")
     parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always")
     parser.add_argument("--results", default=str(PROJECT_ROOT / "loadtests" / "results"))
     args = parser.parse_args(argv)
@@ -69,6 +75,7 @@ def run_locust(args, stack: Stack, run_dir: Path) -> int:
         "LOADTEST_MODE": args.scenario,
         "LOADTEST_DURATION_S": str(args.duration_s),
         "LOADTEST_START_EPOCH": str(time.time()),
+        "LOADTEST_THINK": args.think,
     }
     if args.round_id:
         env["LOADTEST_ROUND_ID"] = str(args.round_id)
@@ -92,9 +99,14 @@ def main(argv=None) -> int:
     run_dir.mkdir(parents=True, exist_ok=True)
     params = {"scenario": args.scenario, "users": args.users, "spawn_rate": args.spawn_rate,
               "duration": args.duration, "procs": args.procs, "db": args.db, "locust_procs": args.locust_procs,
-              "appendfsync": args.appendfsync, "started_at": started.isoformat(timespec="seconds")}
+              "appendfsync": args.appendfsync, "think_s": args.think, "light_hash": args.light_hash,
+              "started_at": started.isoformat(timespec="seconds")}
     print(f"==> stack: {args.procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
-    with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync, seed_users=args.users) as stack:
+    with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync, seed_users=args.users,
+               light_hash=args.light_hash) as stack:
+        if args.scenario in LIVE and not args.round_id and args.questions:
+            args.round_id = stack.create_load_round(args.questions, args.minutes)
+            params.update(round_id=args.round_id, questions=args.questions, minutes=args.minutes)
         if args.scenario in LIVE and not args.round_id:
             args.round_id = stack.open_round_id()
             if args.round_id is None:

@@ -19,9 +19,27 @@ NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 VENV_BIN = Path(sys.executable).parent
 
 
+WANTED_NOFILE = 262_144  # 10,000+ users: Locust, nginx (client + upstream sides) and apps each hold several per user
+
+
 def raise_nofile_limit() -> int:
-    """Soft RLIMIT_NOFILE up to the hard limit; children (nginx, app servers, Locust) inherit it."""
+    """RLIMIT_NOFILE for this process and its children (nginx, app servers, Locust).
+
+    The soft limit goes up to the hard one; as root the hard limit itself is raised (up to the
+    kernel's fs.nr_open), since a container's default hard limit (often 20,000) caps a test
+    below 10,000 users once every user holds an HTTP and a WebSocket connection.
+    """
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < WANTED_NOFILE:
+        try:
+            nr_open = int(Path("/proc/sys/fs/nr_open").read_text())
+        except (OSError, ValueError):
+            nr_open = WANTED_NOFILE
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(WANTED_NOFILE, nr_open),) * 2)
+        except (ValueError, OSError):  # not root: keep the hard limit we have
+            pass
+        soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = hard if hard != resource.RLIM_INFINITY else 1_048_576
     if soft < target:
         resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
@@ -119,7 +137,8 @@ class Stack:
     """Everything `make loadtest` runs, started in order and stopped in reverse."""
 
     def __init__(self, run_dir: Path, procs: int = 2, db: str = "sqlite", appendfsync: str = "always",
-                 seed_users: int = 0, user_prefix: str = "0599", user_password: str = "thitai12345"):
+                 seed_users: int = 0, user_prefix: str = "0599", user_password: str = "thitai12345",
+                 light_hash: bool = False):
         self.run_dir = Path(run_dir)
         self.procs = procs
         self.db = db
@@ -127,6 +146,7 @@ class Stack:
         self.seed_users = seed_users
         self.user_prefix = user_prefix
         self.user_password = user_password
+        self.light_hash = light_hash
         self.redis: LocalRedis | None = None
         self.postgres: PostgresServer | None = None
         self.app_ports: list[int] = []
@@ -185,7 +205,8 @@ class Stack:
         self._contest("db", "upgrade", "heads")
         if self.seed_users:
             self._contest("loadtest", "seed-users", "--count", str(self.seed_users),
-                          "--prefix", self.user_prefix, "--password", self.user_password)
+                          "--prefix", self.user_prefix, "--password", self.user_password,
+                          *(["--light-hash"] if self.light_hash else []))
         self._start_worker()
         for index in range(self.procs):
             port = free_port()
@@ -227,6 +248,12 @@ class Stack:
                     Contest.published.is_(True), Round.opens_at <= now, Round.closes_at > now).order_by(Round.id))
         finally:
             engine.dispose()
+
+    def create_load_round(self, questions: int, minutes: int) -> int:
+        """A dedicated round (`contest loadtest create-round`): long attempts keep users answering."""
+        self._contest("seed-demo")
+        return int(self._contest("loadtest", "create-round", "--questions", str(questions),
+                                 "--minutes", str(minutes)).stdout.strip().splitlines()[-1])
 
     def _start_worker(self):
         # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.

@@ -51,3 +51,30 @@ def test_seed_users_command(app):
         assert db.session.scalar(select(func.count()).select_from(User).where(User.phone.like("0599%"))) == 5
     bad = runner.invoke(args=["loadtest", "seed-users", "--count", "5", "--prefix", "0199"])
     assert bad.exit_code != 0
+
+
+def test_light_hash_is_a_cheaper_scrypt_that_still_checks(app):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["loadtest", "seed-users", "--count", "2", "--light-hash"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.phone == loadtest_phone(1)))
+        assert user.password_hash.startswith("scrypt:4096:8:1$")
+        assert user.check_password(DEFAULT_PASSWORD) and not user.check_password("sai-mat-khau")
+
+
+def test_create_round_command_opens_a_long_unlimited_round(app):
+    from contest.rounds.models import Round
+    from contest.rounds.services import round_state
+
+    runner = app.test_cli_runner()
+    refused = runner.invoke(args=["loadtest", "create-round"])
+    assert refused.exit_code != 0 and "seed-demo" in refused.output  # no demo contest yet: a clear error
+    assert runner.invoke(args=["seed-demo"]).exit_code == 0
+    result = runner.invoke(args=["loadtest", "create-round", "--questions", "30", "--minutes", "45"])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        round_ = db.session.get(Round, int(result.output.strip()))
+        assert round_.blueprint == [{"category_id": None, "count": 30, "difficulty": None}]
+        assert round_.time_limit_seconds == 45 * 60 and round_.attempts_allowed is None
+        assert round_state(round_) == "open" and round_.number == 2
