@@ -9,6 +9,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
+from contest.wsgi_handler import NoDelayHandler  # noqa: E402
 
 
 def main(argv=None):
@@ -23,7 +24,8 @@ def main(argv=None):
 
     app = create_app()
     logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
-    socketio.run(app, host=args.host, port=args.port, log_output=args.access_log, use_reloader=False)
+    socketio.run(app, host=args.host, port=args.port, log_output=args.access_log, use_reloader=False,
+                 handler_class=NoDelayHandler)
 
 
 if __name__ == "__main__":
