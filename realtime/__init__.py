@@ -2,6 +2,7 @@
 from flask import current_app, request
 from flask_login import current_user
 
+from contest import metrics
 from contest.extensions import socketio
 
 
@@ -48,6 +49,7 @@ def init_app(app):
             raise ConnectionRefusedError("unauthorized")
         pusher.start(socketio, current_app._get_current_object())
         play.remember_user(request.sid, current_user.id)
+        metrics.contestant_connected()
         return True
 
     @socketio.on("connect", namespace="/public")

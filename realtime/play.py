@@ -4,6 +4,7 @@ Every payload is validated here; a bad one gets an error acknowledgement, never 
 The protocol is documented in docs/realtime.md.
 """
 import logging
+import time
 from functools import wraps
 
 from flask import request
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
 
+from contest import metrics
 from contest.extensions import db
 from contest.rounds import leaderboard
 from contest.rounds.models import Attempt, Round
@@ -103,14 +105,24 @@ def register(socketio):
         return {"ok": True, "state": attempt_view(attempt)}
 
     @socketio.on("answer")
+    def on_answer(data=None, *extra):
+        started = time.perf_counter()
+        reply = _answer(data)
+        if reply.get("ok"):
+            metrics.answer_accepted(time.perf_counter() - started)
+        else:
+            metrics.answer_refused(reply.get("error"), time.perf_counter() - started)
+        return reply
+
     @guarded
-    def on_answer(data):
+    def _answer(data):
         selected = data.get("selected")
         if not isinstance(selected, list) or len(selected) > 20:
             raise BadPayload("selected")
         selected = [_int({"v": v}, "v") for v in selected]
-        ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected,
-                          _int(data, "seq"))
+        with metrics.redis_timer("answer_script"):
+            ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected,
+                              _int(data, "seq"))
         return ack.to_dict()
 
     @socketio.on("submit")
@@ -141,7 +153,8 @@ def register(socketio):
     @socketio.on("disconnect")
     def on_disconnect(*args):
         pusher.forget(request.sid)
-        _users.pop(request.sid, None)
+        if _users.pop(request.sid, None) is not None:
+            metrics.contestant_disconnected()
 
     @socketio.on("disconnect", namespace="/public")
     def on_public_disconnect(*args):

@@ -236,3 +236,42 @@ def test_answers_neither_reread_the_session_nor_receive_boards_mid_attempt(live_
     finally:
         sock.close()
         other.close()
+
+
+def test_live_answers_feed_the_metrics(live_server, server_factory, redis_url):
+    """/metrics of the serving process counts accepted and refused answers, their ack times and contestants."""
+    import requests
+    from prometheus_client.parser import text_string_to_metric_families
+
+    def scrape():
+        out = {}
+        for family in text_string_to_metric_families(requests.get(live_server.url + "/metrics", timeout=5).text):
+            for sample in family.samples:
+                out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+        return out
+
+    app, round_id, keys = setup_round(server_factory, redis_url, prediction=False)
+    http = contestant(app, live_server.url)
+    attempt_id = start_over_http(live_server.url, http, round_id)
+    before = scrape()
+    sock = Recorder(live_server.url, http)
+    try:
+        questions = sock.call("attempt:join", {"attempt_id": attempt_id})["state"]["questions"]
+        assert scrape()[("contest_connected_contestants", ())] == before[("contest_connected_contestants", ())] + 1
+        for seq, q in enumerate(questions[:3], start=1):
+            assert sock.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
+                                        "seq": seq})["ok"]
+        refused = sock.call("answer", {"attempt_id": attempt_id, "question_id": 10 ** 9, "selected": [1], "seq": 9})
+        assert refused["ok"] is False
+        after = scrape()
+        assert after[("contest_answers_accepted_total", ())] - before.get(("contest_answers_accepted_total", ()), 0) == 3
+        reason = (("reason", refused["error"]),)
+        assert after[("contest_answers_refused_total", reason)] - before.get(("contest_answers_refused_total", reason), 0) == 1
+        assert after[("contest_answer_ack_seconds_count", ())] - before.get(("contest_answer_ack_seconds_count", ()), 0) == 4
+        assert after[("contest_redis_command_seconds_count", (("command", "answer_script"),))] >= 3
+    finally:
+        sock.close()
+    deadline = time.monotonic() + 5
+    while scrape()[("contest_connected_contestants", ())] != before[("contest_connected_contestants", ())]:
+        assert time.monotonic() < deadline, "the gauge did not go back down after the disconnect"
+        time.sleep(0.1)
