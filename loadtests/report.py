@@ -132,6 +132,49 @@ def read_locust_stats(csv_prefix) -> dict:
     return {"rows": stats, "peak_users": peak_users}
 
 
+def capacity_curve(csv_prefix, name="SIO answer ack", target_ms=250.0, bucket=500) -> dict:
+    """Answer-ack p99 as the user count grows, from Locust's full history (10-second windows).
+
+    Returns the worst windowed p99 and the answers per second per bucket of `bucket` users, and
+    `capacity_users`: the most users reached before p99 went over the target in two consecutive
+    windows (one slow window alone may be noise) or any request failed. A slow ramp to more users than the machine holds thus gives the
+    capacity in one run.
+    """
+    history = Path(f"{csv_prefix}_stats_history.csv")
+    buckets: dict[int, dict] = {}
+    capacity, broken, over = 0, None, None
+    failures_seen = 0
+    by_time: dict[str, dict] = {}  # timestamp -> {"answer": row, "failures": n}
+    if history.exists():
+        with history.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                tick = by_time.setdefault(row.get("Timestamp", ""), {})
+                if row.get("Name") == "Aggregated":
+                    tick["failures"] = _num(row, "Total Failure Count", int)
+                elif f"{row.get('Type', '')} {row.get('Name', '')}".strip() == name:
+                    tick["answer"] = row
+    for tick in by_time.values():  # in file order, i.e. time order
+        failures_seen = max(failures_seen, tick.get("failures", 0))
+        row = tick.get("answer")
+        if row is None or row.get("99%") in (None, "", "N/A"):
+            continue
+        users = _num(row, "User Count", int)
+        p99 = _num(row, "99%")
+        entry = buckets.setdefault(users // bucket * bucket, {"p99_ms_worst": 0.0, "answers_per_s": 0.0})
+        entry["p99_ms_worst"] = max(entry["p99_ms_worst"], p99)
+        entry["answers_per_s"] = round(max(entry["answers_per_s"], _num(row, "Requests/s")), 1)
+        if broken is None:
+            if failures_seen or (p99 > target_ms and over is not None):
+                broken = {"users": users, "p99_ms": p99, "failures": failures_seen}
+            elif p99 > target_ms:
+                over = users  # one slow window may be noise (a 10-s window can hold few samples); two are not
+            else:
+                over = None
+                capacity = max(capacity, users)
+    return {"target_p99_ms": target_ms, "capacity_users": capacity, "first_breach": broken,
+            "by_users": {k: buckets[k] for k in sorted(buckets)}}
+
+
 def _num(row, column, cast=float):
     try:
         return cast(float(row.get(column) or 0))
@@ -146,7 +189,7 @@ def latency(row) -> dict:
 
 
 def build_summary(params: dict, locust: dict, processes: dict, answers: dict, peak_connected: float,
-                  limits: dict, locust_exit: int) -> dict:
+                  limits: dict, locust_exit: int, curve: dict | None = None) -> dict:
     rows = locust["rows"]
     total = rows.get("Aggregated", {})
     answer_row = rows.get("SIO answer ack")
@@ -177,6 +220,7 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
         "load_average": [round(x, 2) for x in os.getloadavg()],
         "cpu_count": os.cpu_count(),
         "locust_exit_code": locust_exit,
+        "capacity": curve,
     }
 
 
@@ -221,6 +265,16 @@ def render_markdown(summary: dict) -> str:
     for name, e in sorted(summary["endpoints"].items()):
         lines.append(f"| {name} | {e['count']} | {e['failures']} | {e['per_s']} | {e['p50_ms']:.0f} | "
                      f"{e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['max_ms']:.0f} |")
+    curve = summary.get("capacity")
+    if curve and curve["by_users"]:
+        breach = curve["first_breach"]
+        lines += ["", "## Answer-ack p99 as users grow (Locust 10-second windows)", "",
+                  f"Capacity at p99 < {curve['target_p99_ms']:.0f} ms with no failure: **{curve['capacity_users']} users**"
+                  + (f" (first breach at {breach['users']} users: p99 {breach['p99_ms']:.0f} ms, "
+                     f"{breach['failures']} failures so far)." if breach else " (never breached)."),
+                  "", "| users | worst windowed p99 ms | answers/s |", "|---|---|---|"]
+        for users, entry in curve["by_users"].items():
+            lines.append(f"| {users}+ | {entry['p99_ms_worst']:.0f} | {entry['answers_per_s']} |")
     lines += ["", "## Server processes", "",
               "| process | CPU mean % | CPU max % | RSS before MiB | RSS peak MiB |", "|---|---|---|---|---|"]
     for name, proc in summary["processes"].items():

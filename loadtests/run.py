@@ -16,7 +16,9 @@ if __package__ in (None, ""):  # `python loadtests/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from loadtests.answer_check import check_answers  # noqa: E402
-from loadtests.report import ProcessSampler, build_summary, read_locust_stats, render_markdown, write_summary  # noqa: E402
+from loadtests.report import (  # noqa: E402
+    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, write_summary,
+)
 from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits  # noqa: E402
 
 # Which Locust user classes each scenario runs.
@@ -82,7 +84,7 @@ def run_locust(args, stack: Stack, run_dir: Path) -> int:
     command = [
         str(VENV_BIN / "locust"), "-f", str(PROJECT_ROOT / "loadtests" / "locustfile.py"), "--headless",
         "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration, "--host", stack.url,
-        "--csv", str(run_dir / "locust"), "--html", str(run_dir / "locust.html"), "--only-summary",
+        "--csv", str(run_dir / "locust"), "--csv-full-history", "--html", str(run_dir / "locust.html"), "--only-summary",
         "--stop-timeout", "10", "--loglevel", "WARNING",
     ]
     if args.locust_procs > 1:
@@ -121,7 +123,7 @@ def main(argv=None) -> int:
         processes = sampler.stop()
         answers = check_answers(stack.database_url, run_dir / "acks")
     summary = build_summary(params, read_locust_stats(run_dir / "locust"), processes, answers.as_dict(),
-                            sampler.peak_connected, limits, locust_exit)
+                            sampler.peak_connected, limits, locust_exit, capacity_curve(run_dir / "locust"))
     write_summary(run_dir, summary)
     latest = Path(args.results) / "latest"
     if latest.is_symlink() or not latest.exists():
