@@ -12,6 +12,21 @@ import logging  # noqa: E402
 from contest.wsgi_handler import NoDelayHandler  # noqa: E402
 
 
+def _dump_greenlets_on_sigusr1():
+    """`kill -USR1 <pid>` writes every greenlet's stack to stderr: where a stuck process waits."""
+    import signal
+    import sys
+
+    import gevent
+    from gevent.util import format_run_info
+
+    def dump():
+        sys.stderr.write("\n".join(format_run_info()) + "\n")
+        sys.stderr.flush()
+
+    gevent.signal_handler(signal.SIGUSR1, dump)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description="Serve the contest platform (gevent)")
     parser.add_argument("--host", default="127.0.0.1")
@@ -23,6 +38,7 @@ def main(argv=None):
     from contest.extensions import socketio
 
     app = create_app()
+    _dump_greenlets_on_sigusr1()
     logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
     socketio.run(app, host=args.host, port=args.port, log_output=args.access_log, use_reloader=False,
                  handler_class=NoDelayHandler)
