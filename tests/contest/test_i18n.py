@@ -111,6 +111,16 @@ def test_organiser_pages_are_english(app, english):
         contest_id, data = rnd.contest_id, [rnd.contest.title, rnd.title]
     _english(english, "/quan-tri/ngan-hang/", ["Question bank", "Search and filter questions", "Apply"])
     _english(english, "/quan-tri/ngan-hang/nhap", ["Import questions from a file"])
+    _english(english, "/quan-tri/ngan-hang/cau-hoi/moi", ["Write a question", "Save the question"])
+    _english(english, "/quan-tri/ngan-hang/chu-de", ["Question categories", "Add category"],
+             ["Pháp luật về phổ biến, giáo dục pháp luật"])
+    _english(english, "/quan-tri/ngan-hang/xuat", ["Export the question bank"])
+    with app.app_context():
+        from question_bank.models import Question
+
+        question = db.session.query(Question).first()
+        qid, qdata = question.id, [question.stem, *(o.text for o in question.options)]
+    _english(english, f"/quan-tri/ngan-hang/cau-hoi/{qid}", ["As contestants see it"], qdata)
     _english(english, "/quan-tri/cuoc-thi/", ["Create a new contest", "Rounds"], data)
     _english(english, f"/quan-tri/cuoc-thi/{contest_id}", ["Save the contest", "Add round"], data)
     _english(english, f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi", ["Question paper blueprint", "Save the round"],
@@ -129,7 +139,10 @@ def test_contestant_pages_are_english(app, english):
         upcoming = make_round(opens_in=timedelta(days=2), slug="sap-mo")
         data = [rnd.contest.title, rnd.title, rnd.contest.description, rnd.contest.rules_text]
         slug, upcoming_slug, round_id = rnd.contest.slug, upcoming.contest.slug, rnd.id
+        upcoming_title = upcoming.contest.title
+    _english(english, "/cuoc-thi", ["Contests"], data + [upcoming_title])
     _english(english, f"/cuoc-thi/{slug}", ["Start the attempt", "Time limit"], data)
+    _english(english, f"/vong-thi/{round_id}/bang-xep-hang", ["Live leaderboard"], data)
     countdown = _english(english, f"/cuoc-thi/{upcoming_slug}", ["The round opens in"], data)
     assert 'data-days="{n} days"' in countdown
     with app.app_context():
@@ -169,10 +182,13 @@ def test_judge_and_public_results_pages_are_english(app, english):
     # “tuyệt đối” is the keyword typed in the prize-structure box, quoted as is in English
     _english(english, f"/giam-khao/vong/{rid}/cai-dat", ["Save the prize structure", "Save the ranking rule"],
              data + ["“tuyệt đối”"])
+    _english(english, f"/giam-khao/vong/{rid}/bai/{first}", ["Disqualify the entry", "Reason (required, recorded in the audit log)"], data)
+    _english(english, f"/giam-khao/vong/{rid}/nhat-ky", ["Audit log"], data)
     _english(english, f"/giam-khao/vong/{rid}/thong-ke", ["Statistics", "Distribution of correct answers", "Total attempts"], data)
     response = english.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
     assert response.status_code == 422 and "Please state the reason." in response.get_data(as_text=True)
     with app.app_context():
         publish(db.session.get(Round, rid), db.session.get(User, judge_id))
+    _english(english, f"/giam-khao/vong/{rid}/in", ["PRIZE WINNERS", "HEAD OF THE JUDGING PANEL"], data)
     english.post("/dang-xuat")  # the public page, as anyone sees it (the language stays chosen)
     _english(english, f"/ket-qua/vong/{rid}", ["Results", "Published at", "SHA-256 checksum:", "Phone number"], data)
