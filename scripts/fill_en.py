@@ -131,7 +131,7 @@ EN = {
 EN.update({
     " phút": " min",
     "%(c)d/%(t)d câu đúng": "%(c)d/%(t)d correct",
-    "%(n)d phút": "%(n)d minutes",
+    "%(n)d phút": "%(n)d min",
     "%(rank)d trên %(total)d người": "%(rank)d of %(total)d",
     "%(where)s: câu hỏi dạng số (numerical) chưa được hỗ trợ.": "%(where)s: numerical questions are not supported yet.",
     "%(where)s: câu hỏi ghép đôi (matching) chưa được hỗ trợ.": "%(where)s: matching questions are not supported yet.",
@@ -155,7 +155,7 @@ EN.update({
     "Bài dự thi này không bị loại nên không cần khôi phục.":
         "This entry is not disqualified, so there is nothing to reinstate.",
     "Bài dự thi này đã bị loại trước đó.": "This entry has already been disqualified.",
-    "Bạn còn {n} câu chưa trả lời.": "You have {n} unanswered questions.",
+    "Bạn còn {n} câu chưa trả lời.": "Questions left unanswered: {n}.",
     "Bạn đã dùng hết số lượt thi của tuần thi này.": "You have used all your attempts for this round.",
     "Bạn đã trả lời tất cả các câu.": "You have answered every question.",
     "Bản in danh sách đạt giải": "Printable list of prize winners",
@@ -336,7 +336,7 @@ EN.update({
     "Không nhận ra định dạng từ tên tệp; vui lòng chọn định dạng.":
         "The format cannot be told from the file name; please choose a format.",
     "Không nhập câu nào: tệp có %(e)s lỗi và %(u)s câu thuộc loại chưa hỗ trợ.":
-        "Nothing imported: the file has %(e)s errors and %(u)s questions of unsupported types.",
+        "Nothing imported: errors: %(e)s; questions of unsupported types: %(u)s.",
     "Không thể chuyển một chủ đề vào chính nó hoặc chủ đề con của nó.":
         "A category cannot be moved into itself or one of its subcategories.",
     "Không tìm thấy chủ đề #%(id)s.": "Category #%(id)s not found.",
@@ -344,7 +344,7 @@ EN.update({
     "Không tìm thấy chủ đề.": "Category not found.",
     "Không tìm thấy lượt thi.": "Attempt not found.",
     "Kiểm tra xong: sẽ tạo %(n)s câu hỏi. Chưa có gì được ghi.":
-        "Check complete: %(n)s questions would be created. Nothing has been written.",
+        "Check complete: questions that would be created: %(n)s. Nothing has been written.",
     "KẾT QUẢ TẠM THỜI — CHƯA CÔNG BỐ": "PROVISIONAL RESULTS — NOT PUBLISHED",
     "Kết quả": "Results",
     "Kết quả lượt thi": "Attempt result",
@@ -554,7 +554,7 @@ EN.update({
     "Tuần": "Round",
     "Tuần thi chưa mở hoặc đã kết thúc.": "The round is not open yet or has closed.",
     "Tuần thi này đã có %(n)d lượt thi: không thể thay đổi đề thi, thời gian làm bài hay việc bật/tắt câu hỏi dự đoán.":
-        "This round already has %(n)d attempts: its blueprint, time limit and prediction switch cannot be changed.",
+        "This round already has attempts (%(n)d): its blueprint, time limit and prediction switch cannot be changed.",
     "Tuần thi sẽ mở sau": "The round opens in",
     "Tuần thi thứ %(n)d": "Round %(n)d",
     "Tuần thi đã có lượt thi nên không thể bật/tắt câu hỏi dự đoán.":
@@ -682,7 +682,7 @@ EN.update({
     "phiên bản cũ": "old version",
     "trên {n}": "of {n}",
     "tạm tính, chốt khi vòng thi kết thúc": "provisional, fixed when the round closes",
-    "{n} ngày": "{n} days",
+    "{n} ngày": "{n} d",
     "Đang cập nhật trực tiếp": "Updating live",
     "Đang kiểm tra và ghi câu hỏi…": "Checking and saving the questions…",
     "Đang kết nối…": "Connecting…",
@@ -703,7 +703,7 @@ EN.update({
     "Đây là phiên bản cũ; chỉ sửa được phiên bản hiện hành.":
         "This is an old version; only the current version can be edited.",
     "Đã bị loại": "Disqualified",
-    "Đã chuyển %(n)s câu hỏi sang chủ đề mới.": "Moved %(n)s questions to the new category.",
+    "Đã chuyển %(n)s câu hỏi sang chủ đề mới.": "Questions moved to the new category: %(n)s.",
     "Đã chuyển chủ đề.": "Category moved.",
     "Đã có thay đổi sau khi công bố. Kết quả đã công bố không bị sửa; hãy công bố phiên bản mới.":
         "Something changed after publication. Published results are never altered; publish a new version.",
@@ -712,7 +712,7 @@ EN.update({
     "Đã công bố phiên bản %(version)s lúc %(time)s.": "Version %(version)s published at %(time)s.",
     "Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s": "Version %(version)s published. SHA-256: %(digest)s",
     "Đã duyệt": "Approved",
-    "Đã duyệt %(n)s câu hỏi.": "Approved %(n)s questions.",
+    "Đã duyệt %(n)s câu hỏi.": "Questions approved: %(n)s.",
     "Đã hết giờ làm bài. Bài của bạn được máy chủ tự động nộp.": "Time is up. The server has submitted your attempt.",
     "Đã hết giờ làm bài: câu trả lời gửi sau thời hạn không được ghi nhận.":
         "Time is up: answers sent after the deadline are not recorded.",
@@ -728,8 +728,8 @@ EN.update({
     "Đã lưu ngưỡng cảnh báo.": "Warning thresholds saved.",
     "Đã lưu quy tắc xếp hạng.": "Ranking rule saved.",
     "Đã lưu tuần thi số %(n)d.": "Round %(n)d saved.",
-    "Đã ngừng dùng %(n)s câu hỏi.": "Retired %(n)s questions.",
-    "Đã nhập %(n)s câu hỏi ở trạng thái nháp, chờ duyệt.": "Imported %(n)s questions as drafts awaiting approval.",
+    "Đã ngừng dùng %(n)s câu hỏi.": "Questions retired: %(n)s.",
+    "Đã nhập %(n)s câu hỏi ở trạng thái nháp, chờ duyệt.": "Questions imported as drafts awaiting approval: %(n)s.",
     "Đã nộp": "Submitted",
     "Đã thêm chủ đề %(name)s.": "Category %(name)s added.",
     "Đã tạo cuộc thi “%(title)s”. Hãy thêm tuần thi.": "Contest “%(title)s” created. Now add its rounds.",
@@ -763,7 +763,7 @@ EN.update({
     "Độ phân biệt": "Discrimination",
     "đang làm": "in progress",
     "đáp án đúng": "correct answer",
-    "đã có %(n)d lượt thi": "%(n)d attempts so far",
+    "đã có %(n)d lượt thi": "attempts so far: %(n)d",
     "đã trả lời": "answered",
     "Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)": "Banner (JPEG, PNG or WebP, at most 2 MB)",
     "Ảnh bìa có kích thước quá lớn (tối đa 4096 × 4096 điểm ảnh).":
@@ -775,7 +775,7 @@ EN.update({
     "— Chọn thao tác —": "— Choose an action —",
     "— Chủ đề gốc —": "— Top-level category —",
     "— Không dùng —": "— Not used —",
-    "… và %(n)s câu khác.": "… and %(n)s more questions.",
+    "… và %(n)s câu khác.": "… and %(n)s more.",
 })
 
 

@@ -144,7 +144,7 @@ def test_contestant_pages_are_english(app, english):
     _english(english, f"/cuoc-thi/{slug}", ["Start the attempt", "Time limit"], data)
     _english(english, f"/vong-thi/{round_id}/bang-xep-hang", ["Live leaderboard"], data)
     countdown = _english(english, f"/cuoc-thi/{upcoming_slug}", ["The round opens in"], data)
-    assert 'data-days="{n} days"' in countdown
+    assert 'data-days="{n} d"' in countdown
     with app.app_context():
         attempt_id = start_attempt(db.session.get(User, user_id), db.session.get(Round, round_id)).id
     page = _english(english, f"/luot-thi/{attempt_id}", ["Previous question", "Next question", "Submit",
