@@ -1,5 +1,5 @@
 # Two commands: `make run` (set up + serve with demo data) and `make test` (set up + the whole suite).
-.PHONY: run test setup setup-test loadtest bench clean
+.PHONY: run test setup setup-test loadtest bench clean i18n
 
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -39,6 +39,14 @@ run: setup
 
 test: setup-test
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# Refresh the translation catalogs: extract every marked string, merge into the .po files, fill the
+# English msgstrs from scripts/fill_en.py (fails while a msgid has no English) and compile the .mo files.
+i18n:
+	.venv/bin/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o contest/translations/messages.pot .
+	.venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i contest/translations/messages.pot -d contest/translations
+	.venv/bin/python scripts/fill_en.py contest/translations/en/LC_MESSAGES/messages.po
+	.venv/bin/pybabel compile -d contest/translations
 
 clean:
 	rm -rf var .venv static/vendor .pytest_cache

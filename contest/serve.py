@@ -9,7 +9,7 @@ monkey.patch_all()
 
 import argparse  # noqa: E402
 import logging  # noqa: E402
-from contest.wsgi_handler import NoDelayHandler  # noqa: E402
+from contest.wsgi_handler import ContestWSGIHandler  # noqa: E402
 
 
 def _dump_greenlets_on_sigusr1():
@@ -41,7 +41,7 @@ def main(argv=None):
     _dump_greenlets_on_sigusr1()
     logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
     socketio.run(app, host=args.host, port=args.port, log_output=args.access_log, use_reloader=False,
-                 handler_class=NoDelayHandler)
+                 handler_class=ContestWSGIHandler)
 
 
 if __name__ == "__main__":

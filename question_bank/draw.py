@@ -18,6 +18,7 @@ import uuid
 from dataclasses import dataclass
 
 import redis
+from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -149,7 +150,7 @@ def _candidates(rule: BlueprintRule, snapshot: _Snapshot) -> tuple[int, ...]:
         if rule.category_id is not None:
             path = snapshot.paths.get(rule.category_id)
             if path is None:
-                raise BlueprintError(f"Không tìm thấy chủ đề #{rule.category_id}.")
+                raise BlueprintError(_("Không tìm thấy chủ đề #%(id)s.", id=rule.category_id))
             categories = {cid for cid, p in snapshot.paths.items() if p.startswith(path)}
         ids = snapshot.candidates[key] = tuple(
             qid for qid, category_id, difficulty in snapshot.questions
@@ -166,9 +167,9 @@ def candidate_ids(rule: BlueprintRule) -> list[int]:
 
 def _check_rule_shape(n: int, rule: BlueprintRule) -> None:
     if rule.count < 1:
-        raise BlueprintError(f"Quy tắc {n}: số câu phải lớn hơn 0.")
+        raise BlueprintError(_("Quy tắc %(n)s: số câu phải lớn hơn 0.", n=n))
     if rule.difficulty is not None and rule.difficulty not in DIFFICULTIES:
-        raise BlueprintError(f"Quy tắc {n}: độ khó không hợp lệ.")
+        raise BlueprintError(_("Quy tắc %(n)s: độ khó không hợp lệ.", n=n))
 
 
 def check_blueprint(blueprint: list[BlueprintRule]) -> None:
@@ -180,7 +181,8 @@ def check_blueprint(blueprint: list[BlueprintRule]) -> None:
         available = [q for q in _candidates(rule, snapshot) if q not in taken]
         if len(available) < rule.count:
             raise BlueprintError(
-                f"Quy tắc {n}: cần {rule.count} câu nhưng ngân hàng chỉ còn {len(available)} câu đã duyệt phù hợp."
+                _("Quy tắc %(n)s: cần %(count)s câu nhưng ngân hàng chỉ còn %(available)s câu đã duyệt phù hợp.",
+                  n=n, count=rule.count, available=len(available))
             )
         taken.update(available[: rule.count])
 
@@ -202,7 +204,7 @@ def _pick(pool: tuple[int, ...], count: int, taken: set[int], seen_counts: dict,
     # Small pool or a contestant who has seen much of it: least seen first, ties broken by the seed.
     available = [q for q in pool if q not in taken]
     if len(available) < count:
-        raise BlueprintError(f"Ngân hàng câu hỏi không đủ {count} câu cho một quy tắc của đề.")
+        raise BlueprintError(_("Ngân hàng câu hỏi không đủ %(count)s câu cho một quy tắc của đề.", count=count))
     keyed = sorted(available, key=lambda q: (seen_counts.get(q, 0), rng.random()))
     return keyed[:count]
 

@@ -164,7 +164,7 @@ def server_factory(tmp_path_factory, sqlite_template, redis_url):
     db_file = base / "live.db"
     shutil.copy(sqlite_template, db_file)
 
-    def start(database_url=None, **env):
+    def start(database_url=None, port=None, **env):
         full_env = {
             "CONTEST_ENV": "testing",
             "DATABASE_URL": database_url or f"sqlite:///{db_file}",
@@ -175,7 +175,8 @@ def server_factory(tmp_path_factory, sqlite_template, redis_url):
             "RATELIMIT_ENABLED": "0",
             **env,
         }
-        server = ServerProcess(full_env, log_path=base / f"server-{len(started)}.log")
+        # port: reuse the port of a killed server, as a restarted process behind the same address would
+        server = ServerProcess(full_env, port=port, log_path=base / f"server-{len(started)}.log")
         started.append(server)
         return server.start()
 

@@ -6,8 +6,10 @@ within a tie the listing order is by user id so it is stable. Rows are streamed,
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, null, nulls_last, select
 
+from contest import N_
 from contest.accounts.models import User
 from contest.extensions import db
 from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Round
@@ -16,12 +18,12 @@ FINISHED = ("submitted", "expired")
 
 # Criterion key -> Vietnamese label shown to organisers and judges (msgids; translated at render time).
 CRITERIA = {
-    "correct_desc": "Số câu trả lời đúng (nhiều hơn xếp trên)",
-    "prediction_distance_asc": "Dự đoán gần số người đạt điểm tuyệt đối hơn",
-    "time_taken_asc": "Thời gian làm bài ngắn hơn",
-    "submitted_at_asc": "Nộp bài sớm hơn (tính đến giây)",
-    "attempts_used_asc": "Số lượt thi đã dùng ít hơn",
-    "registered_at_asc": "Đăng ký tài khoản sớm hơn",
+    "correct_desc": N_("Số câu trả lời đúng (nhiều hơn xếp trên)"),
+    "prediction_distance_asc": N_("Dự đoán gần số người đạt điểm tuyệt đối hơn"),
+    "time_taken_asc": N_("Thời gian làm bài ngắn hơn"),
+    "submitted_at_asc": N_("Nộp bài sớm hơn (tính đến giây)"),
+    "attempts_used_asc": N_("Số lượt thi đã dùng ít hơn"),
+    "registered_at_asc": N_("Đăng ký tài khoản sớm hơn"),
 }
 # Criteria that are constant for one person: they rank people, they cannot choose between one person's attempts.
 PERSON_CRITERIA = {"attempts_used_asc", "registered_at_asc"}
@@ -34,12 +36,12 @@ class RankingRuleError(ValueError):
 def validate_rule(rule) -> list[str]:
     """A rule is a non-empty ordered list of distinct known criteria."""
     if not isinstance(rule, (list, tuple)) or not rule:
-        raise RankingRuleError("Quy tắc xếp hạng phải có ít nhất một tiêu chí.")
+        raise RankingRuleError(_("Quy tắc xếp hạng phải có ít nhất một tiêu chí."))
     unknown = [key for key in rule if key not in CRITERIA]
     if unknown:
-        raise RankingRuleError(f"Tiêu chí không hợp lệ: {', '.join(map(str, unknown))}.")
+        raise RankingRuleError(_("Tiêu chí không hợp lệ: %(keys)s.", keys=", ".join(map(str, unknown))))
     if len(set(rule)) != len(rule):
-        raise RankingRuleError("Mỗi tiêu chí chỉ được chọn một lần.")
+        raise RankingRuleError(_("Mỗi tiêu chí chỉ được chọn một lần."))
     return list(rule)
 
 

@@ -3,7 +3,10 @@ import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
+from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
+
+from contest import N_
 
 from contest.accounts.models import User
 from contest.extensions import db
@@ -50,7 +53,7 @@ def audit_log(round_id, limit=200):
 def _clean_reason(reason):
     reason = (reason or "").strip()
     if len(reason) < MIN_REASON_LENGTH:
-        raise JudgingError(f"Vui lòng ghi rõ lý do (ít nhất {MIN_REASON_LENGTH} ký tự).")
+        raise JudgingError(_("Vui lòng ghi rõ lý do (ít nhất %(n)s ký tự).", n=MIN_REASON_LENGTH))
     return reason
 
 
@@ -60,12 +63,12 @@ def disqualify(round_: Round, user_id: int, reason: str, actor) -> Disqualificat
         select(Attempt.id).where(Attempt.round_id == round_.id, Attempt.user_id == user_id).limit(1)
     ).first()
     if not has_attempt:
-        raise JudgingError("Người này không có lượt thi nào trong vòng thi này.")
+        raise JudgingError(_("Người này không có lượt thi nào trong vòng thi này."))
     existing = db.session.scalar(
         select(Disqualification).where(Disqualification.round_id == round_.id, Disqualification.user_id == user_id)
     )
     if existing:
-        raise JudgingError("Bài dự thi này đã bị loại trước đó.")
+        raise JudgingError(_("Bài dự thi này đã bị loại trước đó."))
     record = Disqualification(round_id=round_.id, user_id=user_id, reason=reason, decided_by_id=actor.id,
                               decided_at=utcnow())
     db.session.add(record)
@@ -80,7 +83,7 @@ def reinstate(round_: Round, user_id: int, reason: str, actor) -> None:
         select(Disqualification).where(Disqualification.round_id == round_.id, Disqualification.user_id == user_id)
     )
     if existing is None:
-        raise JudgingError("Bài dự thi này không bị loại nên không cần khôi phục.")
+        raise JudgingError(_("Bài dự thi này không bị loại nên không cần khôi phục."))
     record_action(actor, "reinstate", round_, subject_user_id=user_id, reason=reason,
                   previous_reason=existing.reason)
     db.session.delete(existing)
@@ -105,9 +108,9 @@ def update_settings(round_: Round, actor, min_time_seconds, max_accounts_per_ip,
     values = dict(min_time_seconds=min_time_seconds, max_accounts_per_ip=max_accounts_per_ip,
                   max_accounts_per_device=max_accounts_per_device)
     if any(not isinstance(v, int) or v < 0 for v in values.values()):
-        raise JudgingError("Các ngưỡng phải là số nguyên không âm.")
+        raise JudgingError(_("Các ngưỡng phải là số nguyên không âm."))
     if max_accounts_per_ip < 1 or max_accounts_per_device < 1:
-        raise JudgingError("Số tài khoản tối đa phải từ 1 trở lên.")
+        raise JudgingError(_("Số tài khoản tối đa phải từ 1 trở lên."))
     settings = settings_for(round_)
     for key, value in values.items():
         setattr(settings, key, value)
@@ -143,12 +146,12 @@ def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTi
     for spec in specs:
         name = (spec.name or "").strip()
         if not name:
-            raise JudgingError("Mỗi giải phải có tên.")
+            raise JudgingError(_("Mỗi giải phải có tên."))
         if not isinstance(spec.winners, int) or spec.winners < 1:
-            raise JudgingError(f"Số lượng giải “{name}” phải là số nguyên dương.")
+            raise JudgingError(_("Số lượng giải “%(name)s” phải là số nguyên dương.", name=name))
         cleaned.append(TierSpec(name, spec.winners, bool(spec.perfect_required)))
     if len({spec.name for spec in cleaned}) != len(cleaned):
-        raise JudgingError("Tên các giải không được trùng nhau.")
+        raise JudgingError(_("Tên các giải không được trùng nhau."))
     for tier in prize_tiers(round_.id):
         db.session.delete(tier)
     db.session.flush()
@@ -168,7 +171,7 @@ def parse_tiers(text: str) -> list[TierSpec]:
             continue
         parts = [p.strip() for p in line.split(";")]
         if len(parts) < 2 or not parts[1].isdigit():
-            raise JudgingError(f"Dòng {number}: cần dạng “Tên giải; số lượng” (ví dụ: Giải Nhất; 1).")
+            raise JudgingError(_("Dòng %(line)s: cần dạng “Tên giải; số lượng” (ví dụ: Giải Nhất; 1).", line=number))
         perfect = len(parts) > 2 and parts[2].lower() in ("tuyệt đối", "tuyet doi", "x", "1", "có")
         specs.append(TierSpec(parts[0], int(parts[1]), perfect))
     return specs
@@ -210,10 +213,10 @@ def winners(round_: Round):
 # ---- review flags ------------------------------------------------------------------------------------------
 
 FLAG_LABELS = {
-    "fast": "Thời gian làm bài quá ngắn",
-    "shared_ip": "Nhiều tài khoản dùng chung địa chỉ IP",
-    "shared_device": "Nhiều tài khoản dùng chung thiết bị",
-    "shared_identity": "Trùng họ tên và ngày sinh với tài khoản khác",
+    "fast": N_("Thời gian làm bài quá ngắn"),
+    "shared_ip": N_("Nhiều tài khoản dùng chung địa chỉ IP"),
+    "shared_device": N_("Nhiều tài khoản dùng chung thiết bị"),
+    "shared_identity": N_("Trùng họ tên và ngày sinh với tài khoản khác"),
 }
 
 
@@ -271,11 +274,11 @@ def fix_perfect_count(round_: Round, actor=None) -> int:
     if round_.perfect_count_actual is not None:
         return round_.perfect_count_actual
     if not is_closed(round_):
-        raise JudgingError("Vòng thi chưa kết thúc: chưa thể chốt số người đạt điểm tuyệt đối.")
+        raise JudgingError(_("Vòng thi chưa kết thúc: chưa thể chốt số người đạt điểm tuyệt đối."))
     if not is_settled(round_):
         ready = (settled_at(round_) + timedelta(hours=7)).strftime("%H:%M %d/%m/%Y")
-        raise JudgingError(f"Vòng thi vừa kết thúc, các lượt thi cuối còn đang được ghi nhận: "
-                           f"có thể chốt kết quả từ {ready}.")
+        raise JudgingError(_("Vòng thi vừa kết thúc, các lượt thi cuối còn đang được ghi nhận: "
+                             "có thể chốt kết quả từ %(ready)s.", ready=ready))
     round_.perfect_count_actual = count_perfect(round_)
     record_action(actor, "fix_perfect_count", round_, value=round_.perfect_count_actual,
                   basis=round_.prediction_basis)
@@ -319,7 +322,7 @@ def changed_since_publication(round_: Round) -> bool:
 def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
     """Freezes the current ranking as a new version with its SHA-256 digest. Earlier versions stay untouched."""
     if not is_closed(round_):
-        raise JudgingError("Vòng thi chưa kết thúc: chưa thể công bố kết quả.")
+        raise JudgingError(_("Vòng thi chưa kết thúc: chưa thể công bố kết quả."))
     target = fix_perfect_count(round_, actor)
     rule = effective_rule(round_)
     version = (db.session.scalar(select(func.max(ResultSnapshot.version)).where(ResultSnapshot.round_id == round_.id))

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import func, null, select
+from sqlalchemy.exc import IntegrityError
 
 from contest.accounts.models import Unit
 from contest.extensions import db
@@ -291,6 +292,25 @@ def _apply(rnd: Round, data: RoundInput) -> None:
     rnd.ranking_rule = list(data.ranking_rule)
 
 
+def _write_round(contest_id: int | None, number: int, commit: bool, exclude_id: int | None = None) -> None:
+    """Flushes (and commits) a validated round. validate_round checked the number, but a concurrent save of
+    the same number in the same contest can commit in between: the (contest_id, number) unique constraint
+    then refuses this one. The session is rolled back, so nothing is half-written, and the organiser gets
+    the same field error as when the twin was already there."""
+    try:
+        db.session.flush()
+        if commit:
+            db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        twin = select(Round.id).where(Round.contest_id == contest_id, Round.number == number)
+        if exclude_id is not None:
+            twin = twin.where(Round.id != exclude_id)
+        if db.session.scalar(twin) is None:
+            raise
+        raise OrganiseError({"number": _("Cuộc thi đã có tuần thi số %(n)d.", n=number)}) from None
+
+
 def create_round(contest: Contest, data: RoundInput, commit=True) -> Round:
     errors = validate_round(contest, data)
     if errors:
@@ -298,8 +318,7 @@ def create_round(contest: Contest, data: RoundInput, commit=True) -> Round:
     rnd = Round(contest=contest)
     _apply(rnd, data)
     db.session.add(rnd)
-    if commit:
-        db.session.commit()
+    _write_round(contest.id, data.number, commit)
     return rnd
 
 
@@ -307,9 +326,9 @@ def update_round(rnd: Round, data: RoundInput, commit=True) -> Round:
     errors = validate_round(rnd.contest, data, rnd)
     if errors:
         raise OrganiseError(errors)
+    contest_id, round_id = rnd.contest_id, rnd.id
     _apply(rnd, data)
-    if commit:
-        db.session.commit()
+    _write_round(contest_id, data.number, commit, exclude_id=round_id)
     return rnd
 
 

@@ -1,6 +1,7 @@
 """The Vietnamese spreadsheet template (CSV and XLSX): one question per row, headers in Vietnamese."""
 import csv
 import io
+import re
 
 from flask_babel import gettext as _
 
@@ -14,6 +15,22 @@ HEADERS = ["Chủ đề", "Tiêu đề", "Câu hỏi", *OPTION_HEADERS, "Đáp �
 REQUIRED = ["Câu hỏi", "Phương án A", "Phương án B", "Đáp án đúng"]
 CATEGORY_SEPARATOR = " > "
 _YES = {"co", "x", "1", "yes", "true", "c"}
+# Spreadsheet software reads a cell starting with one of these as a formula ("CSV injection"). CSV
+# exports prefix such a cell with an apostrophe (OWASP's mitigation); a text that already starts with
+# apostrophes before such a character gets one more, so the importer can remove exactly one and round
+# trips stay exact. XLSX exports mark such cells as strings instead.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTE = re.compile(r"'*[=+\-@\t\r]")
+
+
+def quote_formula(value: str) -> str:
+    """The CSV cell for a text: `=1+1` becomes `'=1+1`, `'=1` becomes `''=1`, anything else is unchanged."""
+    return "'" + value if _NEEDS_QUOTE.match(value) else value
+
+
+def unquote_formula(value: str) -> str:
+    """Undoes quote_formula exactly: removes one apostrophe when apostrophes precede a formula character."""
+    return value[1:] if value.startswith("'") and _NEEDS_QUOTE.match(value, 1) else value
 
 
 def _header_map(header_row):
@@ -90,7 +107,7 @@ def parse_csv(text: str, default_category=()) -> ParseResult:
     def numbered():
         start = 1
         for row in reader:
-            yield start, row
+            yield start, [unquote_formula(c) for c in row]
             start = reader.line_num + 1
 
     try:
@@ -129,7 +146,7 @@ def write_csv(questions) -> str:
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(HEADERS)
     for q in questions:
-        writer.writerow(to_row(q))
+        writer.writerow([quote_formula(v) for v in to_row(q)])
     return buffer.getvalue()
 
 
@@ -142,9 +159,9 @@ def write_xlsx(questions) -> bytes:
     sheet.append(HEADERS)
 
     def text_cell(value):
-        if not value.startswith("="):
+        if not value.startswith(FORMULA_PREFIXES):
             return value
-        # Stored as a string cell, or a leading "=" would turn the text into a formula.
+        # An explicit string cell: openpyxl would write a text starting with "=" as a formula.
         cell = WriteOnlyCell(sheet, value=value)
         cell.data_type = "s"
         return cell

@@ -50,7 +50,8 @@
       b.type = "button";
       b.textContent = String(i + 1);
       var done = answers[q.id] && answers[q.id].selected.length > 0;
-      b.className = "nav-item" + (done ? " answered" : "") + (i === current ? " current" : "");
+      var pending = answers[q.id] && !answers[q.id].acked;  // chosen, not yet confirmed by the server
+      b.className = "nav-item" + (done ? " answered" : "") + (pending ? " pending" : "") + (i === current ? " current" : "");
       b.setAttribute("aria-label", fmt(T.question, i + 1) + (done ? " (" + T.answered + ")" : ""));
       if (i === current) b.setAttribute("aria-current", "step");
       b.addEventListener("click", function () { current = i; render(); });

@@ -11,7 +11,7 @@
       var s = Math.floor(left / 1000), d = Math.floor(s / 86400), h = Math.floor(s % 86400 / 3600),
           m = Math.floor(s % 3600 / 60), sec = s % 60;
       n.querySelector(".countdown-value").textContent =
-        (d ? d + " ngày " : "") + ("0" + h).slice(-2) + ":" + ("0" + m).slice(-2) + ":" + ("0" + sec).slice(-2);
+        (d ? (n.dataset.days || "{n} ngày").replace("{n}", d) + " " : "") + ("0" + h).slice(-2) + ":" + ("0" + m).slice(-2) + ":" + ("0" + sec).slice(-2);
     });
   }
   tick();

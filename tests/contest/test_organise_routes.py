@@ -316,3 +316,49 @@ def test_contest_list_shows_status_and_round_count(app, client):
     assert "Tìm hiểu Hiến pháp" in page and "Chưa công bố" in page
     assert re.search(r"<td>1</td>", page)
     assert 'href="/quan-tri/cuoc-thi/"' in client.get("/").get_data(as_text=True)  # nav link for organisers
+
+
+def test_same_round_number_saved_at_once_gets_a_field_error_not_a_500(any_db_app):
+    """Two organisers save round 1 of one contest at the same moment. Each save's check sees no round 1
+    (the other is not committed yet); the database's unique constraint refuses the second INSERT. That
+    organiser gets the number field's error and nothing of the refused round is written."""
+    import threading
+    import time
+
+    from contest.organise.services import create_contest, create_round
+    from tests.contest.test_organise_services import round_input
+
+    app = any_db_app
+    with app.app_context():
+        category_id, _ = seed_bank()
+        contest_id = create_contest(title="Tìm hiểu Hiến pháp").id
+    client = app.test_client()
+    _organiser(app, client)
+    replies = []
+
+    def second_organiser():
+        form = _round_form(category_id, number="1", title="Tuần thi của người thứ hai",
+                           opens_at="2026-12-10T08:00", closes_at="2026-12-15T20:00")
+        try:
+            replies.append(client.post(f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi", data=form))
+        except Exception as exc:  # the testing app propagates what would be a 500
+            replies.append(exc)
+
+    with app.app_context():
+        # the first organiser's round 1 is written but not committed: it holds the unique index entry
+        create_round(db.session.get(Contest, contest_id), round_input(category_id, number=1), commit=False)
+        thread = threading.Thread(target=second_organiser)
+        thread.start()
+        time.sleep(1.5)  # the second save passes its checks and waits on the INSERT
+        assert thread.is_alive(), "the second save should be waiting on the first one's uncommitted row"
+        db.session.commit()
+        thread.join(30)
+    [response] = replies
+    assert not isinstance(response, Exception), repr(response)
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="number-error"[^>]*>\s*Cuộc thi đã có tuần thi số 1\.', html), html[:3000]
+    assert "Tuần thi của người thứ hai" in html  # what the organiser typed is kept
+    with app.app_context():
+        rounds = db.session.execute(select(Round.number, Round.title).where(Round.contest_id == contest_id)).all()
+        assert rounds == [(1, "Tuần thi thứ nhất")]

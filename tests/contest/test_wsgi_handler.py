@@ -1,7 +1,7 @@
 """The server turns Nagle off on every connection (headers and body leave in separate sends)."""
 import socket
 
-from contest.wsgi_handler import NoDelayHandler
+from contest.wsgi_handler import ContestWSGIHandler
 
 
 class _Server:
@@ -12,7 +12,7 @@ class _Server:
     error_log = None
 
 
-class _Recording(NoDelayHandler):
+class _Recording(ContestWSGIHandler):
     seen = None
 
     def handle_one_request(self):  # what the socket looks like when the first request is read

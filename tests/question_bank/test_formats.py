@@ -157,3 +157,57 @@ def test_csv_saved_by_excel_with_bom_and_semicolons_and_unaccented_headers():
     q = result.questions[0]
     assert (q.line, q.category, q.stem, q.difficulty) == (2, ("Hiến pháp",), "Quốc hội có nhiệm kỳ mấy năm?", "hard")
     assert [o.is_correct for o in q.options] == [True, False]
+
+
+FORMULA_TEXTS = ["=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")", "+84 912 345 678", "-5 độ C", "@SUM(A1:A9)",
+                 "'=đã có dấu nháy", "''+hai dấu nháy", "'bình thường"]
+
+
+def _formula_question():
+    return ParsedQuestion(
+        line=0, stem=FORMULA_TEXTS[0], category=("=Hiến pháp", "-Chương II"), title="+Tiêu đề",
+        options=[ParsedOption(FORMULA_TEXTS[1], True), ParsedOption(FORMULA_TEXTS[2], False),
+                 ParsedOption(FORMULA_TEXTS[3], False), ParsedOption(FORMULA_TEXTS[4], False),
+                 ParsedOption(FORMULA_TEXTS[5], False), ParsedOption(FORMULA_TEXTS[6], False)],
+        explanation="=1+1", legal_document="@Luật", legal_article="-Điều 1", difficulty="easy", tags=("=thẻ",))
+
+
+def test_csv_export_quotes_cells_a_spreadsheet_would_run_and_import_undoes_it():
+    import csv
+    import io
+
+    q = _formula_question()
+    text = formats.write("csv", [q]).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    cells = [c for c in rows[1] if c]
+    assert not [c for c in cells if c[0] in "=+-@\t\r"], cells
+    assert "'=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")" in cells and "'+84 912 345 678" in cells
+    assert "''=đã có dấu nháy" in cells and "'''+hai dấu nháy" in cells and "'bình thường" in cells
+    back = formats.read("csv", text.encode("utf-8"))
+    assert back.errors == [] and [b.key() for b in back.questions] == [q.key()]
+    assert back.questions[0].stem == FORMULA_TEXTS[0] and back.questions[0].category == ("=Hiến pháp", "-Chương II")
+
+
+def test_csv_written_by_hand_with_excel_apostrophes_imports_the_text_behind_them():
+    text = "Câu hỏi,Phương án A,Phương án B,Đáp án đúng\r\n'=1+1 bằng mấy?,'-2,2,B\r\n"
+    [q] = table.parse_csv(text).questions
+    assert q.stem == "=1+1 bằng mấy?" and [o.text for o in q.options] == ["-2", "2"]
+
+
+def test_xlsx_export_writes_formula_like_texts_as_strings_never_formulas():
+    import io
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    q = _formula_question()
+    data = formats.write("xlsx", [q])
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        sheet_xml = z.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in sheet_xml and "<f " not in sheet_xml
+    sheet = load_workbook(io.BytesIO(data)).worksheets[0]
+    row = [c for c in sheet[2] if c.value]
+    assert all(c.data_type == "s" for c in row)
+    assert sheet["C2"].value == FORMULA_TEXTS[0]  # the text itself, no apostrophe added
+    back = formats.read("xlsx", data)
+    assert back.errors == [] and [b.key() for b in back.questions] == [q.key()]

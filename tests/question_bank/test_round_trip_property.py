@@ -7,15 +7,18 @@ from question_bank import formats
 from question_bank.formats import ParsedOption, ParsedQuestion
 
 # Vietnamese letters plus every character GIFT, CSV or a spreadsheet treats specially.
-ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệốồổỗộớờởỡợứừửữựíìỉĩịýỳỷỹỵ ĐƯỜNG0123456789~=#{}:\\%\"',;>/\n-|$[]"
+ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệốồổỗộớờởỡợứừửữựíìỉĩịýỳỷỹỵ ĐƯỜNG0123456789~=#{}:\\%\"',;>/\n-|$[]+@"
+# Starts that a spreadsheet reads as a formula, and apostrophes before them (the CSV export's escape).
+FORMULA_STARTS = ["=", "+", "-", "@", "'=", "''+", "'-", "'", "'a", "=HYPERLINK(\"http://x\")", "@SUM(1)"]
 
 
 def text(min_size=1):
-    return st.text(alphabet=ALPHABET, min_size=min_size, max_size=40).map(str.strip).filter(
-        lambda s: len(s) >= min_size)
+    plain = st.text(alphabet=ALPHABET, min_size=min_size, max_size=40)
+    formula = st.tuples(st.sampled_from(FORMULA_STARTS), st.text(alphabet=ALPHABET, max_size=20)).map("".join)
+    return st.one_of(plain, formula).map(str.strip).filter(lambda s: len(s) >= min_size)
 
 
-name = st.text(alphabet="aăâbcdđeêghiklmnoôơ ĐƯỜNG0123456789,>/:", min_size=1, max_size=20).map(str.strip).filter(bool)
+name = st.text(alphabet="aăâbcdđeêghiklmnoôơ ĐƯỜNG0123456789,>/:=+-@'", min_size=1, max_size=20).map(str.strip).filter(bool)
 
 
 @st.composite

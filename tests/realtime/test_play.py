@@ -275,3 +275,20 @@ def test_live_answers_feed_the_metrics(live_server, server_factory, redis_url):
     while scrape()[("contest_connected_contestants", ())] != before[("contest_connected_contestants", ())]:
         assert time.monotonic() < deadline, "the gauge did not go back down after the disconnect"
         time.sleep(0.1)
+
+
+def test_socket_errors_follow_the_chosen_language(live_server, server_factory, redis_url):
+    app, round_id, _ = setup_round(server_factory, redis_url)
+    owner = contestant(app, live_server.url)
+    attempt_id = start_over_http(live_server.url, owner, round_id)
+    http = contestant(app, live_server.url)
+    token = csrf_token(http.get(live_server.url + "/dang-nhap").text)
+    http.post(live_server.url + "/ngon-ngu/en", data={"csrf_token": token, "next": "/"})
+    intruder = Recorder(live_server.url, http)
+    try:
+        reply = intruder.call("attempt:join", {"attempt_id": attempt_id})
+        assert reply == {"ok": False, "error": "forbidden", "message": "This attempt is not yours."}
+        reply = intruder.call("answer", {"attempt_id": "x"})
+        assert reply["error"] == "bad_request" and reply["message"].startswith("Invalid data sent")
+    finally:
+        intruder.close()
