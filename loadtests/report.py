@@ -55,6 +55,37 @@ def connected_contestants(metrics_urls) -> float:
     return total
 
 
+def server_answer_ack(metrics_urls) -> dict | None:
+    """The servers' own view of answer-ack time: receive-to-ack quantiles from the histograms of
+    every app process (bucket upper bounds, so "p99 <= X ms"). Beside Locust's client-side times
+    it separates server latency from load-generator lag on a machine Locust shares."""
+    buckets: dict[float, float] = {}
+    for url in metrics_urls:
+        try:
+            text = requests.get(url, timeout=5).text
+        except requests.RequestException:
+            continue
+        for family in text_string_to_metric_families(text):
+            if family.name != "contest_answer_ack_seconds":
+                continue
+            for sample in family.samples:
+                if sample.name.endswith("_bucket"):
+                    bound = float(sample.labels["le"])
+                    buckets[bound] = buckets.get(bound, 0.0) + sample.value
+    total = buckets.get(float("inf"), 0.0)
+    if not total:
+        return None
+
+    def quantile(q):
+        for bound in sorted(buckets):
+            if buckets[bound] >= q * total:
+                return None if bound == float("inf") else round(bound * 1000, 1)
+        return None
+
+    return {"count": int(total), "p50_le_ms": quantile(0.5), "p95_le_ms": quantile(0.95),
+            "p99_le_ms": quantile(0.99)}
+
+
 class ProcessSampler:
     """Samples CPU and RSS of the named server processes (and their children) every `interval` s."""
 
@@ -66,6 +97,7 @@ class ProcessSampler:
         self.baseline_rss = {name: _rss(_tree(pid)) for name, pid in pids.items()}
         self._cpu0 = {name: _cpu_seconds(_tree(pid)) for name, pid in pids.items()}
         self._t0 = time.monotonic()
+        self._seen_cpu: dict[str, float] = {}  # cumulative CPU last seen: a process may be gone at stop()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
 
@@ -73,19 +105,29 @@ class ProcessSampler:
         self._thread.start()
         return self
 
+    def add(self, name: str, pid: int):
+        """Samples one more process from now on (Locust, started after the stack)."""
+        self.baseline_rss[name] = _rss(_tree(pid))
+        self._cpu0[name] = _cpu_seconds(_tree(pid))
+        self._added_at = getattr(self, "_added_at", {})
+        self._added_at[name] = time.monotonic()
+        self.pids = {**self.pids, name: pid}
+
     def _loop(self):
         last_cpu, last_t = dict(self._cpu0), time.monotonic()
         while not self._stop.wait(self.interval):
             now = time.monotonic()
             sample = {"t": round(now - self._t0, 1), "processes": {}}
-            for name, pid in self.pids.items():
+            for name, pid in list(self.pids.items()):
                 tree = _tree(pid)
                 cpu = _cpu_seconds(tree)
+                last_cpu.setdefault(name, self._cpu0[name])
                 sample["processes"][name] = {
                     "cpu_percent": round(100 * (cpu - last_cpu[name]) / max(now - last_t, 1e-6), 1),
                     "rss": _rss(tree),
                 }
                 last_cpu[name] = cpu
+                self._seen_cpu[name] = max(self._seen_cpu.get(name, 0.0), cpu)
             if self.metrics_urls:
                 sample["connected"] = connected_contestants(self.metrics_urls)
             last_t = now
@@ -94,11 +136,11 @@ class ProcessSampler:
     def stop(self) -> dict:
         self._stop.set()
         self._thread.join(timeout=10)
-        elapsed = time.monotonic() - self._t0
         result = {}
         for name, pid in self.pids.items():
+            elapsed = time.monotonic() - getattr(self, "_added_at", {}).get(name, self._t0)
             rows = [s["processes"][name] for s in self.samples if name in s["processes"]]
-            cpu = _cpu_seconds(_tree(pid))
+            cpu = max(_cpu_seconds(_tree(pid)), self._seen_cpu.get(name, 0.0))
             result[name] = {
                 "cpu_percent_mean": round(100 * (cpu - self._cpu0[name]) / max(elapsed, 1e-6), 1),
                 "cpu_percent_max": max((r["cpu_percent"] for r in rows), default=0.0),
@@ -189,7 +231,8 @@ def latency(row) -> dict:
 
 
 def build_summary(params: dict, locust: dict, processes: dict, answers: dict, peak_connected: float,
-                  limits: dict, locust_exit: int, curve: dict | None = None) -> dict:
+                  limits: dict, locust_exit: int, curve: dict | None = None,
+                  server_ack: dict | None = None) -> dict:
     rows = locust["rows"]
     total = rows.get("Aggregated", {})
     answer_row = rows.get("SIO answer ack")
@@ -209,6 +252,7 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
         "requests_per_s": round(_num(total, "Requests/s"), 1),
         "answers_per_s": latency(answer_row)["per_s"] if answer_row else 0.0,
         "answer_ack": latency(answer_row) if answer_row else None,
+        "server_answer_ack": server_ack,
         "submit_ack": latency(submit_row) if submit_row else None,
         "push": latency(push_row) if push_row else None,
         "endpoints": {name: latency(row) for name, row in rows.items() if name != "Aggregated"},
@@ -231,6 +275,13 @@ def _fmt_latency(entry):
             f"(max {entry['max_ms']:.0f} ms, {entry['count']} samples, {entry['failures']} failures)")
 
 
+def _fmt_server(entry):
+    if not entry:
+        return "not measured"
+    return (f"p50 <= {entry['p50_le_ms']} ms, p95 <= {entry['p95_le_ms']} ms, p99 <= {entry['p99_le_ms']} ms "
+            f"({entry['count']} answers, histogram buckets)")
+
+
 def render_markdown(summary: dict) -> str:
     p = summary["params"]
     a = summary["answers"]
@@ -251,6 +302,7 @@ def render_markdown(summary: dict) -> str:
         f"| requests per second | {summary['requests_per_s']} |",
         f"| answers per second | {summary['answers_per_s']} |",
         f"| answer ack | {_fmt_latency(summary['answer_ack'])} |",
+        f"| answer ack, server side (receive to ack) | {_fmt_server(summary.get('server_answer_ack'))} |",
         f"| submit ack | {_fmt_latency(summary['submit_ack'])} |",
         f"| leaderboard push latency | {_fmt_latency(summary['push'])} |",
         f"| app memory per held user | {summary['app_memory_per_held_user_kib']} KiB |",

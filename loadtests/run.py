@@ -17,7 +17,8 @@ if __package__ in (None, ""):  # `python loadtests/run.py`
 
 from loadtests.answer_check import check_answers  # noqa: E402
 from loadtests.report import (  # noqa: E402
-    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, write_summary,
+    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, server_answer_ack,
+    write_summary,
 )
 from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits  # noqa: E402
 
@@ -65,7 +66,7 @@ def parse_args(argv=None):
     return args
 
 
-def run_locust(args, stack: Stack, run_dir: Path) -> int:
+def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
@@ -91,7 +92,10 @@ def run_locust(args, stack: Stack, run_dir: Path) -> int:
         command += ["--processes", str(args.locust_procs)]
     command += SCENARIOS[args.scenario]
     with open(run_dir / "logs" / "locust.log", "ab") as log:
-        return subprocess.run(command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT).returncode
+        process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT)
+        if sampler is not None:
+            sampler.add("locust", process.pid)  # the load generator shares the machine: show its CPU too
+        return process.wait()
 
 
 def main(argv=None) -> int:
@@ -119,11 +123,13 @@ def main(argv=None) -> int:
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
         sampler = ProcessSampler(stack.server_pids(), metrics_urls).start()
         print(f"==> locust: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
-        locust_exit = run_locust(args, stack, run_dir)
+        locust_exit = run_locust(args, stack, run_dir, sampler)
         processes = sampler.stop()
+        server_ack = server_answer_ack(metrics_urls)
         answers = check_answers(stack.database_url, run_dir / "acks")
     summary = build_summary(params, read_locust_stats(run_dir / "locust"), processes, answers.as_dict(),
-                            sampler.peak_connected, limits, locust_exit, capacity_curve(run_dir / "locust"))
+                            sampler.peak_connected, limits, locust_exit, capacity_curve(run_dir / "locust"),
+                            server_ack)
     write_summary(run_dir, summary)
     latest = Path(args.results) / "latest"
     if latest.is_symlink() or not latest.exists():
