@@ -56,7 +56,8 @@ def parse_args(argv=None):
     parser.add_argument("--questions", type=int, default=0,
                         help="live scenarios: a dedicated round with this many questions (0: the demo round)")
     parser.add_argument("--minutes", type=int, default=45, help="time limit of the dedicated round")
-    parser.add_argument("--think", default="2,6", help="seconds between answers, min,max (real contestants: 20-90)")
+    parser.add_argument("--think", default=os.environ.get("LOADTEST_THINK", "2,6"),
+                        help="seconds between answers, min,max (default 2,6; real contestants take 20-90)")
     parser.add_argument("--light-hash", action="store_true",
                         help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins")
     parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always")

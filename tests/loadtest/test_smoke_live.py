@@ -29,5 +29,7 @@ def test_small_live_round_loses_no_acknowledged_answer(tmp_path):
     assert summary["failures"] == 0
     answers = summary["answers"]
     assert answers["acknowledged"] > 100 and answers["lost"] == 0
-    assert summary["answer_ack"]["count"] >= answers["acknowledged"]
+    # Locust's count and the ack log can differ by the answers in flight when Locust stops its users.
+    assert abs(summary["answer_ack"]["count"] - answers["acknowledged"]) <= max(3, answers["acknowledged"] // 50)
+    assert summary["params"]["think_s"] == "0.5,1.5"
     assert summary["endpoints"]["SIO submit ack"]["count"] > 0
