@@ -72,6 +72,9 @@ def create_app(config_class=None, **overrides):
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "warning"
 
+    from contest import admission
+
+    admission.install(app)  # before Flask-SocketIO wraps wsgi_app: Socket.IO traffic bypasses the gate
     socketio.init_app(
         app,
         async_mode="gevent",

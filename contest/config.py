@@ -33,6 +33,8 @@ class Config:
         "pool_timeout": int(_env("DB_POOL_TIMEOUT", "15")),
     }
     LEADERBOARD_PUSH_BUDGET = int(_env("LEADERBOARD_PUSH_BUDGET", "2000"))
+    # Page requests run at most this many at a time per process (0: no limit); see contest/admission.py.
+    HTTP_CONCURRENCY = int(_env("HTTP_CONCURRENCY", "4"))
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6390/0")
     SOCKETIO_MESSAGE_QUEUE = _env("SOCKETIO_MESSAGE_QUEUE")
     SOCKETIO_CORS_ORIGINS = _env("SOCKETIO_CORS_ORIGINS")

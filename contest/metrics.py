@@ -50,6 +50,16 @@ redis_command_seconds = Histogram(
     buckets=_REDIS_BUCKETS, registry=REGISTRY,
 )
 
+http_waiting = Gauge(
+    "contest_http_requests_waiting", "Page requests queued at the admission gate (contest/admission.py)",
+    registry=REGISTRY,
+)
+
+http_limit = Gauge(
+    "contest_http_concurrency_limit", "Page requests allowed to run at once (0: no admission gate)",
+    registry=REGISTRY,
+)
+
 bp = Blueprint("metrics", __name__)
 
 
@@ -167,6 +177,11 @@ def init_app(app):
     app.register_blueprint(bp)
 
     from contest.extensions import socketio
+
+    gate = app.extensions.get("admission_gate")
+    http_limit.set(gate.limit if gate is not None else 0)
+    if gate is not None:
+        http_waiting.set_function(lambda: gate.waiting)
 
     # Read from the Engine.IO server at scrape time: no hook in the connect handlers needed.
     server = getattr(socketio, "server", None)
