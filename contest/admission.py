@@ -11,6 +11,9 @@ trade-off a timed contest wants. Without gevent's monkey-patching (tests, CLI) t
 """
 
 
+import time
+
+
 def _patched() -> bool:
     from gevent import monkey
 
@@ -27,11 +30,15 @@ class AdmissionGate:
         self.waiting = 0
 
     def __call__(self, environ, start_response):
+        from contest.metrics import http_gate_wait_seconds
+
         self.waiting += 1
+        queued = time.perf_counter()
         try:
             self.slots.acquire()
         finally:
             self.waiting -= 1
+            http_gate_wait_seconds.observe(time.perf_counter() - queued)
         try:
             # Pages are rendered inside wsgi_app; a streamed download (an export) is produced
             # while the server iterates it, after the slot is released: it never holds a slot.

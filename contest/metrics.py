@@ -55,6 +55,14 @@ http_waiting = Gauge(
     registry=REGISTRY,
 )
 
+http_request_seconds = Histogram(
+    "contest_http_request_seconds", "Page request time inside the app (after the admission gate), by endpoint",
+    ["endpoint"], buckets=_ACK_BUCKETS, registry=REGISTRY,
+)
+http_gate_wait_seconds = Histogram(
+    "contest_http_gate_wait_seconds", "Time page requests waited at the admission gate", buckets=_ACK_BUCKETS,
+    registry=REGISTRY,
+)
 http_limit = Gauge(
     "contest_http_concurrency_limit", "Page requests allowed to run at once (0: no admission gate)",
     registry=REGISTRY,
@@ -180,6 +188,16 @@ def init_app(app):
 
     gate = app.extensions.get("admission_gate")
     http_limit.set(gate.limit if gate is not None else 0)
+
+    @app.before_request
+    def _start_timer():
+        request.environ["contest.t0"] = time.perf_counter()
+
+    @app.teardown_request
+    def _observe_request(exc=None):
+        t0 = request.environ.get("contest.t0")
+        if t0 is not None:
+            http_request_seconds.labels(endpoint=request.endpoint or "unknown").observe(time.perf_counter() - t0)
     if gate is not None:
         http_waiting.set_function(lambda: gate.waiting)
 

@@ -55,23 +55,31 @@ def connected_contestants(metrics_urls) -> float:
     return total
 
 
-def server_answer_ack(metrics_urls) -> dict | None:
-    """The servers' own view of answer-ack time: receive-to-ack quantiles from the histograms of
-    every app process (bucket upper bounds, so "p99 <= X ms"). Beside Locust's client-side times
-    it separates server latency from load-generator lag on a machine Locust shares."""
-    buckets: dict[float, float] = {}
+def scrape(metrics_urls) -> list[str]:
+    texts = []
     for url in metrics_urls:
         try:
-            text = requests.get(url, timeout=5).text
+            texts.append(requests.get(url, timeout=5).text)
         except requests.RequestException:
             continue
+    return texts
+
+
+def histogram_quantiles(texts, family_name, match=None) -> dict | None:
+    """Quantiles of one histogram summed over every app process's scrape, as bucket upper bounds
+    ("p99 <= X ms"); `match` keeps only samples with those label values."""
+    buckets: dict[float, float] = {}
+    for text in texts:
         for family in text_string_to_metric_families(text):
-            if family.name != "contest_answer_ack_seconds":
+            if family.name != family_name:
                 continue
             for sample in family.samples:
-                if sample.name.endswith("_bucket"):
-                    bound = float(sample.labels["le"])
-                    buckets[bound] = buckets.get(bound, 0.0) + sample.value
+                if not sample.name.endswith("_bucket"):
+                    continue
+                if any(sample.labels.get(k) != v for k, v in (match or {}).items()):
+                    continue
+                bound = float(sample.labels["le"])
+                buckets[bound] = buckets.get(bound, 0.0) + sample.value
     total = buckets.get(float("inf"), 0.0)
     if not total:
         return None
@@ -84,6 +92,24 @@ def server_answer_ack(metrics_urls) -> dict | None:
 
     return {"count": int(total), "p50_le_ms": quantile(0.5), "p95_le_ms": quantile(0.95),
             "p99_le_ms": quantile(0.99)}
+
+
+def server_view(metrics_urls) -> dict:
+    """The servers' own timings at the end of a run: answer ack (receive to ack), page requests by
+    endpoint and the wait at the admission gate. Beside Locust's client-side times they separate
+    server latency from load-generator lag on a machine Locust shares."""
+    texts = scrape(metrics_urls)
+    endpoints = set()
+    for text in texts:
+        for family in text_string_to_metric_families(text):
+            if family.name == "contest_http_request_seconds":
+                endpoints |= {s.labels["endpoint"] for s in family.samples if "endpoint" in s.labels}
+    return {
+        "answer_ack": histogram_quantiles(texts, "contest_answer_ack_seconds"),
+        "gate_wait": histogram_quantiles(texts, "contest_http_gate_wait_seconds"),
+        "pages": {e: histogram_quantiles(texts, "contest_http_request_seconds", {"endpoint": e})
+                  for e in sorted(endpoints)},
+    }
 
 
 class ProcessSampler:
@@ -232,7 +258,7 @@ def latency(row) -> dict:
 
 def build_summary(params: dict, locust: dict, processes: dict, answers: dict, peak_connected: float,
                   limits: dict, locust_exit: int, curve: dict | None = None,
-                  server_ack: dict | None = None) -> dict:
+                  server: dict | None = None) -> dict:
     rows = locust["rows"]
     total = rows.get("Aggregated", {})
     answer_row = rows.get("SIO answer ack")
@@ -252,7 +278,8 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
         "requests_per_s": round(_num(total, "Requests/s"), 1),
         "answers_per_s": latency(answer_row)["per_s"] if answer_row else 0.0,
         "answer_ack": latency(answer_row) if answer_row else None,
-        "server_answer_ack": server_ack,
+        "server_answer_ack": (server or {}).get("answer_ack"),
+        "server": server,
         "submit_ack": latency(submit_row) if submit_row else None,
         "push": latency(push_row) if push_row else None,
         "endpoints": {name: latency(row) for name, row in rows.items() if name != "Aggregated"},
@@ -327,6 +354,14 @@ def render_markdown(summary: dict) -> str:
                   "", "| users | worst windowed p99 ms | answers/s |", "|---|---|---|"]
         for users, entry in curve["by_users"].items():
             lines.append(f"| {users}+ | {entry['p99_ms_worst']:.0f} | {entry['answers_per_s']} |")
+    server = summary.get("server") or {}
+    if server.get("pages"):
+        lines += ["", "## Server-side page times (inside the app, after the admission gate)", "",
+                  f"Wait at the admission gate: {_fmt_server(server.get('gate_wait'))}.", "",
+                  "| endpoint | count | p50 <= ms | p95 <= ms | p99 <= ms |", "|---|---|---|---|---|"]
+        for endpoint, q in server["pages"].items():
+            if q:
+                lines.append(f"| {endpoint} | {q['count']} | {q['p50_le_ms']} | {q['p95_le_ms']} | {q['p99_le_ms']} |")
     lines += ["", "## Server processes", "",
               "| process | CPU mean % | CPU max % | RSS before MiB | RSS peak MiB |", "|---|---|---|---|---|"]
     for name, proc in summary["processes"].items():

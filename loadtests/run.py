@@ -17,8 +17,7 @@ if __package__ in (None, ""):  # `python loadtests/run.py`
 
 from loadtests.answer_check import check_answers  # noqa: E402
 from loadtests.report import (  # noqa: E402
-    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, server_answer_ack,
-    write_summary,
+    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, server_view, write_summary,
 )
 from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits  # noqa: E402
 
@@ -126,11 +125,11 @@ def main(argv=None) -> int:
         print(f"==> locust: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
         locust_exit = run_locust(args, stack, run_dir, sampler)
         processes = sampler.stop()
-        server_ack = server_answer_ack(metrics_urls)
+        server = server_view(metrics_urls)
         answers = check_answers(stack.database_url, run_dir / "acks")
     summary = build_summary(params, read_locust_stats(run_dir / "locust"), processes, answers.as_dict(),
                             sampler.peak_connected, limits, locust_exit, capacity_curve(run_dir / "locust"),
-                            server_ack)
+                            server)
     write_summary(run_dir, summary)
     latest = Path(args.results) / "latest"
     if latest.is_symlink() or not latest.exists():
