@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from contest.extensions import db, get_redis
@@ -93,6 +93,7 @@ def _open_attempt(round_id, user_id):
     return db.session.scalar(
         select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id,
                               Attempt.status == "in_progress").order_by(Attempt.number.desc())
+        .execution_options(populate_existing=True)
     )
 
 
@@ -125,16 +126,17 @@ def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
 
 
 def _start_locked(user, round_, now, client_ip, device_id):
-    db.session.expire_all()  # another tab may have created an attempt while we waited for the lock
-    current = _open_attempt(round_.id, user.id)
+    # One query for the user's attempts in this round, fresh from the database (populate_existing):
+    # another tab may have created or closed one while we waited for the lock.
+    mine = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user.id)
+                              .execution_options(populate_existing=True)).all()
+    current = max((a for a in mine if a.status == "in_progress"), key=lambda a: a.number, default=None)
     if current is not None:
         if current.deadline_at > utcnow():
             load_state(current)
             return current
         close_attempt(current.id)
-    used = db.session.scalar(
-        select(func.coalesce(func.max(Attempt.number), 0)).where(Attempt.round_id == round_.id,
-                                                                  Attempt.user_id == user.id))
+    used = max((a.number for a in mine), default=0)
     if round_.attempts_allowed is not None and used >= round_.attempts_allowed:
         raise AttemptError("attempt_limit")
     seed = secrets.token_hex(16)
@@ -150,56 +152,85 @@ def _start_locked(user, round_, now, client_ip, device_id):
                          for i, d in enumerate(drawn, start=1)]
     db.session.add(attempt)
     try:
+        db.session.flush()
+        # What Redis needs, read before the commit expires the objects: reading them back would
+        # cost a query per relationship on the busiest request of a contest's opening minutes.
+        state = _State(attempt.id, user.id, round_.id, deadline, now, "in_progress", None,
+                       [d.question_id for d in drawn])
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         current = _open_attempt(round_.id, user.id)
         if current is None:
             raise AttemptError("attempt_limit")
-        attempt = current
-    load_state(attempt)
+        load_state(current)
+        return current
+    _write_state(state, saved={})
     return attempt
+
+
+@dataclass
+class _State:
+    """The fields of an attempt that its live Redis state is built from."""
+    attempt_id: int
+    user_id: int
+    round_id: int
+    deadline_at: datetime
+    started_at: datetime
+    status: str
+    submitted_at: datetime | None
+    question_ids: list[int]
 
 
 def load_state(attempt: Attempt, force=False):
     """Writes the attempt's live state to Redis (no-op if present), rebuilding saved answers from SQL."""
-    r = get_redis()
-    key = attempt_key(attempt.id)
-    if not force and r.exists(key):
+    if not force and get_redis().exists(attempt_key(attempt.id)):
         return
-    question_ids = [aq.question_id for aq in attempt.questions]
-    options = {}
-    for qid, oid, correct in db.session.execute(
-            select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct)
-            .where(QuestionOption.question_id.in_(question_ids))):
+    state = _State(attempt.id, attempt.user_id, attempt.round_id, attempt.deadline_at, attempt.started_at,
+                   attempt.status, attempt.submitted_at, [aq.question_id for aq in attempt.questions])
+    saved = {a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
+             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    _write_state(state, saved)
+
+
+def _write_state(state: _State, saved: dict):
+    """The Redis hash of an attempt: deadline, status, each question's option ids, key and kind.
+
+    `saved` (question id -> "seq|ids") are answers SQL already holds; Redis keeps any it has that
+    are newer (the worker may lag behind), so they are only added where missing.
+    """
+    r = get_redis()
+    key = attempt_key(state.attempt_id)
+    options, multi = {}, set()
+    for qid, oid, correct, is_multi in db.session.execute(
+            select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct, Question.multi_select)
+            .join(Question, Question.id == QuestionOption.question_id)
+            .where(QuestionOption.question_id.in_(state.question_ids))):
         options.setdefault(qid, []).append((oid, correct))
-    multi = set(db.session.scalars(select(Question.id).where(Question.id.in_(question_ids),
-                                                              Question.multi_select.is_(True))))
-    status = {"in_progress": "open"}.get(attempt.status, attempt.status)
-    fields = {"user": attempt.user_id, "round": attempt.round_id, "deadline": to_ms(attempt.deadline_at),
-              "started": to_ms(attempt.started_at), "status": status}
-    if attempt.submitted_at:
-        fields["closed"] = to_ms(attempt.submitted_at)
-    for qid in question_ids:
+        if is_multi:
+            multi.add(qid)
+    status = {"in_progress": "open"}.get(state.status, state.status)
+    fields = {"user": state.user_id, "round": state.round_id, "deadline": to_ms(state.deadline_at),
+              "started": to_ms(state.started_at), "status": status}
+    if state.submitted_at:
+        fields["closed"] = to_ms(state.submitted_at)
+    for qid in state.question_ids:
         opts = options.get(qid, [])
         fields[f"o:{qid}"] = "," + ",".join(str(o) for o, _ in opts) + ","
         fields[f"k:{qid}"] = ",".join(str(o) for o, c in sorted(opts) if c)
         if qid in multi:
             fields[f"m:{qid}"] = "1"
-    expire_at = to_ms(attempt.deadline_at) + STATE_TTL_AFTER_DEADLINE_S * 1000
-    saved = {a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
-             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    expire_at = to_ms(state.deadline_at) + STATE_TTL_AFTER_DEADLINE_S * 1000
     pipe = r.pipeline(transaction=True)
     pipe.delete(key)
     pipe.hset(key, mapping=fields)
     pipe.pexpireat(key, expire_at)
     if saved:
-        # Keep answers Redis already holds (newer than SQL when the worker lags); add what only SQL has.
         for qid, value in saved.items():
-            pipe.hsetnx(answers_key(attempt.id), qid, value)
-        pipe.pexpireat(answers_key(attempt.id), expire_at)
+            pipe.hsetnx(answers_key(state.attempt_id), qid, value)
+        pipe.pexpireat(answers_key(state.attempt_id), expire_at)
     if status == "open":
-        pipe.zadd(DEADLINES, {attempt.id: to_ms(attempt.deadline_at)})
+        pipe.zadd(DEADLINES, {state.attempt_id: to_ms(state.deadline_at)})
     pipe.execute()
 
 
