@@ -20,6 +20,22 @@ class JudgingSettings(db.Model):
     min_time_seconds: Mapped[int] = mapped_column(default=60)
     max_accounts_per_ip: Mapped[int] = mapped_column(default=5)  # offices share one NAT address
     max_accounts_per_device: Mapped[int] = mapped_column(default=1)
+    # When the stored review flags (judging_review_flags) were last computed, and under which thresholds.
+    flags_computed_at: Mapped[datetime | None]
+    flags_thresholds: Mapped[dict | None] = mapped_column(JSON)
+
+
+class ReviewFlag(db.Model):
+    """One reason to check a person's entry by hand, computed once (when the round is settled, when the thresholds
+    change, or when a judge asks) and stored: the judge's pages read these rows instead of re-running the
+    GROUP BY queries over a million attempts on every view."""
+
+    __tablename__ = "judging_review_flags"
+    __table_args__ = (Index("ix_judging_review_flags_round_flag", "round_id", "flag"),)
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class PrizeTier(db.Model):

@@ -174,6 +174,19 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     return query
 
 
+def ranked_count(round_: Round) -> int:
+    """How many entries the ranking has (people with a finished attempt, not disqualified), without ranking."""
+    from contest.judging.models import Disqualification
+
+    a = Attempt.__table__
+    d = Disqualification.__table__
+    return db.session.scalar(
+        select(func.count(func.distinct(a.c.user_id)))
+        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED),
+               ~exists().where(d.c.round_id == round_.id, d.c.user_id == a.c.user_id))
+    ) or 0
+
+
 def _tie_key(rule, target):
     """The values RANK() compares, taken from a ranking row (same column order as ranking_query)."""
     parts = []

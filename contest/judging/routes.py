@@ -12,8 +12,16 @@ from contest.accounts.models import User
 from contest.extensions import db
 from contest.judging import bp
 from contest.judging.exports import ExportError, ExportSource, audit_export, csv_chunks, to_local, unit_names, write_xlsx
-from contest.judging.forms import ExportForm, PrizeTiersForm, PublishForm, RankingRuleForm, ReasonForm, ReviewSettingsForm
-from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranking_query
+from contest.judging.forms import (
+    ExportForm,
+    PrizeTiersForm,
+    PublishForm,
+    RankingRuleForm,
+    ReasonForm,
+    RecomputeFlagsForm,
+    ReviewSettingsForm,
+)
+from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranked_count
 from contest.judging import services
 from contest.judging.services import FLAG_LABELS, JudgingError
 from contest.judging.stats import round_statistics, statistics_csv_chunks
@@ -55,21 +63,57 @@ def round_page(round_id):
     if services.is_settled(round_) and round_.perfect_count_actual is None:
         # The first look after the close fixes the prediction's target (audited, by the system).
         services.fix_perfect_count(round_)
+    # Review flags are stored: computed here only the first time (and once more after the round settles).
+    services.ensure_review_flags(round_)
     target = prediction_target(round_)
-    total = db.session.scalar(select(func.count()).select_from(ranking_query(round_, target=target).subquery()))
+    total = ranked_count(round_)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
     tiers = services.prize_tiers(round_.id)
     entries = list(services.award_prizes(
         rank_entries(round_, target=target, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), tiers))
-    flags = services.review_flags(round_)
-    units = unit_names()
+    flags = services.stored_flags(round_.id, [e.user_id for e in entries])
+    flagged_count, flags_by_kind = services.flag_counts(round_.id)
     return render_template(
-        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS, units=units,
-        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), target=target, tiers=tiers,
+        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS,
+        units=unit_names(), total=total, page=page, pages=pages, target=target, tiers=tiers,
         rule=[CRITERIA[k] for k in effective_rule(round_)], closed=services.is_closed(round_),
         disqualified=services.disqualifications(round_.id), snapshots=services.snapshots(round_.id),
         changed=services.changed_since_publication(round_), publish_form=PublishForm(), export_form=ExportForm(),
-        flagged_count=len(flags),
+        flagged_count=flagged_count, flags_by_kind=flags_by_kind, settings=services.settings_for(round_),
+        recompute_form=RecomputeFlagsForm(),
     )
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/can-xem-xet")
+@role_required("judge")
+def flagged(round_id):
+    """The flagged entries, page by page (there can be many thousands), optionally one kind of flag."""
+    round_ = _round_or_404(round_id)
+    services.ensure_review_flags(round_)
+    kind = request.args.get("loai") or None
+    if kind not in FLAG_LABELS:
+        kind = None
+    flagged_count, flags_by_kind = services.flag_counts(round_.id)
+    total = flags_by_kind.get(kind, 0) if kind else flagged_count
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("trang", 1, type=int), 1), pages)
+    people = services.flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("judging/flagged.html", round=round_, people=people, flag_labels=FLAG_LABELS, kind=kind,
+                           total=total, page=page, pages=pages, flagged_count=flagged_count,
+                           flags_by_kind=flags_by_kind, units=unit_names(), settings=services.settings_for(round_),
+                           recompute_form=RecomputeFlagsForm())
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/can-xem-xet/tinh-lai", methods=["POST"])
+@role_required("judge")
+def recompute_flags(round_id):
+    round_ = _round_or_404(round_id)
+    if RecomputeFlagsForm().validate_on_submit():
+        count = services.refresh_review_flags(round_, current_user)
+        flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/giam-khao/")
+                    else url_for("judging.flagged", round_id=round_.id))
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
@@ -96,7 +140,8 @@ def entry_page(round_id, user_id):
             form.reason.errors.append(str(exc))
     attempts = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id)
                                   .order_by(Attempt.number)).all()
-    flags = services.review_flags(round_).get(user_id, set())
+    services.ensure_review_flags(round_)
+    flags = services.stored_flags(round_.id, [user_id]).get(user_id, set())
     return render_template("judging/entry.html", round=round_, person=person, attempts=attempts, record=record,
                            form=form, flags=flags, flag_labels=FLAG_LABELS, units=unit_names(),
                            history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id]
