@@ -73,10 +73,16 @@ class Disqualification(db.Model):
 
 
 class AuditEntry(db.Model):
-    """One judge or organiser action: who, when, what, on which round and person, and why. Never edited."""
+    """One judge or organiser action: who, when, what, on which round, person or object, and why. Never edited.
+
+    Judging actions name their round (round_id). Organiser actions name the object they changed by type and id
+    (contest, round, unit, question, import...) without a foreign key, so the record outlives a deleted round or
+    draft. The ORM refuses updates and deletes; database triggers (migration 0005b) refuse them in SQL too.
+    """
 
     __tablename__ = "judging_audit_log"
-    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),)
+    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),
+                      Index("ix_judging_audit_log_object", "object_type", "object_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -84,6 +90,8 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="RESTRICT"))
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    object_type: Mapped[str | None] = mapped_column(String(20))
+    object_id: Mapped[int | None]
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 

@@ -1,4 +1,5 @@
 """Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
+import json
 import os
 import tempfile
 
@@ -41,6 +42,12 @@ def _round_or_404(round_id) -> Round:
 def vn_time_s(value):
     """Việt Nam time to the second: judging records when things happened, to the second."""
     return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+
+
+@bp.app_template_filter("audit_details")
+def audit_details(details):
+    """An audit entry's details as readable JSON (Vietnamese letters kept, not \\u-escaped); escaped by Jinja."""
+    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True)
 
 
 @bp.app_template_filter("seconds")
@@ -260,7 +267,30 @@ def statistics(round_id):
 @role_required("judge")
 def audit(round_id):
     round_ = _round_or_404(round_id)
-    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000))
+    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000),
+                           objects=AUDIT_OBJECTS)
+
+
+AUDIT_PAGE_SIZE = 100
+# Object types of organiser actions (audit log filter) -> Vietnamese label.
+AUDIT_OBJECTS = {"contest": "Cuộc thi", "round": "Tuần thi", "unit": "Đơn vị", "question": "Câu hỏi",
+                 "category": "Chủ đề câu hỏi", "bank_import": "Nhập ngân hàng câu hỏi"}
+
+
+@bp.route("/quan-tri/nhat-ky")
+@role_required("judge", "organiser")
+def audit_all():
+    """The whole append-only log: organisers' and judges' actions, newest first, page by page."""
+    kind = request.args.get("doi-tuong") or None
+    if kind not in AUDIT_OBJECTS:
+        kind = None
+    object_id = request.args.get("ma", type=int)
+    page = max(request.args.get("trang", 1, type=int), 1)
+    entries = services.audit_entries(object_type=kind, object_id=object_id if kind else None,
+                                     limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    has_next = len(entries) > AUDIT_PAGE_SIZE
+    return render_template("judging/audit_all.html", entries=entries[:AUDIT_PAGE_SIZE], page=page, has_next=has_next,
+                           kind=kind, object_id=object_id, objects=AUDIT_OBJECTS)
 
 
 def _published_winners(round_):

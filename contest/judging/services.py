@@ -1,9 +1,9 @@
 """The judge's workflow: audit log, disqualify/reinstate, prize tiers, review flags, fixing the target, publishing."""
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from contest.accounts.models import User
 from contest.extensions import db
@@ -32,20 +32,63 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def record_action(actor, action, round_=None, subject_user_id=None, reason=None, **details):
-    """Appends one entry to the audit log (in the caller's transaction). Organiser pages call this too."""
+def record_action(actor, action, round_=None, subject_user_id=None, reason=None, object_type=None, object_id=None,
+                  **details):
+    """Appends one entry to the audit log, in the caller's transaction (it commits with the change it records).
+
+    Judging actions pass round_ (a foreign key: the round's judging history). Organiser actions pass the object
+    they changed as object_type/object_id ("contest", "round", "unit", "question", "bank_import"...), kept without a
+    foreign key so deleting a round or a draft does not have to delete its history. `actor` is a user, a user
+    id, or None for the system; `details` is any JSON-serialisable summary of the change.
+    """
     entry = AuditEntry(
         actor_id=getattr(actor, "id", actor), action=action, round_id=getattr(round_, "id", round_),
         subject_user_id=subject_user_id, reason=reason, details=details, at=utcnow(),
+        object_type=object_type, object_id=getattr(object_id, "id", object_id),
     )
     db.session.add(entry)
     return entry
 
 
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return _jsonable(asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def audit_changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields that differ, as JSON values (for an audit entry's details)."""
+    return {key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
+            for key in after if _jsonable(before.get(key)) != _jsonable(after.get(key))}
+
+
 def audit_log(round_id, limit=200):
+    """A round's history: judging actions on it and organiser actions on the round itself, newest first."""
     return db.session.scalars(
-        select(AuditEntry).where(AuditEntry.round_id == round_id).order_by(AuditEntry.id.desc()).limit(limit)
+        select(AuditEntry).where(or_(AuditEntry.round_id == round_id,
+                                     and_(AuditEntry.object_type == "round", AuditEntry.object_id == round_id)))
+        .order_by(AuditEntry.id.desc()).limit(limit)
     ).all()
+
+
+def audit_entries(action_prefix=None, object_type=None, object_id=None, limit=100, offset=0):
+    """The whole log (organisers' and judges' actions), newest first, optionally filtered; one page."""
+    query = select(AuditEntry)
+    if action_prefix:
+        query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    return db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
 
 
 def _clean_reason(reason):
