@@ -23,6 +23,9 @@ class JudgingSettings(db.Model):
     # When the stored review flags (judging_review_flags) were last computed, and under which thresholds.
     flags_computed_at: Mapped[datetime | None]
     flags_thresholds: Mapped[dict | None] = mapped_column(JSON)
+    # The stored provisional ranking (judging_ranking_entries): when, and for which inputs (see board.py).
+    ranking_computed_at: Mapped[datetime | None]
+    ranking_key: Mapped[str | None] = mapped_column(String(255))
 
 
 class ReviewFlag(db.Model):
@@ -139,6 +142,27 @@ class SnapshotEntry(db.Model):
     prediction: Mapped[int | None] = mapped_column(BigInteger)
     attempts_used: Mapped[int] = mapped_column(default=1)
     prize: Mapped[str | None] = mapped_column(String(120))
+
+
+class RankingEntry(db.Model):
+    """One row of a settled round's provisional ranking, stored so the judge's pages read a page by position
+    instead of ranking a million attempts per view. Disqualified people are kept in it (the pages skip them
+    and shift positions and ranks), so a disqualification or a reinstatement needs no recomputation."""
+
+    __tablename__ = "judging_ranking_entries"
+    __table_args__ = (Index("ix_judging_ranking_entries_round_user", "round_id", "user_id"),)
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    rank: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int] = mapped_column(BigInteger)
+    correct_count: Mapped[int | None]
+    question_count: Mapped[int] = mapped_column(default=0)
+    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime | None]
+    prediction: Mapped[int | None] = mapped_column(BigInteger)
+    attempts_used: Mapped[int] = mapped_column(default=1)
 
 
 def _refuse_change(mapper, connection, target):

@@ -206,14 +206,14 @@ def _tie_key(rule, target):
     return lambda row: tuple(part(row) for part in parts)
 
 
-def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000):
-    """Yields the round's entries in rank order (disqualified people excluded), streaming from the database."""
+def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000, include_disqualified=False):
+    """Yields the round's entries in rank order (disqualified people excluded unless asked), streaming."""
     rule = validate_rule(rule if rule is not None else effective_rule(round_))
     if "prediction_distance_asc" in rule and target is None:
         target = prediction_target(round_)
     # A page further down cannot know the ranks above it: let SQL rank; a full stream ranks as it reads.
     sql_rank = bool(offset)
-    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank)
+    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank, include_disqualified=include_disqualified)
     if limit is not None:
         query = query.limit(limit)
     if offset:

@@ -23,7 +23,7 @@ from contest.judging.forms import (
     ReviewSettingsForm,
 )
 from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranked_count
-from contest.judging import services
+from contest.judging import board, services
 from contest.judging.services import FLAG_LABELS, JudgingError
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
@@ -73,12 +73,16 @@ def round_page(round_id):
     # Review flags are stored: computed here only the first time (and once more after the round settles).
     services.ensure_review_flags(round_)
     target = prediction_target(round_)
-    total = ranked_count(round_)
+    # A settled round's ranking is stored once and read by position; a round still open is ranked live.
+    stored = board.ensure(round_)
+    total = board.total(round_.id) if stored else ranked_count(round_)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
+    offset = (page - 1) * PAGE_SIZE
     tiers = services.prize_tiers(round_.id)
-    entries = list(services.award_prizes(
-        rank_entries(round_, target=target, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), tiers))
+    ranked = (board.page(round_.id, offset, PAGE_SIZE) if stored
+              else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset))
+    entries = list(services.award_prizes(ranked, tiers))
     flags = services.stored_flags(round_.id, [e.user_id for e in entries])
     flagged_count, flags_by_kind = services.flag_counts(round_.id)
     return render_template(
@@ -88,7 +92,7 @@ def round_page(round_id):
         disqualified=services.disqualifications(round_.id), snapshots=services.snapshots(round_.id),
         changed=services.changed_since_publication(round_), publish_form=PublishForm(), export_form=ExportForm(),
         flagged_count=flagged_count, flags_by_kind=flags_by_kind, settings=services.settings_for(round_),
-        recompute_form=RecomputeFlagsForm(),
+        recompute_form=RecomputeFlagsForm(), stored=stored,
     )
 
 
@@ -118,6 +122,8 @@ def recompute_flags(round_id):
     round_ = _round_or_404(round_id)
     if RecomputeFlagsForm().validate_on_submit():
         count = services.refresh_review_flags(round_, current_user)
+        if services.is_settled(round_):
+            board.rebuild(round_)
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
     return redirect(request.form.get("next") if request.form.get("next", "").startswith("/giam-khao/")
                     else url_for("judging.flagged", round_id=round_.id))

@@ -1,6 +1,6 @@
-"""judging: stored review flags; organiser actions in the audit log (object type/id); append-only triggers
+"""judging: stored review flags and provisional ranking; organiser actions in the audit log (object type/id); append-only triggers
 
-Revision ID: 0005b_review_flags
+Revision ID: 0005b_judging_flags_audit
 Revises: 0005_judging
 Create Date: 2026-11-23 12:05:00
 
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005b_review_flags'
+revision = '0005b_judging_flags_audit'
 down_revision = '0005_judging'
 branch_labels = None
 depends_on = None
@@ -28,9 +28,30 @@ def upgrade():
     with op.batch_alter_table('judging_review_flags', schema=None) as batch_op:
         batch_op.create_index('ix_judging_review_flags_round_flag', ['round_id', 'flag'], unique=False)
 
+    op.create_table('judging_ranking_entries',
+    sa.Column('round_id', sa.Integer(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
+    sa.Column('rank', sa.Integer(), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.Column('attempt_id', sa.BigInteger(), nullable=False),
+    sa.Column('correct_count', sa.Integer(), nullable=True),
+    sa.Column('question_count', sa.Integer(), nullable=False),
+    sa.Column('time_taken_ms', sa.BigInteger(), nullable=True),
+    sa.Column('submitted_at', sa.DateTime(), nullable=True),
+    sa.Column('prediction', sa.BigInteger(), nullable=True),
+    sa.Column('attempts_used', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_judging_ranking_entries_round_id_rounds'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_judging_ranking_entries_user_id_users'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('round_id', 'position', name=op.f('pk_judging_ranking_entries'))
+    )
+    with op.batch_alter_table('judging_ranking_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_judging_ranking_entries_round_user', ['round_id', 'user_id'], unique=False)
+
     with op.batch_alter_table('judging_settings', schema=None) as batch_op:
         batch_op.add_column(sa.Column('flags_computed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('flags_thresholds', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('ranking_computed_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('ranking_key', sa.String(length=255), nullable=True))
 
     with op.batch_alter_table('judging_audit_log', schema=None) as batch_op:
         batch_op.add_column(sa.Column('object_type', sa.String(length=20), nullable=True))
@@ -72,8 +93,15 @@ def downgrade():
         batch_op.drop_column('object_type')
 
     with op.batch_alter_table('judging_settings', schema=None) as batch_op:
+        batch_op.drop_column('ranking_key')
+        batch_op.drop_column('ranking_computed_at')
         batch_op.drop_column('flags_thresholds')
         batch_op.drop_column('flags_computed_at')
+
+    with op.batch_alter_table('judging_ranking_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_judging_ranking_entries_round_user')
+
+    op.drop_table('judging_ranking_entries')
 
     with op.batch_alter_table('judging_review_flags', schema=None) as batch_op:
         batch_op.drop_index('ix_judging_review_flags_round_flag')

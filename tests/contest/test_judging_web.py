@@ -177,3 +177,22 @@ def test_round_page_reads_stored_flags_and_recompute_button(app, client, site):
     assert "Không có bài nào cần xem xét." in only_ip
     entry = client.get(f"/giam-khao/vong/{rid}/bai/{late_id}").get_data(as_text=True)
     assert "Thời gian làm bài quá ngắn" in entry
+
+
+def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_recomputing(app, client, site):
+    from contest.judging.models import JudgingSettings, RankingEntry
+
+    login(client, site["judge_phone"])
+    rid, (first, second) = site["round_id"], site["people"]
+    page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    assert page.index("Nguyễn Thị Ánh") < page.index("Lê Văn Bình") and "Bảng xếp hạng được tính lúc" in page
+    with app.app_context():
+        computed = db.session.get(JudgingSettings, rid).ranking_computed_at
+        assert RankingEntry.query.filter_by(round_id=rid).count() == 2
+    client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": "Thi hộ người khác"})
+    page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    table = page[page.index('<table class="ranking">'):]
+    assert "Lê Văn Bình" in table and "Nguyễn Thị Ánh" not in table.split("</table>")[0]
+    assert "<td>1</td>\n        <td>Lê Văn Bình</td>" in table and "Giải Nhất" in table  # moved up to rank 1
+    with app.app_context():
+        assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation
