@@ -221,6 +221,18 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
         results["review_flags"] = time.perf_counter() - started
         report("review flags (compute+store)", results["review_flags"], f"{flagged} flagged people")
 
+        from contest.judging import board
+
+        started = time.perf_counter()
+        stored = board.rebuild(round_)
+        results["ranking_board"] = time.perf_counter() - started
+        report("ranking board (store)", results["ranking_board"], f"{stored} entries stored for the judge's pages")
+
+        started = time.perf_counter()
+        stats = round_statistics(round_, include_items=False)
+        results["statistics_stored"] = time.perf_counter() - started
+        report("statistics (stored ranking)", results["statistics_stored"], f"{stats.participants} people")
+
         csv_path = out_dir / "ranking.csv"
         started = time.perf_counter()
         write_csv(ExportSource(round_), csv_path)

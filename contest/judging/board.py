@@ -55,6 +55,29 @@ def rebuild(round_: Round, key=None, batch=5000) -> int:
     return count
 
 
+def is_current(round_: Round) -> bool:
+    """True when the round is settled and its stored ranking matches the current inputs (readers that must not
+    trigger a recomputation, e.g. statistics, use the stored ranking only then)."""
+    from contest.judging.services import is_settled
+
+    if not is_settled(round_):
+        return False
+    settings = db.session.get(JudgingSettings, round_.id)
+    return settings is not None and settings.ranking_key == ranking_key(round_)
+
+
+def people_by_unit_and_score(round_id):
+    """[(unit_id, correct_count, people)] over the stored ranking without the disqualified."""
+    r = RankingEntry.__table__
+    u = User.__table__
+    d = Disqualification.__table__
+    return db.session.execute(
+        select(u.c.unit_id, r.c.correct_count, func.count()).join(u, u.c.id == r.c.user_id)
+        .where(r.c.round_id == round_id,
+               ~select(d.c.id).where(d.c.round_id == round_id, d.c.user_id == r.c.user_id).exists())
+        .group_by(u.c.unit_id, r.c.correct_count)).all()
+
+
 def ensure(round_: Round) -> bool:
     """For a settled round, makes sure the stored ranking is current (computing it if not) and returns True;
     for a round still taking attempts returns False: its pages rank live."""

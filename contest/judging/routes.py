@@ -6,7 +6,7 @@ import tempfile
 from flask import Response, abort, after_this_request, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
