@@ -145,6 +145,12 @@ def build(app, attempts, people, item_attempts, seed=5):
                 for chunk in _chunks(answers()):
                     _insert(conn, "attempt_answers", ["id", "attempt_id", "question_id", "selected", "seq",
                                                       "answered_at", "is_correct"], chunk, dialect)
+            if dialect == "postgresql":
+                # COPY with explicit ids leaves the sequences at 1: move them past the data (the judge's
+                # account is created through the ORM later).
+                for table in ("units", "users", "attempts", "attempt_answers", "qb_categories", "qb_questions"):
+                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
             conn.exec_driver_sql("ANALYZE")
     return round_id
 
