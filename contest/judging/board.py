@@ -34,19 +34,18 @@ def rebuild(round_: Round, key=None, batch=5000) -> int:
     key = key or ranking_key(round_)
     table = RankingEntry.__table__
     db.session.execute(delete(table).where(table.c.round_id == round_.id))
+    write = _copy_writer(table) if db.engine.dialect.name == "postgresql" else _insert_writer(table)
     rows, count = [], 0
     for entry in rank_entries(round_, include_disqualified=True):
         count += 1
-        rows.append(dict(round_id=round_.id, position=entry.position, rank=entry.rank, user_id=entry.user_id,
-                         attempt_id=entry.attempt_id, correct_count=entry.correct_count,
-                         question_count=entry.question_count, time_taken_ms=entry.time_taken_ms,
-                         submitted_at=entry.submitted_at, prediction=entry.prediction,
-                         attempts_used=entry.attempts_used))
+        rows.append((round_.id, entry.position, entry.rank, entry.user_id, entry.attempt_id, entry.correct_count,
+                     entry.question_count, entry.time_taken_ms, entry.submitted_at, entry.prediction,
+                     entry.attempts_used))
         if len(rows) >= batch:
-            db.session.execute(insert(table), rows)
+            write(rows)
             rows = []
     if rows:
-        db.session.execute(insert(table), rows)
+        write(rows)
     settings = settings_for(round_)
     settings.ranking_key = key
     settings.ranking_computed_at = utcnow()
@@ -76,6 +75,29 @@ def people_by_unit_and_score(round_id):
         .where(r.c.round_id == round_id,
                ~select(d.c.id).where(d.c.round_id == round_id, d.c.user_id == r.c.user_id).exists())
         .group_by(u.c.unit_id, r.c.correct_count)).all()
+
+
+_COLUMNS = ("round_id", "position", "rank", "user_id", "attempt_id", "correct_count", "question_count",
+            "time_taken_ms", "submitted_at", "prediction", "attempts_used")
+
+
+def _insert_writer(table):
+    def write(rows):
+        db.session.execute(insert(table), [dict(zip(_COLUMNS, row)) for row in rows])
+    return write
+
+
+def _copy_writer(table):
+    """PostgreSQL: COPY each batch through the session's own connection (same transaction), several times faster
+    than INSERTs at 700,000 rows. One COPY per batch: the ranking is read from a server-side cursor on the same
+    connection, which cannot fetch while a COPY is open."""
+    def write(rows):
+        raw = db.session.connection().connection.driver_connection
+        with raw.cursor() as cursor:
+            with cursor.copy(f"COPY {table.name} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+    return write
 
 
 def ensure(round_: Round) -> bool:
