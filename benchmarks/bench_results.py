@@ -7,7 +7,8 @@
 
 Prints one line per phase: seconds and the process's peak RSS so far (resource.getrusage). The data is built
 in chunks so the build itself does not set the peak. Targets (issue 5): ranking, statistics and CSV < 30 s,
-XLSX < 120 s, with bounded memory.
+XLSX < 120 s, with bounded memory. Then the judge's pages (round page, a deep page, the flagged entries) are
+timed through the Flask test client, logged in, with a throwaway Redis for the session.
 """
 import argparse
 import itertools
@@ -36,13 +37,14 @@ def report(phase, seconds, extra=""):
     print(f"{phase:<28} {seconds:8.2f} s   peak RSS {peak_rss_mb():8.1f} MB   {extra}", flush=True)
 
 
-def make_app(database_url):
+def make_app(database_url, redis_url="redis://127.0.0.1:1/0"):
     from contest import create_app
     from contest.config import TestingConfig
 
-    # Nothing here talks to Redis; the URL only has to parse.
-    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL="redis://127.0.0.1:1/0",
-                      RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", SQLALCHEMY_ECHO=False)
+    # Only the judge's pages talk to Redis (the login session); the other phases need a URL that parses.
+    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
+                      RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", SQLALCHEMY_ECHO=False,
+                      WTF_CSRF_ENABLED=False)
 
 
 def _insert(conn, table, columns, rows, dialect):
@@ -143,15 +145,46 @@ def build(app, attempts, people, item_attempts, seed=5):
                 for chunk in _chunks(answers()):
                     _insert(conn, "attempt_answers", ["id", "attempt_id", "question_id", "selected", "seq",
                                                       "answered_at", "is_correct"], chunk, dialect)
+            if dialect == "postgresql":
+                # COPY with explicit ids leaves the sequences at 1: move them past the data (the judge's
+                # account is created through the ORM later).
+                for table in ("units", "users", "attempts", "attempt_answers", "qb_categories", "qb_questions"):
+                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
             conn.exec_driver_sql("ANALYZE")
     return round_id
 
 
-def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0):
+JUDGE_PASSWORD = "mat-khau-giam-khao-bench"
+
+
+def judge_pages(app, round_id, pages):
+    """Times the judge's pages through the test client (real routes, templates and session), logged in."""
+    from datetime import date
+
+    from contest.accounts.services import create_user
+
+    with app.app_context():
+        judge = create_user(phone="0399999999", password=JUDGE_PASSWORD, full_name="Giám khảo (bench)",
+                            date_of_birth=date(1980, 1, 1), role="judge")
+        phone = judge.phone
+    client = app.test_client()
+    assert client.post("/dang-nhap", data={"login": phone, "password": JUDGE_PASSWORD}).status_code == 302
+    results = {}
+    for label, path in pages:
+        started = time.perf_counter()
+        response = client.get(path.format(round_id=round_id))
+        results[label] = time.perf_counter() - started
+        assert response.status_code == 200, (path, response.status_code)
+        report(label, results[label], f"GET {path.format(round_id=round_id)}: {len(response.data) // 1024} KB")
+    return results
+
+
+def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True):
     from contest.extensions import db
     from contest.judging.exports import ExportSource, write_csv, write_xlsx
     from contest.judging.ranking import rank_entries
-    from contest.judging.services import TierSpec, fix_perfect_count, review_flags, set_prize_tiers
+    from contest.judging.services import TierSpec, fix_perfect_count, refresh_review_flags, set_prize_tiers
     from contest.judging.stats import round_statistics
     from contest.rounds.models import Round
 
@@ -190,9 +223,21 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0):
                    f"{len(items)} questions from {item_attempts * QUESTIONS} answers")
 
         started = time.perf_counter()
-        flags = review_flags(round_)
+        flagged = refresh_review_flags(round_)
         results["review_flags"] = time.perf_counter() - started
-        report("review flags", results["review_flags"], f"{len(flags)} flagged people")
+        report("review flags (compute+store)", results["review_flags"], f"{flagged} flagged people")
+
+        from contest.judging import board
+
+        started = time.perf_counter()
+        stored = board.rebuild(round_)
+        results["ranking_board"] = time.perf_counter() - started
+        report("ranking board (store)", results["ranking_board"], f"{stored} entries stored for the judge's pages")
+
+        started = time.perf_counter()
+        stats = round_statistics(round_, include_items=False)
+        results["statistics_stored"] = time.perf_counter() - started
+        report("statistics (stored ranking)", results["statistics_stored"], f"{stats.participants} people")
 
         csv_path = out_dir / "ranking.csv"
         started = time.perf_counter()
@@ -206,6 +251,16 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0):
             write_xlsx(ExportSource(round_), xlsx_path)
             results["xlsx"] = time.perf_counter() - started
             report("XLSX export", results["xlsx"], f"{xlsx_path.stat().st_size / 1e6:.1f} MB")
+    if pages:
+        # The flags are stored by now (as after the first look at a settled round): views only read them.
+        results.update(judge_pages(app, round_id, [
+            ("judge round page", "/giam-khao/vong/{round_id}"),
+            ("judge round page 2", "/giam-khao/vong/{round_id}"),
+            ("judge round page #7000", "/giam-khao/vong/{round_id}?trang=7000"),
+            ("flagged entries page", "/giam-khao/vong/{round_id}/can-xem-xet"),
+            ("flagged entries page #100", "/giam-khao/vong/{round_id}/can-xem-xet?trang=100"),
+            ("entry review page", "/giam-khao/vong/{round_id}/bai/5"),
+        ]))
     return results
 
 
@@ -217,14 +272,21 @@ def main(argv=None):
                         help="attempts that also get per-question answers (item statistics)")
     parser.add_argument("--pg", action="store_true", help="run on a throwaway PostgreSQL cluster")
     parser.add_argument("--skip-xlsx", action="store_true")
+    parser.add_argument("--skip-pages", action="store_true", help="do not time the judge's pages (they need Redis)")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
     args = parser.parse_args(argv)
     if args.people > args.attempts:
         parser.error("--people cannot exceed --attempts")
     work = Path(tempfile.mkdtemp(prefix="bench-results-"))
     os.chmod(work, 0o755)
-    cluster = None
+    cluster = redis_server = None
     try:
+        redis_url = "redis://127.0.0.1:1/0"
+        if not args.skip_pages:
+            from contest.localredis import LocalRedis
+
+            redis_server = LocalRedis(work / "redis").start()
+            redis_url = redis_server.url
         if os.environ.get("DATABASE_URL"):
             url = os.environ["DATABASE_URL"]
         elif args.pg:
@@ -235,7 +297,7 @@ def main(argv=None):
             url = cluster.url("bench")
         else:
             url = f"sqlite:///{work / 'bench.db'}"
-        app = make_app(url)
+        app = make_app(url, redis_url)
         from flask_migrate import upgrade
 
         with app.app_context():
@@ -247,10 +309,12 @@ def main(argv=None):
         report("build (bulk insert)", time.perf_counter() - started)
         # ru_maxrss only grows: the phases below show their own peak only where it exceeds the build's.
         return measure(app, round_id, work, skip_xlsx=args.skip_xlsx,
-                       item_attempts=min(args.item_attempts, args.attempts))
+                       item_attempts=min(args.item_attempts, args.attempts), pages=not args.skip_pages)
     finally:
         if cluster is not None:
             cluster.stop()
+        if redis_server is not None:
+            redis_server.stop()
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)
         else:

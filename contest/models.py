@@ -2,4 +2,4 @@
 from contest.accounts.models import Unit, User  # noqa: F401
 from question_bank.models import Category, Question, QuestionOption  # noqa: F401
 from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Contest, Round  # noqa: F401
-from contest.judging.models import AuditEntry, Disqualification, JudgingSettings, PrizeTier, ResultSnapshot, SnapshotEntry  # noqa: F401
+from contest.judging.models import AuditEntry, Disqualification, JudgingSettings, PrizeTier, RankingEntry, ResultSnapshot, ReviewFlag, SnapshotEntry  # noqa: F401

@@ -12,6 +12,7 @@ from contest.bank.forms import (
     LETTERS, CategoryForm, DeleteCategoryForm, ExportForm, ImportForm, MoveCategoryForm, QuestionForm, RenameCategoryForm,
 )
 from contest.extensions import db
+from contest.judging.services import record_action
 from question_bank import formats
 from question_bank.formats import MAX_OPTIONS
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
@@ -27,6 +28,12 @@ MAX_UPLOAD = 30 * 2**20  # a 10,000-question spreadsheet is about 2 MB
 MIME = {"gift": "text/plain; charset=utf-8", "aiken": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 EXTENSION = {"gift": "gift", "aiken": "aiken.txt", "csv": "csv", "xlsx": "xlsx"}
+
+
+def _audit(action, object_type=None, object_id=None, **details):
+    """Records an organiser's bank action after the bank service has saved it (the services commit themselves)."""
+    record_action(current_user, action, object_type=object_type, object_id=object_id, **details)
+    db.session.commit()
 
 
 def _int_arg(name):
@@ -66,16 +73,22 @@ def bulk():
         return redirect(back)
     if action == "approve":
         approved, problems = approve_questions(ids, current_user.id)
+        _audit("questions_approve", "question", ids[0] if len(ids) == 1 else None, ids=ids, approved=approved,
+               problems=[str(p) for p in problems])
         if approved:
             flash(_("Đã duyệt %(n)s câu hỏi.", n=approved), "success")
         for problem in problems:
             flash(problem, "error")
     elif action == "retire":
-        flash(_("Đã ngừng dùng %(n)s câu hỏi.", n=retire_questions(ids)), "success")
+        retired = retire_questions(ids)
+        _audit("questions_retire", "question", ids[0] if len(ids) == 1 else None, ids=ids, retired=retired)
+        flash(_("Đã ngừng dùng %(n)s câu hỏi.", n=retired), "success")
     elif action == "move":
         target = request.form.get("target", "")
         try:
             moved = move_questions(ids, int(target) if target.isdigit() else 0)
+            _audit("questions_move", "question", ids[0] if len(ids) == 1 else None, ids=ids, moved=moved,
+                   category_id=int(target) if target.isdigit() else None)
             flash(_("Đã chuyển %(n)s câu hỏi sang chủ đề mới.", n=moved), "success")
         except BankError as exc:
             flash(str(exc), "error")
@@ -130,6 +143,8 @@ def _edit(form, question=None):
             else:
                 saved = (update_question(question, draft, current_user.id) if question
                          else create_question(draft, current_user.id))
+                _audit("question_update" if question else "question_create", "question", saved.id,
+                       previous_id=question.id if question else None, version=saved.version)
                 if question is not None and saved.id != question.id:
                     flash(_("Câu hỏi đã được dùng trong lượt thi nên đã tạo phiên bản %(v)s; lượt thi cũ giữ nguyên phiên bản trước.", v=saved.version), "info")
                 flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
@@ -186,18 +201,22 @@ def categories():
     try:
         if form.submit.data and form.validate_on_submit():
             node = add_category(form.name.data, form.parent_id.data or None)
+            _audit("category_create", "category", node.id, name=node.name, parent_id=node.parent_id)
             flash(_("Đã thêm chủ đề %(name)s.", name=node.name), "success")
             return redirect(url_for("bank.categories"))
         if move.submit_move.data and move.validate_on_submit():
             move_category(move.category_id.data, move.new_parent_id.data or None)
+            _audit("category_move", "category", move.category_id.data, new_parent_id=move.new_parent_id.data or None)
             flash(_("Đã chuyển chủ đề."), "success")
             return redirect(url_for("bank.categories"))
         if rename.submit_rename.data and rename.validate_on_submit():
             rename_category(rename.category_id.data, rename.new_name.data)
+            _audit("category_rename", "category", rename.category_id.data, name=rename.new_name.data)
             flash(_("Đã đổi tên chủ đề."), "success")
             return redirect(url_for("bank.categories"))
         if remove.submit_delete.data and remove.validate_on_submit():
             delete_category(remove.category_id.data)
+            _audit("category_delete", "category", remove.category_id.data)
             flash(_("Đã xóa chủ đề."), "success")
             return redirect(url_for("bank.categories"))
     except BankError as exc:
@@ -227,6 +246,9 @@ def upload():
                                       author_id=current_user.id)
             if report.refused:
                 db.session.rollback()
+            elif not form.dry_run.data:
+                _audit("questions_import", "bank_import", None, format=fmt, file=storage.filename or "",
+                       created=report.created, category=" > ".join(category))
     status = 422 if (form.errors or (report and report.refused)) else 200
     return render_template("bank/import.html", form=form, report=report), status
 

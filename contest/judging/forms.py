@@ -16,6 +16,10 @@ class ReasonForm(FlaskForm):
     submit = SubmitField()
 
 
+class RecomputeFlagsForm(FlaskForm):
+    submit = SubmitField(_l("Tính lại"))
+
+
 class PublishForm(FlaskForm):
     note = StringField(_l("Ghi chú cho phiên bản này (không bắt buộc)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Công bố kết quả"))

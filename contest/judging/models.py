@@ -20,6 +20,25 @@ class JudgingSettings(db.Model):
     min_time_seconds: Mapped[int] = mapped_column(default=60)
     max_accounts_per_ip: Mapped[int] = mapped_column(default=5)  # offices share one NAT address
     max_accounts_per_device: Mapped[int] = mapped_column(default=1)
+    # When the stored review flags (judging_review_flags) were last computed, and under which thresholds.
+    flags_computed_at: Mapped[datetime | None]
+    flags_thresholds: Mapped[dict | None] = mapped_column(JSON)
+    # The stored provisional ranking (judging_ranking_entries): when, and for which inputs (see board.py).
+    ranking_computed_at: Mapped[datetime | None]
+    ranking_key: Mapped[str | None] = mapped_column(String(255))
+
+
+class ReviewFlag(db.Model):
+    """One reason to check a person's entry by hand, computed once (when the round is settled, when the thresholds
+    change, or when a judge asks) and stored: the judge's pages read these rows instead of re-running the
+    GROUP BY queries over a million attempts on every view."""
+
+    __tablename__ = "judging_review_flags"
+    __table_args__ = (Index("ix_judging_review_flags_round_flag", "round_id", "flag"),)
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    flag: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
 class PrizeTier(db.Model):
@@ -57,10 +76,16 @@ class Disqualification(db.Model):
 
 
 class AuditEntry(db.Model):
-    """One judge or organiser action: who, when, what, on which round and person, and why. Never edited."""
+    """One judge or organiser action: who, when, what, on which round, person or object, and why. Never edited.
+
+    Judging actions name their round (round_id). Organiser actions name the object they changed by type and id
+    (contest, round, unit, question, import...) without a foreign key, so the record outlives a deleted round or
+    draft. The ORM refuses updates and deletes; database triggers (migration 0005b) refuse them in SQL too.
+    """
 
     __tablename__ = "judging_audit_log"
-    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),)
+    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),
+                      Index("ix_judging_audit_log_object", "object_type", "object_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -68,6 +93,8 @@ class AuditEntry(db.Model):
     action: Mapped[str] = mapped_column(String(40))
     round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="RESTRICT"))
     subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    object_type: Mapped[str | None] = mapped_column(String(20))
+    object_id: Mapped[int | None]
     reason: Mapped[str | None] = mapped_column(Text)
     details: Mapped[dict] = mapped_column(JSON, default=dict)
 
@@ -115,6 +142,27 @@ class SnapshotEntry(db.Model):
     prediction: Mapped[int | None] = mapped_column(BigInteger)
     attempts_used: Mapped[int] = mapped_column(default=1)
     prize: Mapped[str | None] = mapped_column(String(120))
+
+
+class RankingEntry(db.Model):
+    """One row of a settled round's provisional ranking, stored so the judge's pages read a page by position
+    instead of ranking a million attempts per view. Disqualified people are kept in it (the pages skip them
+    and shift positions and ranks), so a disqualification or a reinstatement needs no recomputation."""
+
+    __tablename__ = "judging_ranking_entries"
+    __table_args__ = (Index("ix_judging_ranking_entries_round_user", "round_id", "user_id"),)
+
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(primary_key=True)
+    rank: Mapped[int]
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    attempt_id: Mapped[int] = mapped_column(BigInteger)
+    correct_count: Mapped[int | None]
+    question_count: Mapped[int] = mapped_column(default=0)
+    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger)
+    submitted_at: Mapped[datetime | None]
+    prediction: Mapped[int | None] = mapped_column(BigInteger)
+    attempts_used: Mapped[int] = mapped_column(default=1)
 
 
 def _refuse_change(mapper, connection, target):

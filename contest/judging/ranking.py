@@ -176,6 +176,19 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     return query
 
 
+def ranked_count(round_: Round) -> int:
+    """How many entries the ranking has (people with a finished attempt, not disqualified), without ranking."""
+    from contest.judging.models import Disqualification
+
+    a = Attempt.__table__
+    d = Disqualification.__table__
+    return db.session.scalar(
+        select(func.count(func.distinct(a.c.user_id)))
+        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED),
+               ~exists().where(d.c.round_id == round_.id, d.c.user_id == a.c.user_id))
+    ) or 0
+
+
 def _tie_key(rule, target):
     """The values RANK() compares, taken from a ranking row (same column order as ranking_query)."""
     parts = []
@@ -195,14 +208,14 @@ def _tie_key(rule, target):
     return lambda row: tuple(part(row) for part in parts)
 
 
-def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000):
-    """Yields the round's entries in rank order (disqualified people excluded), streaming from the database."""
+def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000, include_disqualified=False):
+    """Yields the round's entries in rank order (disqualified people excluded unless asked), streaming."""
     rule = validate_rule(rule if rule is not None else effective_rule(round_))
     if "prediction_distance_asc" in rule and target is None:
         target = prediction_target(round_)
     # A page further down cannot know the ranks above it: let SQL rank; a full stream ranks as it reads.
     sql_rank = bool(offset)
-    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank)
+    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank, include_disqualified=include_disqualified)
     if limit is not None:
         query = query.limit(limit)
     if offset:

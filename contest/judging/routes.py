@@ -1,20 +1,29 @@
 """Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
+import json
 import os
 import tempfile
 
 from flask import Response, abort, after_this_request, flash, redirect, render_template, request, send_file, stream_with_context, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.extensions import db
 from contest.judging import bp
 from contest.judging.exports import ExportError, ExportSource, audit_export, csv_chunks, to_local, unit_names, write_xlsx
-from contest.judging.forms import ExportForm, PrizeTiersForm, PublishForm, RankingRuleForm, ReasonForm, ReviewSettingsForm
-from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranking_query
-from contest.judging import services
+from contest.judging.forms import (
+    ExportForm,
+    PrizeTiersForm,
+    PublishForm,
+    RankingRuleForm,
+    ReasonForm,
+    RecomputeFlagsForm,
+    ReviewSettingsForm,
+)
+from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranked_count
+from contest.judging import board, services
 from contest.judging.services import FLAG_LABELS, JudgingError
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
@@ -33,6 +42,12 @@ def _round_or_404(round_id) -> Round:
 def vn_time_s(value):
     """Việt Nam time to the second: judging records when things happened, to the second."""
     return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else ""
+
+
+@bp.app_template_filter("audit_details")
+def audit_details(details):
+    """An audit entry's details as readable JSON (Vietnamese letters kept, not \\u-escaped); escaped by Jinja."""
+    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True)
 
 
 @bp.app_template_filter("seconds")
@@ -55,21 +70,63 @@ def round_page(round_id):
     if services.is_settled(round_) and round_.perfect_count_actual is None:
         # The first look after the close fixes the prediction's target (audited, by the system).
         services.fix_perfect_count(round_)
+    # Review flags are stored: computed here only the first time (and once more after the round settles).
+    services.ensure_review_flags(round_)
     target = prediction_target(round_)
-    total = db.session.scalar(select(func.count()).select_from(ranking_query(round_, target=target).subquery()))
+    # A settled round's ranking is stored once and read by position; a round still open is ranked live.
+    stored = board.ensure(round_)
+    total = board.total(round_.id) if stored else ranked_count(round_)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(page, pages)
+    offset = (page - 1) * PAGE_SIZE
     tiers = services.prize_tiers(round_.id)
-    entries = list(services.award_prizes(
-        rank_entries(round_, target=target, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE), tiers))
-    flags = services.review_flags(round_)
-    units = unit_names()
+    ranked = (board.page(round_.id, offset, PAGE_SIZE) if stored
+              else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset))
+    entries = list(services.award_prizes(ranked, tiers))
+    flags = services.stored_flags(round_.id, [e.user_id for e in entries])
+    flagged_count, flags_by_kind = services.flag_counts(round_.id)
     return render_template(
-        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS, units=units,
-        total=total, page=page, pages=max(1, -(-total // PAGE_SIZE)), target=target, tiers=tiers,
+        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS,
+        units=unit_names(), total=total, page=page, pages=pages, target=target, tiers=tiers,
         rule=[CRITERIA[k] for k in effective_rule(round_)], closed=services.is_closed(round_),
         disqualified=services.disqualifications(round_.id), snapshots=services.snapshots(round_.id),
         changed=services.changed_since_publication(round_), publish_form=PublishForm(), export_form=ExportForm(),
-        flagged_count=len(flags),
+        flagged_count=flagged_count, flags_by_kind=flags_by_kind, settings=services.settings_for(round_),
+        recompute_form=RecomputeFlagsForm(), stored=stored,
     )
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/can-xem-xet")
+@role_required("judge")
+def flagged(round_id):
+    """The flagged entries, page by page (there can be many thousands), optionally one kind of flag."""
+    round_ = _round_or_404(round_id)
+    services.ensure_review_flags(round_)
+    kind = request.args.get("loai") or None
+    if kind not in FLAG_LABELS:
+        kind = None
+    flagged_count, flags_by_kind = services.flag_counts(round_.id)
+    total = flags_by_kind.get(kind, 0) if kind else flagged_count
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(request.args.get("trang", 1, type=int), 1), pages)
+    people = services.flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    return render_template("judging/flagged.html", round=round_, people=people, flag_labels=FLAG_LABELS, kind=kind,
+                           total=total, page=page, pages=pages, flagged_count=flagged_count,
+                           flags_by_kind=flags_by_kind, units=unit_names(), settings=services.settings_for(round_),
+                           recompute_form=RecomputeFlagsForm())
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/can-xem-xet/tinh-lai", methods=["POST"])
+@role_required("judge")
+def recompute_flags(round_id):
+    round_ = _round_or_404(round_id)
+    if RecomputeFlagsForm().validate_on_submit():
+        count = services.refresh_review_flags(round_, current_user)
+        if services.is_settled(round_):
+            board.rebuild(round_)
+        flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
+    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/giam-khao/")
+                    else url_for("judging.flagged", round_id=round_.id))
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
@@ -96,7 +153,8 @@ def entry_page(round_id, user_id):
             form.reason.errors.append(str(exc))
     attempts = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id)
                                   .order_by(Attempt.number)).all()
-    flags = services.review_flags(round_).get(user_id, set())
+    services.ensure_review_flags(round_)
+    flags = services.stored_flags(round_.id, [user_id]).get(user_id, set())
     return render_template("judging/entry.html", round=round_, person=person, attempts=attempts, record=record,
                            form=form, flags=flags, flag_labels=FLAG_LABELS, units=unit_names(),
                            history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id]
@@ -215,7 +273,30 @@ def statistics(round_id):
 @role_required("judge")
 def audit(round_id):
     round_ = _round_or_404(round_id)
-    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000))
+    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000),
+                           objects=AUDIT_OBJECTS)
+
+
+AUDIT_PAGE_SIZE = 100
+# Object types of organiser actions (audit log filter) -> Vietnamese label.
+AUDIT_OBJECTS = {"contest": "Cuộc thi", "round": "Tuần thi", "unit": "Đơn vị", "question": "Câu hỏi",
+                 "category": "Chủ đề câu hỏi", "bank_import": "Nhập ngân hàng câu hỏi"}
+
+
+@bp.route("/quan-tri/nhat-ky")
+@role_required("judge", "organiser")
+def audit_all():
+    """The whole append-only log: organisers' and judges' actions, newest first, page by page."""
+    kind = request.args.get("doi-tuong") or None
+    if kind not in AUDIT_OBJECTS:
+        kind = None
+    object_id = request.args.get("ma", type=int)
+    page = max(request.args.get("trang", 1, type=int), 1)
+    entries = services.audit_entries(object_type=kind, object_id=object_id if kind else None,
+                                     limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    has_next = len(entries) > AUDIT_PAGE_SIZE
+    return render_template("judging/audit_all.html", entries=entries[:AUDIT_PAGE_SIZE], page=page, has_next=has_next,
+                           kind=kind, object_id=object_id, objects=AUDIT_OBJECTS)
 
 
 def _published_winners(round_):

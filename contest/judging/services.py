@@ -1,10 +1,10 @@
 """The judge's workflow: audit log, disqualify/reinstate, prize tiers, review flags, fixing the target, publishing."""
 import hashlib
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask_babel import gettext as _
-from sqlalchemy import func, insert, select
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from contest import N_
 
@@ -16,6 +16,7 @@ from contest.judging.models import (
     JudgingSettings,
     PrizeTier,
     ResultSnapshot,
+    ReviewFlag,
     SnapshotEntry,
 )
 from contest.judging.ranking import Entry, count_perfect, effective_rule, rank_entries, validate_rule
@@ -34,20 +35,63 @@ def utcnow():
     return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
-def record_action(actor, action, round_=None, subject_user_id=None, reason=None, **details):
-    """Appends one entry to the audit log (in the caller's transaction). Organiser pages call this too."""
+def record_action(actor, action, round_=None, subject_user_id=None, reason=None, object_type=None, object_id=None,
+                  **details):
+    """Appends one entry to the audit log, in the caller's transaction (it commits with the change it records).
+
+    Judging actions pass round_ (a foreign key: the round's judging history). Organiser actions pass the object
+    they changed as object_type/object_id ("contest", "round", "unit", "question", "bank_import"...), kept without a
+    foreign key so deleting a round or a draft does not have to delete its history. `actor` is a user, a user
+    id, or None for the system; `details` is any JSON-serialisable summary of the change.
+    """
     entry = AuditEntry(
         actor_id=getattr(actor, "id", actor), action=action, round_id=getattr(round_, "id", round_),
         subject_user_id=subject_user_id, reason=reason, details=details, at=utcnow(),
+        object_type=object_type, object_id=getattr(object_id, "id", object_id),
     )
     db.session.add(entry)
     return entry
 
 
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return _jsonable(asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def audit_changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields that differ, as JSON values (for an audit entry's details)."""
+    return {key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
+            for key in after if _jsonable(before.get(key)) != _jsonable(after.get(key))}
+
+
 def audit_log(round_id, limit=200):
+    """A round's history: judging actions on it and organiser actions on the round itself, newest first."""
     return db.session.scalars(
-        select(AuditEntry).where(AuditEntry.round_id == round_id).order_by(AuditEntry.id.desc()).limit(limit)
+        select(AuditEntry).where(or_(AuditEntry.round_id == round_id,
+                                     and_(AuditEntry.object_type == "round", AuditEntry.object_id == round_id)))
+        .order_by(AuditEntry.id.desc()).limit(limit)
     ).all()
+
+
+def audit_entries(action_prefix=None, object_type=None, object_id=None, limit=100, offset=0):
+    """The whole log (organisers' and judges' actions), newest first, optionally filtered; one page."""
+    query = select(AuditEntry)
+    if action_prefix:
+        query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    return db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
 
 
 def _clean_reason(reason):
@@ -117,6 +161,9 @@ def update_settings(round_: Round, actor, min_time_seconds, max_accounts_per_ip,
     db.session.add(settings)
     record_action(actor, "review_settings", round_, **values)
     db.session.commit()
+    if settings.flags_computed_at is not None:
+        # Stored flags were computed under the old thresholds: recompute them now, once.
+        refresh_review_flags(round_, actor)
     return settings
 
 
@@ -202,9 +249,13 @@ def winners(round_: Round):
     total = sum(t.winners for t in tiers)
     if not total:
         return []
+    from contest.judging import board
+
+    stored = board.is_current(round_)  # the stored ranking: a primary-key read instead of a window sort
     window = total * 2 + 10
     while True:
-        entries = list(award_prizes(rank_entries(round_, limit=window), tiers))
+        ranked = board.page(round_.id, 0, window) if stored else rank_entries(round_, limit=window)
+        entries = list(award_prizes(ranked, tiers))
         if len(entries) < window or entries[-1].rank > total:
             return [e for e in entries if e.rank <= total and e.prize]
         window *= 4
@@ -248,6 +299,83 @@ def review_flags(round_: Round) -> dict[int, set[str]]:
                                ).where(u.c.id.in_(select(people.c.user_id)))
     add(db.session.scalars(same), "shared_identity")
     return flags
+
+
+def _thresholds(settings):
+    return dict(min_time_seconds=settings.min_time_seconds, max_accounts_per_ip=settings.max_accounts_per_ip,
+                max_accounts_per_device=settings.max_accounts_per_device)
+
+
+def refresh_review_flags(round_: Round, actor=None, batch=5000) -> int:
+    """Computes the review flags (review_flags) and stores them in judging_review_flags, replacing the round's
+    previous ones; audited. Returns how many people are flagged. Seconds at a million attempts: run once when
+    the round is settled, when the thresholds change, or on a judge's "Tính lại"."""
+    settings = settings_for(round_)
+    flags = review_flags(round_)
+    table = ReviewFlag.__table__
+    db.session.execute(delete(table).where(table.c.round_id == round_.id))
+    rows = []
+    for user_id, kinds in flags.items():
+        rows.extend(dict(round_id=round_.id, user_id=user_id, flag=kind) for kind in kinds)
+        if len(rows) >= batch:
+            db.session.execute(insert(table), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(table), rows)
+    settings.flags_computed_at = utcnow()
+    settings.flags_thresholds = _thresholds(settings)
+    db.session.add(settings)
+    record_action(actor, "review_flags", round_, flagged=len(flags), **_thresholds(settings))
+    db.session.commit()
+    return len(flags)
+
+
+def review_flags_stale(round_: Round, now=None) -> bool:
+    """True when the stored flags should be computed: never computed, or computed before every attempt of the
+    round was final (the flags of a settled round are computed once more, then kept)."""
+    settings = db.session.get(JudgingSettings, round_.id)
+    if settings is None or settings.flags_computed_at is None:
+        return True
+    return is_settled(round_, now) and settings.flags_computed_at < settled_at(round_)
+
+
+def ensure_review_flags(round_: Round):
+    if review_flags_stale(round_):
+        refresh_review_flags(round_)
+
+
+def stored_flags(round_id, user_ids=None) -> dict[int, set[str]]:
+    """The stored flags by person (for the given people only, e.g. one page of the ranking)."""
+    query = select(ReviewFlag.user_id, ReviewFlag.flag).where(ReviewFlag.round_id == round_id)
+    if user_ids is not None:
+        user_ids = list(user_ids)
+        if not user_ids:
+            return {}
+        query = query.where(ReviewFlag.user_id.in_(user_ids))
+    flags: dict[int, set[str]] = {}
+    for user_id, flag in db.session.execute(query):
+        flags.setdefault(user_id, set()).add(flag)
+    return flags
+
+
+def flag_counts(round_id) -> tuple[int, dict[str, int]]:
+    """(flagged people, people per flag) from the stored flags."""
+    people = db.session.scalar(select(func.count(func.distinct(ReviewFlag.user_id)))
+                               .where(ReviewFlag.round_id == round_id)) or 0
+    per_flag = dict(db.session.execute(select(ReviewFlag.flag, func.count()).where(ReviewFlag.round_id == round_id)
+                                       .group_by(ReviewFlag.flag)).all())
+    return people, per_flag
+
+
+def flagged_people(round_id, flag=None, limit=50, offset=0):
+    """One page of flagged people (by user id) with their flags: [(User, {flags})]."""
+    ids = select(ReviewFlag.user_id).where(ReviewFlag.round_id == round_id)
+    if flag:
+        ids = ids.where(ReviewFlag.flag == flag)
+    ids = db.session.scalars(ids.distinct().order_by(ReviewFlag.user_id).limit(limit).offset(offset)).all()
+    people = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
+    flags = stored_flags(round_id, ids)
+    return [(people[i], flags.get(i, set())) for i in ids if i in people]
 
 
 # ---- closing and publishing ----------------------------------------------------------------------------

@@ -83,11 +83,17 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
         .where(finished).group_by(day).order_by(day))]
 
     # People: each person's best attempt (the ranking's entries, disqualified people excluded).
-    entries = ranking_query(round_, sql_rank=False).order_by(None).subquery("entries")
-    # One pass over the best-attempt subquery gives both the score distribution and the per-unit figures.
-    people_by_unit_score = db.session.execute(
-        select(entries.c.unit_id, entries.c.correct_count, func.count())
-        .group_by(entries.c.unit_id, entries.c.correct_count)).all()
+    # One pass over the best attempts gives both the score distribution and the per-unit figures: the stored
+    # ranking when it is current (a scan, no window sort), else the best-attempt subquery.
+    from contest.judging import board
+
+    if board.is_current(round_):
+        people_by_unit_score = board.people_by_unit_and_score(round_.id)
+    else:
+        entries = ranking_query(round_, sql_rank=False).order_by(None).subquery("entries")
+        people_by_unit_score = db.session.execute(
+            select(entries.c.unit_id, entries.c.correct_count, func.count())
+            .group_by(entries.c.unit_id, entries.c.correct_count)).all()
     people_by_score = {}
     for _, score, people in people_by_unit_score:
         people_by_score[score] = people_by_score.get(score, 0) + people

@@ -10,6 +10,7 @@ from wtforms import FieldList
 
 from contest.accounts.guards import role_required
 from contest.extensions import db
+from contest.judging.services import audit_changes, record_action
 from contest.organise import bp
 from contest.organise.banners import MAX_BANNER_BYTES, banner_dir, check_banner, remove_banner, save_banner
 from contest.organise.forms import RANKING_LABELS, ContestForm, DeleteForm, PublishForm, RoundForm
@@ -103,6 +104,8 @@ def new_contest():
             db.session.flush()
             if banner is not None:
                 save_banner(contest, banner, commit=False)
+            record_action(current_user, "contest_create", object_type="contest", object_id=contest.id,
+                          title=contest.title, unit_ids=sorted(form.unit_ids.data or []), banner=banner is not None)
             db.session.commit()
         except OrganiseError as exc:
             db.session.rollback()
@@ -127,12 +130,15 @@ def edit_contest(contest_id):
             banner = _read_banner(form)
             if banner is not None:
                 check_banner(banner)
+            before = _contest_state(contest)
             update_contest(contest, title=form.title.data, description=form.description.data,
                            rules_text=form.rules_text.data, unit_ids=form.unit_ids.data, commit=False)
             if banner is not None:
                 save_banner(contest, banner, commit=False)
             elif form.remove_banner.data:
                 remove_banner(contest, commit=False)
+            record_action(current_user, "contest_update", object_type="contest", object_id=contest.id,
+                          changes=audit_changes(before, _contest_state(contest)))
             db.session.commit()
         except OrganiseError as exc:
             db.session.rollback()
@@ -157,7 +163,10 @@ def publish(contest_id):
         abort(400)
     wanted = request.form.get("published") == "1"
     try:
-        set_published(contest, wanted)
+        set_published(contest, wanted, commit=False)
+        record_action(current_user, "contest_publish" if wanted else "contest_unpublish", object_type="contest",
+                      object_id=contest.id, title=contest.title)
+        db.session.commit()
     except OrganiseError as exc:
         db.session.rollback()
         for message in exc.errors.values():
@@ -165,6 +174,12 @@ def publish(contest_id):
     else:
         flash(_("Đã công bố cuộc thi.") if wanted else _("Đã ẩn cuộc thi khỏi thí sinh."), "success")
     return redirect(url_for("organise.edit_contest", contest_id=contest.id))
+
+
+def _contest_state(contest):
+    """What an organiser can change on a contest, for the audit log's before/after."""
+    return dict(title=contest.title, description=contest.description, rules_text=contest.rules_text,
+                unit_ids=sorted(u.id for u in contest.eligible_units), banner=contest.banner_path)
 
 
 def _round_page(contest, form, rnd, status=200):
@@ -185,7 +200,13 @@ def _save_round(contest, rnd):
         db.session.rollback()
         return None, form
     try:
-        saved = update_round(rnd, data) if rnd is not None else create_round(contest, data)
+        before = RoundInput.from_round(rnd).__dict__.copy() if rnd is not None else {}
+        saved = update_round(rnd, data, commit=False) if rnd is not None else create_round(contest, data, commit=False)
+        db.session.flush()
+        record_action(current_user, "round_update" if rnd is not None else "round_create", object_type="round",
+                      object_id=saved.id, contest_id=contest.id,
+                      changes=audit_changes(before, RoundInput.from_round(saved).__dict__))
+        db.session.commit()
     except OrganiseError as exc:  # the bank changed between the check above and this save
         db.session.rollback()
         _attach(form, exc.errors)
@@ -232,7 +253,10 @@ def remove_round(contest_id, round_id):
         abort(400)
     number = rnd.number
     try:
-        delete_round(rnd)
+        record_action(current_user, "round_delete", object_type="round", object_id=rnd.id, contest_id=contest.id,
+                      number=number, title=rnd.title)
+        delete_round(rnd, commit=False)
+        db.session.commit()
     except OrganiseError as exc:
         db.session.rollback()
         for message in exc.errors.values():

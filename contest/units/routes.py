@@ -2,6 +2,7 @@
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, SubmitField
@@ -10,6 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from contest.accounts.guards import role_required
 from contest.accounts.models import Unit
 from contest.extensions import db
+from contest.judging.services import record_action
 from contest.units import bp
 
 
@@ -24,9 +26,13 @@ class UnitForm(FlaskForm):
     submit = SubmitField(_l("Thêm đơn vị"))
 
 
-def add_unit(name, parent_id=None, code=None, headcount=None):
+def add_unit(name, parent_id=None, code=None, headcount=None, actor=None):
     unit = Unit(name=name.strip(), parent_id=parent_id, code=code or None, headcount=headcount)
     db.session.add(unit)
+    if actor is not None:
+        db.session.flush()
+        record_action(actor, "unit_create", object_type="unit", object_id=unit.id, name=unit.name,
+                      parent_id=parent_id, code=unit.code, headcount=headcount)
     db.session.commit()
     return unit
 
@@ -43,7 +49,8 @@ def index():
         if form.code.data and db.session.scalar(select(Unit.id).where(Unit.code == form.code.data)):
             form.code.errors.append(_("Mã đơn vị này đã tồn tại."))
         else:
-            unit = add_unit(form.name.data, form.parent_id.data or None, form.code.data, form.headcount.data)
+            unit = add_unit(form.name.data, form.parent_id.data or None, form.code.data, form.headcount.data,
+                            actor=current_user)
             flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
             return redirect(url_for("units.index"))
     return render_template("units/index.html", roots=roots, form=form), (422 if form.errors else 200)

@@ -93,7 +93,9 @@ def test_xlsx_has_typed_cells_and_widths(exported, tmp_path):
     assert first["Thời điểm nộp bài (giờ Việt Nam)"] == datetime(2026, 11, 2, 8, 30, 5)
     assert first["Ngày sinh"] == datetime(2001, 9, 2)
     assert first["Thời gian làm bài (giây)"] == pytest.approx(61.5)
-    assert sheet.column_dimensions["C"].width == 28  # Họ và tên
+    # Họ và tên: 28 characters; XlsxWriter stores Excel's width with its cell padding (28.71), shown as 28
+    assert 28 <= sheet.column_dimensions["C"].width < 29
+    assert 7 <= sheet.column_dimensions["A"].width < 8
     submitted_cell = sheet.cell(row=header_at + 2, column=header.index("Thời điểm nộp bài (giờ Việt Nam)") + 1)
     assert submitted_cell.is_date and isinstance(submitted_cell.value, datetime)
 
@@ -117,3 +119,38 @@ def test_cli_export_writes_files_and_audits(exported, app, tmp_path):
     assert ("export", "csv") in actions and ("export_full_data", "xlsx") in actions
     result = runner.invoke(args=["results", "export", "99999", "-o", str(out)])
     assert result.exit_code != 0 and "Không tìm thấy vòng thi" in result.output
+
+
+def test_fast_row_flush_writes_the_same_xml_as_xlsxwriter(tmp_path):
+    """The export's worksheet flushes plain rows itself; the sheet XML must equal XlsxWriter's own."""
+    import zipfile
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from contest.judging.exports import _StreamingWorksheet
+
+    def sheet_xml(worksheet_class):
+        path = tmp_path / f"{worksheet_class.__name__}.xlsx"
+        workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        sheet = workbook.add_worksheet("Xếp hạng", worksheet_class=worksheet_class)
+        date_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+        bold = workbook.add_format({"bold": True})
+        sheet.set_column(0, 0, 12)
+        sheet.set_column(6, 6, 9, workbook.add_format({"italic": True}))  # a column format applies to plain cells
+        for row in range(4):
+            sheet.write_string(row, 0, " Lê Thị Ánh & <Hoa> ", bold)
+            sheet.write_number(row, 1, 61.5)
+            sheet.write_datetime(row, 3, datetime(2026, 11, 2, 8, 30, 5), date_format)
+            sheet.write_string(row, 4, "điều\x01khoản")
+            sheet.write_number(row, 5, 10**12 + row)
+            sheet.write_string(row, 6, "in nghiêng")
+        sheet.write_formula(4, 0, "=B1+B2")  # not a plain row: XlsxWriter's own code writes it
+        sheet.write_number(5, 2, 7)
+        workbook.close()
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("xl/worksheets/sheet1.xml").decode()
+
+    ours, theirs = sheet_xml(_StreamingWorksheet), sheet_xml(Worksheet)
+    assert "Lê Thị Ánh &amp; &lt;Hoa&gt;" in ours and "<f>B1+B2</f>" in ours
+    assert ours == theirs

@@ -61,6 +61,20 @@ def test_round_statistics(any_db_app):
         assert (by_province["Thành phố Hà Nội"].participants, by_province["Thành phố Hà Nội"].score_sum) == (3, 4)
         assert stats.by_province[0].name == "Thành phố Hà Nội"
 
+        # With the judge's stored ranking current, the same figures come from it (no window sort).
+        from contest.judging import board
+        from contest.judging.services import winners
+
+        live_winners = [(e.user_id, e.rank, e.prize) for e in winners(round_)]
+        assert not board.is_current(round_)
+        board.rebuild(round_)
+        assert board.is_current(round_)
+        stored = round_statistics(round_, include_items=False)
+        assert stored.distribution == stats.distribution and stored.perfect_people == stats.perfect_people
+        assert [vars(r) for r in stored.by_unit] == [vars(r) for r in stats.by_unit]
+        assert [vars(r) for r in stored.by_province] == [vars(r) for r in stats.by_province]
+        assert [(e.user_id, e.rank, e.prize) for e in winners(round_)] == live_winners
+
         items = {stat.question_id: (stat, weak) for stat, _, weak in stats.items}
         first, second = items[questions[0].id], items[questions[1].id]
         assert first[0].responses == 6 and abs(first[0].facility - 5 / 6) < 1e-9

@@ -146,3 +146,53 @@ def test_ranking_rule_form_reorders_and_is_audited(app, client, site):
         assert db.session.get(Round, rid).ranking_rule == ["time_taken_asc", "correct_desc"]
         entry = AuditEntry.query.filter_by(action="ranking_rule").one()
         assert entry.details["rule"] == ["time_taken_asc", "correct_desc"] and "prediction_distance_asc" in entry.details["previous"]
+
+
+def test_round_page_reads_stored_flags_and_recompute_button(app, client, site):
+    login(client, site["judge_phone"])
+    rid, (first, second) = site["round_id"], site["people"]
+    for _ in range(2):
+        page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+        assert "Thời gian làm bài quá ngắn" in page
+    with app.app_context():  # computed by the first view only, by the system
+        computed = AuditEntry.query.filter_by(action="review_flags").all()
+        assert [(e.actor_id, e.details["flagged"]) for e in computed] == [(None, 1)]
+        # A late flag-worthy attempt does not show until a judge asks for a recomputation.
+        from contest.rounds.models import Round
+
+        late = make_person(full_name="Vũ Văn Muộn")
+        add_attempt(db.session.get(Round, rid), late, 2, time_ms=9_000)
+        db.session.commit()
+        late_id = late.id
+    listing = client.get(f"/giam-khao/vong/{rid}/can-xem-xet").get_data(as_text=True)
+    assert "Nguyễn Thị Ánh" in listing and "Vũ Văn Muộn" not in listing
+    response = client.post(f"/giam-khao/vong/{rid}/can-xem-xet/tinh-lai", follow_redirects=True)
+    body = response.get_data(as_text=True)
+    assert "Đã tính lại cảnh báo: 2 bài cần xem xét." in body and "Vũ Văn Muộn" in body
+    with app.app_context():
+        judge = User.query.filter_by(role="judge").one()
+        last = AuditEntry.query.filter_by(action="review_flags").order_by(AuditEntry.id.desc()).first()
+        assert last.actor_id == judge.id
+    only_ip = client.get(f"/giam-khao/vong/{rid}/can-xem-xet?loai=shared_ip").get_data(as_text=True)
+    assert "Không có bài nào cần xem xét." in only_ip
+    entry = client.get(f"/giam-khao/vong/{rid}/bai/{late_id}").get_data(as_text=True)
+    assert "Thời gian làm bài quá ngắn" in entry
+
+
+def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_recomputing(app, client, site):
+    from contest.judging.models import JudgingSettings, RankingEntry
+
+    login(client, site["judge_phone"])
+    rid, (first, second) = site["round_id"], site["people"]
+    page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    assert page.index("Nguyễn Thị Ánh") < page.index("Lê Văn Bình") and "Bảng xếp hạng được tính lúc" in page
+    with app.app_context():
+        computed = db.session.get(JudgingSettings, rid).ranking_computed_at
+        assert RankingEntry.query.filter_by(round_id=rid).count() == 2
+    client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": "Thi hộ người khác"})
+    page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    table = page[page.index('<table class="ranking">'):]
+    assert "Lê Văn Bình" in table and "Nguyễn Thị Ánh" not in table.split("</table>")[0]
+    assert "<td>1</td>\n        <td>Lê Văn Bình</td>" in table and "Giải Nhất" in table  # moved up to rank 1
+    with app.app_context():
+        assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation

@@ -220,3 +220,66 @@ def test_target_waits_until_the_last_attempts_are_final(ctx):
     round_.closes_at = datetime.utcnow() - timedelta(minutes=23)
     db.session.commit()
     assert publish(round_, judge).perfect_count_actual == 1
+
+
+def test_review_flags_are_stored_once_and_recomputed_on_demand(ctx):
+    from contest.judging.models import JudgingSettings, ReviewFlag
+    from contest.judging.services import (
+        ensure_review_flags,
+        flag_counts,
+        flagged_people,
+        refresh_review_flags,
+        review_flags_stale,
+        stored_flags,
+    )
+
+    round_ = make_round(questions=3)
+    judge = make_person(role="judge")
+    quick = make_person(full_name="Lê Nhanh")
+    office = [make_person(full_name=f"Cán bộ {i}") for i in range(3)]
+    add_attempt(round_, quick, 3, time_ms=20_000)
+    for person in office:
+        add_attempt(round_, person, 2, ip="203.0.113.9")
+    db.session.commit()
+    assert review_flags_stale(round_) and stored_flags(round_.id) == {}
+    ensure_review_flags(round_)  # the round is closed and settled: computed now, by the system
+    assert stored_flags(round_.id) == review_flags(round_) == {quick.id: {"fast"}}
+    assert not review_flags_stale(round_)
+    computed_at = db.session.get(JudgingSettings, round_.id).flags_computed_at
+
+    # New data after the computation does not show until someone asks: views read the stored rows.
+    late = make_person(full_name="Vũ Muộn")
+    add_attempt(round_, late, 1, time_ms=5_000)
+    db.session.commit()
+    ensure_review_flags(round_)
+    assert late.id not in stored_flags(round_.id)
+    assert db.session.get(JudgingSettings, round_.id).flags_computed_at == computed_at
+
+    assert refresh_review_flags(round_, judge) == 2  # "Tính lại"
+    assert stored_flags(round_.id, [late.id, office[0].id]) == {late.id: {"fast"}}
+    entry = [e for e in audit_log(round_.id) if e.action == "review_flags"][0]
+    assert entry.actor_id == judge.id and entry.details["flagged"] == 2
+
+    # Changing the thresholds recomputes the stored flags with the new ones.
+    update_settings(round_, judge, min_time_seconds=10, max_accounts_per_ip=2, max_accounts_per_device=1)
+    assert stored_flags(round_.id) == {late.id: {"fast"}, **{p.id: {"shared_ip"} for p in office}}
+    assert flag_counts(round_.id) == (4, {"fast": 1, "shared_ip": 3})
+    assert db.session.get(JudgingSettings, round_.id).flags_thresholds["max_accounts_per_ip"] == 2
+    page = flagged_people(round_.id, flag="shared_ip", limit=2, offset=1)
+    assert [p.id for p, _ in page] == sorted(p.id for p in office)[1:3]
+    assert ReviewFlag.query.filter_by(round_id=round_.id).count() == 4
+
+
+def test_flags_computed_before_the_round_settled_are_computed_once_more(ctx):
+    from datetime import timedelta
+
+    from contest.judging.services import ensure_review_flags, review_flags_stale, settled_at, stored_flags
+
+    round_ = make_round(questions=3, closed=False)
+    person = make_person()
+    add_attempt(round_, person, 3, time_ms=10_000)
+    db.session.commit()
+    ensure_review_flags(round_)
+    assert stored_flags(round_.id) == {person.id: {"fast"}}
+    assert not review_flags_stale(round_)
+    assert review_flags_stale(round_, now=settled_at(round_) + timedelta(seconds=1))

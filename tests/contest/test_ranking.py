@@ -146,6 +146,28 @@ def check(dataset):
     assert pages == expected
     for rank, user_id, attempt_id in expected:
         assert best_attempt(round_, user_id) == attempt_id
+    check_board(round_, expected)
+
+
+def check_board(round_, expected):
+    """The stored ranking (disqualified people kept, skipped when read) reads back as the live ranking, page by
+    page; reinstating everyone needs no recomputation either."""
+    from contest.judging import board
+
+    board.rebuild(round_)
+
+    def read(size, count):
+        return [(e.rank, e.user_id, e.attempt_id, e.position) for start in range(0, count + size, size)
+                for e in board.page(round_.id, start, size)]
+
+    assert board.total(round_.id) == len(expected)
+    for size in (1, 2, 5):
+        assert read(size, len(expected)) == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
+    Disqualification.query.filter_by(round_id=round_.id).delete()
+    db.session.commit()
+    live = [(e.rank, e.user_id, e.attempt_id, e.position) for e in rank_entries(round_)]
+    assert board.total(round_.id) == len(live)
+    assert read(2, len(live)) == live
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
