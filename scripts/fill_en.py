@@ -4,6 +4,20 @@ import sys
 from babel.messages.pofile import read_po, write_po
 
 EN = {
+    '%(count)s người có ít nhất một cảnh báo. Cảnh báo được tính lúc %(time)s (ngưỡng: dưới %(seconds)s giây; quá %(ip)s tài khoản trên một địa chỉ IP; quá %(device)s tài khoản trên một thiết bị).': 'People with at least one flag: %(count)s. Flags computed at %(time)s (thresholds: under %(seconds)s seconds; more than %(ip)s accounts on one IP address; more than %(device)s accounts on one device).',
+    'Bảng xếp hạng được tính lúc %(time)s và tự tính lại khi quy tắc xếp hạng hoặc số người đạt điểm tuyệt đối thay đổi; bài bị loại được bỏ ra ngay.': 'Ranking computed at %(time)s; it is recomputed when the ranking rule or the number of perfect scores changes. Disqualified entries are left out at once.',
+    'Chưa có thao tác nào.': 'No actions yet.',
+    'Không có bài nào cần xem xét.': 'No entries need review.',
+    'Loại cảnh báo': 'Flag type',
+    'Lọc theo đối tượng': 'Filter by object',
+    'Nhật ký thao tác của ban tổ chức và giám khảo': 'Audit log of organisers and judges',
+    'Toàn bộ nhật ký của ban tổ chức và giám khảo': 'The whole audit log of organisers and judges',
+    'Trang %(page)s': 'Page %(page)s',
+    'Tính lại': 'Recompute',
+    'Tính lại các cảnh báo theo dữ liệu và ngưỡng hiện tại': 'Recompute the flags from the current data and thresholds',
+    'Vòng thi #%(id)s': 'Round #%(id)s',
+    'tính lúc %(time)s': 'computed at %(time)s',
+    'Đã tính lại cảnh báo: %(count)s bài cần xem xét.': 'Flags recomputed: entries needing review: %(count)s.',
     "Vui lòng đăng nhập để tiếp tục.": "Please log in to continue.",
     "— Chọn đối tượng —": "— Choose a category —",
     "Cán bộ, công chức, viên chức": "Civil servant or public employee",

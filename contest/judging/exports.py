@@ -22,6 +22,7 @@ from contest.judging.services import (
 )
 from contest.judging.models import ResultSnapshot
 from contest.rounds.models import Round
+from question_bank.formats.table import quote_formula
 
 VN_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 
@@ -177,6 +178,9 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
     names = headers(full_data)
     writer.writerow(names)
     date_columns = [i for i, name in enumerate(names) if name in _DATE_COLUMNS]
+    # Names and units are typed by contestants: a cell starting like a formula (=, +, -, @) must stay
+    # text when a judge opens the file in Excel (the OWASP CSV-injection rule: a leading apostrophe).
+    text_columns = [i for i, name in enumerate(names) if name not in _DATE_COLUMNS and name not in _NUMBER_COLUMNS]
     target = source.target
     rows = []
     for entry in source.entries():
@@ -185,6 +189,10 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
             value = values[i]
             if value is not None and not isinstance(value, int):
                 values[i] = _csv_value(value)
+        for i in text_columns:
+            value = values[i]
+            if value and isinstance(value, str) and value[0] in _FORMULA_STARTS:
+                values[i] = quote_formula(value)
         rows.append(values)
         if len(rows) >= rows_per_chunk:
             writer.writerows(rows)
@@ -196,9 +204,14 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
     yield buffer.getvalue()
 
 
+_FORMULA_STARTS = frozenset("=+-@\t\r'")
+
+
 def _csv_value(value):
     if value is None:
         return ""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return quote_formula(value)
     if isinstance(value, datetime):
         return value.strftime("%d/%m/%Y %H:%M:%S")
     if isinstance(value, date):

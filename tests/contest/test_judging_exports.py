@@ -154,3 +154,25 @@ def test_fast_row_flush_writes_the_same_xml_as_xlsxwriter(tmp_path):
     ours, theirs = sheet_xml(_StreamingWorksheet), sheet_xml(Worksheet)
     assert "Lê Thị Ánh &amp; &lt;Hoa&gt;" in ours and "<f>B1+B2</f>" in ours
     assert ours == theirs
+
+
+def test_formula_like_names_stay_text_in_both_formats(ctx, tmp_path):
+    """A contestant named "=HYPERLINK(...)" must not become a live formula in the judges' spreadsheet."""
+    unit = make_unit("+Đơn vị @lạ")
+    round_ = make_round(questions=2)
+    person = make_person(full_name='=HYPERLINK("http://x.example","Bấm")', unit=unit, phone="0912000111")
+    add_attempt(round_, person, 2, time_ms=50_000, prediction=1)
+    db.session.commit()
+    _, header, rows = _csv(ExportSource(round_, provisional=True))
+    first = dict(zip(header, rows[0]))
+    assert first["Họ và tên"] == '\'=HYPERLINK("http://x.example","Bấm")'
+    assert first["Đơn vị"] == "'+Đơn vị @lạ"
+    assert first["Số câu đúng"] == "2"  # numbers are untouched
+
+    path = tmp_path / "ket-qua.xlsx"
+    write_xlsx(ExportSource(round_, provisional=True), path)
+    sheet = load_workbook(path).active
+    header_at = next(i for i, r in enumerate(sheet.iter_rows(values_only=True), start=1) if r and r[0] == "STT")
+    headers = [c.value for c in sheet[header_at]]
+    name_cell = sheet.cell(row=header_at + 1, column=headers.index("Họ và tên") + 1)
+    assert name_cell.data_type == "s" and name_cell.value == '=HYPERLINK("http://x.example","Bấm")'
