@@ -20,7 +20,7 @@ from loadtests.answer_check import AckLog
 
 PREFIX = os.environ.get("LOADTEST_PREFIX", "0599")
 PASSWORD = os.environ.get("LOADTEST_PASSWORD", "thitai12345")
-SEEDED = int(os.environ.get("LOADTEST_USERS", "1000"))
+SEEDED = int(os.environ.get("LOADTEST_SEEDED") or os.environ.get("LOADTEST_USERS", "1000"))
 ROUND_ID = os.environ.get("LOADTEST_ROUND_ID")
 MODE = os.environ.get("LOADTEST_MODE", "steady")  # steady | rush | reconnect
 THINK = tuple(float(x) for x in os.environ.get("LOADTEST_THINK", "2,6").split(","))
@@ -47,7 +47,13 @@ def next_account_index() -> int:
         import redis
 
         _redis = redis.Redis.from_url(url)
-    return (int(_redis.incr("loadtest:next_user")) - 1) % SEEDED + 1
+    index = int(_redis.incr("loadtest:next_user"))
+    if index > SEEDED:
+        # Never hand out an account another simulated user holds: two clients answering one attempt
+        # with their own sequence numbers would look like lost answers. (Locust's master re-spawns the
+        # users of a worker it thinks is gone; run.py seeds spare accounts for that.)
+        raise RuntimeError(f"all {SEEDED} seeded accounts are in use")
+    return index
 
 
 def account_phone(index: int) -> str:

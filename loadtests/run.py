@@ -66,11 +66,18 @@ def parse_args(argv=None):
     return args
 
 
+def seeded_accounts(users: int) -> int:
+    """Accounts to seed: one per user plus spares, because Locust's master re-spawns the users of a
+    worker that missed its heartbeats (a CPU-starved worker), and each new user needs its own."""
+    return users + users // 4 + 10
+
+
 def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
     env = {
         **os.environ,
         "PYTHONPATH": str(PROJECT_ROOT),
         "LOADTEST_USERS": str(args.users),
+        "LOADTEST_SEEDED": str(seeded_accounts(args.users)),
         "LOADTEST_PREFIX": stack.user_prefix,
         "LOADTEST_PASSWORD": stack.user_password,
         "LOADTEST_REDIS_URL": stack.redis.url,
@@ -108,7 +115,8 @@ def main(argv=None) -> int:
               "appendfsync": args.appendfsync, "think_s": args.think, "light_hash": args.light_hash,
               "started_at": started.isoformat(timespec="seconds")}
     print(f"==> stack: {args.procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
-    with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync, seed_users=args.users,
+    with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync,
+               seed_users=seeded_accounts(args.users),
                light_hash=args.light_hash) as stack:
         if args.scenario in LIVE and not args.round_id and args.questions:
             args.round_id = stack.create_load_round(args.questions, args.minutes)
