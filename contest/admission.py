@@ -9,8 +9,6 @@ the door; an answer then waits for at most a few page steps. Socket.IO traffic n
 not queued behind pages. Pages get slower under a storm instead of answers, which is the
 trade-off a timed contest wants. Without gevent's monkey-patching (tests, CLI) there is no gate.
 """
-
-
 import time
 
 

@@ -59,6 +59,12 @@ def create_app(config_class=None, **overrides):
     redis_clients.init_app(app)
     app.config["SESSION_REDIS"] = app.extensions["redis_bytes"]
 
+    uri = app.config.get("SQLALCHEMY_DATABASE_URI") or ""
+    if uri.startswith("sqlite") and (uri.rstrip("/") == "sqlite:" or ":memory:" in uri or "mode=memory" in uri):
+        # An in-memory SQLite database lives in one connection (SQLAlchemy's StaticPool): no pool sizes.
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+            k: v for k, v in app.config["SQLALCHEMY_ENGINE_OPTIONS"].items()
+            if k not in ("pool_size", "max_overflow", "pool_timeout")}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     server_session.init_app(app)

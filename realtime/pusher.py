@@ -5,7 +5,7 @@ in Redis; a submit on any process bumps it, so every process sees the change wit
 message queue carrying a broadcast that every worker would have to decode.
 
 Fan-out is the cost that grows with the crowd: every watching socket gets a frame per change.
-A process therefore sends at most PUSH_BUDGET messages a second on average: after a cycle that
+A process therefore sends at most LEADERBOARD_PUSH_BUDGET messages a second on average: after a cycle that
 sent M messages it waits max(1 s, M / budget) before the next, so with 6,000 watchers and a
 budget of 2,000 a board refreshes every 3 s instead of starving answers of CPU. A contestant's
 own rank is sent only when it changed since the last one that socket got.
@@ -32,10 +32,6 @@ def forget(sid):
     with _lock:
         _sockets.pop(sid, None)
         _last_rank.pop(sid, None)
-
-
-def watching() -> int:
-    return len(_sockets)
 
 
 def start(socketio, app):
