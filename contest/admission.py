@@ -11,11 +11,7 @@ trade-off a timed contest wants. Without gevent's monkey-patching (tests, CLI) t
 """
 import time
 
-
-def _patched() -> bool:
-    from gevent import monkey
-
-    return monkey.is_module_patched("socket")
+from contest.offload import gevent_patched
 
 
 class AdmissionGate:
@@ -47,7 +43,7 @@ class AdmissionGate:
 
 def install(app):
     limit = int(app.config.get("HTTP_CONCURRENCY") or 0)
-    if limit > 0 and _patched():
+    if limit > 0 and gevent_patched():
         app.wsgi_app = app.extensions["admission_gate"] = AdmissionGate(app.wsgi_app, limit)
         return app.wsgi_app
     return None

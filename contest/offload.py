@@ -7,7 +7,8 @@ GIL while OpenSSL works. Without monkey-patching (CLI, tests) the call is made d
 """
 
 
-def _gevent_patched() -> bool:
+def gevent_patched() -> bool:
+    """True in a server process (`python -m contest.serve` monkey-patches); False in tests and the CLI."""
     try:
         from gevent import monkey
     except ImportError:  # pragma: no cover  (gevent is a dependency)
@@ -16,7 +17,7 @@ def _gevent_patched() -> bool:
 
 
 def run_blocking(fn, *args, **kwargs):
-    if not _gevent_patched():
+    if not gevent_patched():
         return fn(*args, **kwargs)
     import gevent
 

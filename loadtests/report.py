@@ -43,23 +43,18 @@ def _rss(processes):
 
 def connected_contestants(metrics_urls) -> float:
     """Socket.IO connections held, summed over every app process."""
-    total = 0.0
-    for url in metrics_urls:
-        try:
-            text = requests.get(url, timeout=2).text
-        except requests.RequestException:
-            continue
-        for family in text_string_to_metric_families(text):
-            if family.name == "contest_socketio_connections":
-                total += sum(s.value for s in family.samples)
-    return total
+    return sum(sum(s.value for s in family.samples)
+               for text in scrape(metrics_urls, timeout=2)
+               for family in text_string_to_metric_families(text)
+               if family.name == "contest_socketio_connections")
 
 
-def scrape(metrics_urls) -> list[str]:
+def scrape(metrics_urls, timeout=5) -> list[str]:
+    """The /metrics text of every app process that answers."""
     texts = []
     for url in metrics_urls:
         try:
-            texts.append(requests.get(url, timeout=5).text)
+            texts.append(requests.get(url, timeout=timeout).text)
         except requests.RequestException:
             continue
     return texts
@@ -123,6 +118,7 @@ class ProcessSampler:
         self.baseline_rss = {name: _rss(_tree(pid)) for name, pid in pids.items()}
         self._cpu0 = {name: _cpu_seconds(_tree(pid)) for name, pid in pids.items()}
         self._t0 = time.monotonic()
+        self._added_at: dict[str, float] = {}  # processes sampled from later than the start
         self._seen_cpu: dict[str, float] = {}  # cumulative CPU last seen: a process may be gone at stop()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, daemon=True)
@@ -135,7 +131,6 @@ class ProcessSampler:
         """Samples one more process from now on (Locust, started after the stack)."""
         self.baseline_rss[name] = _rss(_tree(pid))
         self._cpu0[name] = _cpu_seconds(_tree(pid))
-        self._added_at = getattr(self, "_added_at", {})
         self._added_at[name] = time.monotonic()
         self.pids = {**self.pids, name: pid}
 
@@ -164,7 +159,7 @@ class ProcessSampler:
         self._thread.join(timeout=10)
         result = {}
         for name, pid in self.pids.items():
-            elapsed = time.monotonic() - getattr(self, "_added_at", {}).get(name, self._t0)
+            elapsed = time.monotonic() - self._added_at.get(name, self._t0)
             rows = [s["processes"][name] for s in self.samples if name in s["processes"]]
             cpu = max(_cpu_seconds(_tree(pid)), self._seen_cpu.get(name, 0.0))
             result[name] = {
@@ -210,7 +205,7 @@ def capacity_curve(csv_prefix, name="SIO answer ack", target_ms=250.0, bucket=50
     """
     history = Path(f"{csv_prefix}_stats_history.csv")
     buckets: dict[int, dict] = {}
-    capacity, broken, over = 0, None, None
+    capacity, broken, slow_before = 0, None, False
     failures_seen = 0
     by_time: dict[str, dict] = {}  # timestamp -> {"answer": row, "failures": n}
     if history.exists():
@@ -232,12 +227,12 @@ def capacity_curve(csv_prefix, name="SIO answer ack", target_ms=250.0, bucket=50
         entry["p99_ms_worst"] = max(entry["p99_ms_worst"], p99)
         entry["answers_per_s"] = round(max(entry["answers_per_s"], _num(row, "Requests/s")), 1)
         if broken is None:
-            if failures_seen or (p99 > target_ms and over is not None):
+            if failures_seen or (p99 > target_ms and slow_before):
                 broken = {"users": users, "p99_ms": p99, "failures": failures_seen}
             elif p99 > target_ms:
-                over = users  # one slow window may be noise (a 10-s window can hold few samples); two are not
+                slow_before = True  # one slow window may be noise (a 10-s window can hold few samples); two are not
             else:
-                over = None
+                slow_before = False
                 capacity = max(capacity, users)
     return {"target_p99_ms": target_ms, "capacity_users": capacity, "first_breach": broken,
             "by_users": {k: buckets[k] for k in sorted(buckets)}}
