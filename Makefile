@@ -1,5 +1,5 @@
 # Two commands: `make run` (set up + serve with demo data) and `make test` (set up + the whole suite).
-.PHONY: run test setup setup-test loadtest bench clean i18n
+.PHONY: run test test-fast lint setup setup-test loadtest bench clean i18n
 
 HOST ?= 127.0.0.1
 PORT ?= 5000
@@ -37,8 +37,19 @@ loadtest:
 run: setup
 	@.venv/bin/contest dev --host $(HOST) --port $(PORT)
 
-test: setup-test
+test: setup-test lint
 	@.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+# The quick lane while working: everything but the tests that drive Chromium or start server processes.
+test-fast: setup-test lint
+	@.venv/bin/python -m pytest -m "not browser and not slow" $(PYTEST_ARGS)
+
+# The import contract (layers, no cycles), ruff (lint and format) and mypy, all configured in pyproject.toml.
+lint: setup-test
+	@.venv/bin/lint-imports
+	@.venv/bin/ruff check .
+	@.venv/bin/ruff format --check .
+	@.venv/bin/mypy
 
 # Refresh the translation catalogs: extract every marked string, merge into the .po files, fill the
 # English msgstrs from scripts/fill_en.py (fails while a msgid has no English) and compile the .mo files.

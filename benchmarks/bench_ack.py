@@ -5,10 +5,11 @@ and the throughput cost of Redis AOF fsync on every write (always) versus once a
     .venv/bin/python benchmarks/bench_ack.py --fsync-only
 
 Everything runs on this machine: a private redis-server (AOF, appendfsync always, as in
-production), a SQLite database, one `python -m contest.serve` process and `contest worker`;
+production), a SQLite database, one `python -m server.serve` process and `contest worker`;
 clients are real python-socketio clients in threads. The clients share the CPU with the server,
 so the numbers are pessimistic for a machine where load comes from the network.
 """
+
 import argparse
 import os
 import random
@@ -27,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import socketio  # noqa: E402
 
-from contest.localredis import LocalRedis, free_port  # noqa: E402
+from infra.localredis import LocalRedis, free_port  # noqa: E402
 
 
 def percentile(values, p):
@@ -40,10 +41,10 @@ def setup_database(db_url, redis_url, contestants):
 
     from flask_migrate import upgrade
 
-    from contest import create_app
     from contest.accounts.models import User
-    from contest.config import TestingConfig
-    from contest.extensions import db
+    from infra.config import TestingConfig
+    from infra.extensions import db
+    from server.app import create_app
     from tests.contest.roundkit import make_round
 
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=db_url, REDIS_URL=redis_url, RATELIMIT_ENABLED=False)
@@ -52,8 +53,15 @@ def setup_database(db_url, redis_url, contestants):
         rnd = make_round(count=10, bank_size=40, prediction=False, time_limit_seconds=1800)
         template = User(phone="0900000000", full_name="Mẫu", date_of_birth=date(1990, 1, 1))
         template.set_password("matkhau123")  # scrypt once; every simulated contestant shares the hash
-        users = [User(phone=f"08{i:08d}", full_name=f"Thí sinh {i}", date_of_birth=date(1990, 1, 1),
-                      password_hash=template.password_hash) for i in range(contestants)]
+        users = [
+            User(
+                phone=f"08{i:08d}",
+                full_name=f"Thí sinh {i}",
+                date_of_birth=date(1990, 1, 1),
+                password_hash=template.password_hash,
+            )
+            for i in range(contestants)
+        ]
         db.session.add_all(users)
         db.session.commit()
         keys = {}
@@ -69,8 +77,9 @@ def login_and_start(base, phone, round_id):
 
     http = requests.Session()
     token = csrf_token(http.get(base + "/dang-nhap").text)
-    r = http.post(base + "/dang-nhap", data={"login": phone, "password": "matkhau123", "csrf_token": token},
-                  allow_redirects=False)
+    r = http.post(
+        base + "/dang-nhap", data={"login": phone, "password": "matkhau123", "csrf_token": token}, allow_redirects=False
+    )
     assert r.status_code == 302, r.status_code
     token = csrf_token(http.get(base + "/").text)  # login starts a fresh session with a fresh token
     r = http.post(f"{base}/vong-thi/{round_id}/bat-dau", data={"csrf_token": token}, allow_redirects=False)
@@ -84,7 +93,7 @@ def contestant(base, http, attempt_id, keys, answers, think, latencies, errors, 
     try:
         client.connect(base, headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=30)
         state = client.call("attempt:join", {"attempt_id": attempt_id}, timeout=60)["state"]
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         errors.append(f"connect: {exc}")
         ready.release()
         return
@@ -96,13 +105,16 @@ def contestant(base, http, attempt_id, keys, answers, think, latencies, errors, 
             time.sleep(rng.uniform(*think))
             choice = keys[q["id"]] if rng.random() < 0.7 else q["options"][-1]["id"]
             t0 = time.perf_counter()
-            ack = client.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": [choice],
-                                         "seq": seq}, timeout=30)
+            ack = client.call(
+                "answer",
+                {"attempt_id": attempt_id, "question_id": q["id"], "selected": [choice], "seq": seq},
+                timeout=30,
+            )
             latencies.append((time.perf_counter() - t0) * 1000)
             if not ack.get("ok"):
                 errors.append(ack.get("error"))
         client.call("submit", {"attempt_id": attempt_id}, timeout=60)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         errors.append(f"answer: {exc}")
     finally:
         client.disconnect()
@@ -116,13 +128,34 @@ def bench_acks(args):
     try:
         round_id, phones, keys = setup_database(db_url, redis_server.url, args.contestants)
         port = free_port()
-        env = {**os.environ, "CONTEST_ENV": "testing", "DATABASE_URL": db_url, "REDIS_URL": redis_server.url,
-               "SECRET_KEY": "bench", "CCCD_HASH_KEY": "bench", "RATELIMIT_ENABLED": "0", "LOG_LEVEL": "WARNING"}
-        procs.append(subprocess.Popen([sys.executable, "-m", "contest.serve", "--port", str(port)], env=env, cwd=ROOT,
-                                      stdout=open(tmp / "server.log", "wb"), stderr=subprocess.STDOUT))
-        procs.append(subprocess.Popen([sys.executable, "-c", "from contest.cli import main; main()", "worker"],
-                                      env=env, cwd=ROOT, stdout=open(tmp / "worker.log", "wb"),
-                                      stderr=subprocess.STDOUT))
+        env = {
+            **os.environ,
+            "CONTEST_ENV": "testing",
+            "DATABASE_URL": db_url,
+            "REDIS_URL": redis_server.url,
+            "SECRET_KEY": "bench",
+            "CCCD_HASH_KEY": "bench",
+            "RATELIMIT_ENABLED": "0",
+            "LOG_LEVEL": "WARNING",
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-m", "server.serve", "--port", str(port)],
+                env=env,
+                cwd=ROOT,
+                stdout=open(tmp / "server.log", "wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", "from server.cli import main; main()", "worker"],
+                env=env,
+                cwd=ROOT,
+                stdout=open(tmp / "worker.log", "wb"),
+                stderr=subprocess.STDOUT,
+            )
+        )
         base = f"http://127.0.0.1:{port}"
         for _ in range(300):
             try:
@@ -148,10 +181,25 @@ def bench_acks(args):
         print(f"logged in and started {len(sessions)} attempts in {time.perf_counter() - t0:.1f}s")
         latencies, errors = [], []
         ready, go = threading.Semaphore(0), threading.Event()
-        threads = [threading.Thread(target=contestant, args=(base, http, aid, keys, args.answers,
-                                                             (args.think_min, args.think_max), latencies, errors,
-                                                             ready, go), daemon=True)
-                   for http, aid in sessions]
+        threads = [
+            threading.Thread(
+                target=contestant,
+                args=(
+                    base,
+                    http,
+                    aid,
+                    keys,
+                    args.answers,
+                    (args.think_min, args.think_max),
+                    latencies,
+                    errors,
+                    ready,
+                    go,
+                ),
+                daemon=True,
+            )
+            for http, aid in sessions
+        ]
         for t in threads:
             t.start()
         for _ in threads:
@@ -162,13 +210,17 @@ def bench_acks(args):
         for t in threads:
             t.join()
         elapsed = time.perf_counter() - t0
-        print(f"contestants={len(threads)} answers={len(latencies)} errors={len(errors)} in {elapsed:.1f}s "
-              f"({len(latencies) / elapsed:.0f} answers/s)")
+        print(
+            f"contestants={len(threads)} answers={len(latencies)} errors={len(errors)} in {elapsed:.1f}s "
+            f"({len(latencies) / elapsed:.0f} answers/s)"
+        )
         if errors:
             print("  first errors:", errors[:5])
         if latencies:
-            print(f"ack latency ms: p50={percentile(latencies, 50):.1f} p90={percentile(latencies, 90):.1f} "
-                  f"p99={percentile(latencies, 99):.1f} max={max(latencies):.1f} mean={statistics.mean(latencies):.1f}")
+            print(
+                f"ack latency ms: p50={percentile(latencies, 50):.1f} p90={percentile(latencies, 90):.1f} "
+                f"p99={percentile(latencies, 99):.1f} max={max(latencies):.1f} mean={statistics.mean(latencies):.1f}"
+            )
     finally:
         for p in procs:
             p.terminate()
@@ -179,18 +231,40 @@ def bench_acks(args):
 
 def bench_fsync(args):
     """Writes shaped like the answer path (HSET + XADD in one script), with 50 concurrent clients."""
-    script = ("redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
-              "redis.call('XADD', KEYS[2], '*', 'a', ARGV[1], 's', ARGV[2]) return 1")
+    script = (
+        "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) "
+        "redis.call('XADD', KEYS[2], '*', 'a', ARGV[1], 's', ARGV[2]) return 1"
+    )
     for mode in ("always", "everysec"):
         tmp = Path(tempfile.mkdtemp(prefix=f"bench-fsync-{mode}-"))
         server = LocalRedis(tmp, appendfsync=mode).start()
         try:
             out = subprocess.run(
-                ["redis-benchmark", "-p", str(server.port), "-n", str(args.requests), "-c", "50", "-q",
-                 "EVAL", script, "2", "att:bench:ans", "answers", "__rand_int__", "1,2"],
-                capture_output=True, text=True, check=True).stdout
+                [
+                    "redis-benchmark",
+                    "-p",
+                    str(server.port),
+                    "-n",
+                    str(args.requests),
+                    "-c",
+                    "50",
+                    "-q",
+                    "EVAL",
+                    script,
+                    "2",
+                    "att:bench:ans",
+                    "answers",
+                    "__rand_int__",
+                    "1,2",
+                ],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout
             line = [x for x in out.replace("\r", "\n").splitlines() if "requests per second" in x][-1]
-            print(f"appendfsync {mode:<8} answer-shaped EVAL (HSET+XADD), 50 clients: {line.rsplit(': ', 1)[-1].strip()}")
+            print(
+                f"appendfsync {mode:<8} answer-shaped EVAL (HSET+XADD), 50 clients: {line.rsplit(': ', 1)[-1].strip()}"
+            )
         finally:
             server.stop()
             shutil.rmtree(tmp, ignore_errors=True)

@@ -7,6 +7,7 @@ Without a database option it uses a throwaway SQLite file; --postgres starts a t
 cluster (the test harness's); it always starts its own redis-server. It also times the organiser
 list's accent-insensitive search on the same bank.
 """
+
 import argparse
 import statistics
 import sys
@@ -34,14 +35,14 @@ def main():
 
     from flask_migrate import upgrade
 
-    from contest import create_app
-    from contest.config import TestingConfig
-    from contest.extensions import db
-    from contest.localredis import LocalRedis
+    from infra.config import TestingConfig
+    from infra.extensions import db
+    from infra.localredis import LocalRedis
     from question_bank.draw import BlueprintRule, bump_bank_version, check_blueprint, draw_questions
     from question_bank.formats import ParsedOption, ParsedQuestion, write
     from question_bank.models import Category
     from question_bank.services import find_category_by_path, import_questions
+    from server.app import create_app
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-draw-"))
     redis = LocalRedis(workdir / "redis").start()
@@ -59,16 +60,28 @@ def main():
     try:
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-            topics = [("Hiến pháp", "Quyền con người"), ("Hiến pháp", "Bộ máy nhà nước"), ("Giao thông", "Đường bộ"),
-                      ("Dân sự", "Hợp đồng"), ("Hôn nhân và gia đình",), ("Phổ biến, giáo dục pháp luật",)]
+            topics = [
+                ("Hiến pháp", "Quyền con người"),
+                ("Hiến pháp", "Bộ máy nhà nước"),
+                ("Giao thông", "Đường bộ"),
+                ("Dân sự", "Hợp đồng"),
+                ("Hôn nhân và gia đình",),
+                ("Phổ biến, giáo dục pháp luật",),
+            ]
             difficulties = ("easy", "medium", "hard")
             chunk = 10_000
             import_times = []
             for start in range(0, args.questions, chunk):
-                batch = [ParsedQuestion(line=0, stem=f"Câu hỏi số {i}: theo quy định của pháp luật, nội dung nào đúng?",
-                                        category=topics[i % len(topics)], difficulty=difficulties[i % 3],
-                                        options=[ParsedOption(f"Phương án {j} của câu {i}", j == i % 4) for j in range(4)])
-                         for i in range(start, min(start + chunk, args.questions))]
+                batch = [
+                    ParsedQuestion(
+                        line=0,
+                        stem=f"Câu hỏi số {i}: theo quy định của pháp luật, nội dung nào đúng?",
+                        category=topics[i % len(topics)],
+                        difficulty=difficulties[i % 3],
+                        options=[ParsedOption(f"Phương án {j} của câu {i}", j == i % 4) for j in range(4)],
+                    )
+                    for i in range(start, min(start + chunk, args.questions))
+                ]
                 data = write("csv", batch)
                 t0 = time.perf_counter()
                 report = import_questions(data, "csv", status="approved")
@@ -77,13 +90,21 @@ def main():
             db.session.execute(db.text("UPDATE qb_questions SET status='approved'"))
             db.session.commit()
             bump_bank_version()
-            print(f"bank: {args.questions} approved questions in {db.session.query(Category).count()} categories ({db.engine.dialect.name})")
-            print(f"import of a 10,000-question CSV file: median {statistics.median(import_times):.2f} s, "
-                  f"max {max(import_times):.2f} s ({len(import_times)} files)")
+            print(
+                f"bank: {args.questions} approved questions in {db.session.query(Category).count()} categories ({db.engine.dialect.name})"
+            )
+            print(
+                f"import of a 10,000-question CSV file: median {statistics.median(import_times):.2f} s, "
+                f"max {max(import_times):.2f} s ({len(import_times)} files)"
+            )
 
             hp = find_category_by_path("Hiến pháp")
             road = find_category_by_path("Giao thông > Đường bộ")
-            blueprint = [BlueprintRule(hp.id, 10, None), BlueprintRule(road.id, 5, "hard"), BlueprintRule(None, 15, None)]
+            blueprint = [
+                BlueprintRule(hp.id, 10, None),
+                BlueprintRule(road.id, 5, "hard"),
+                BlueprintRule(None, 15, None),
+            ]
             t0 = time.perf_counter()
             check_blueprint(blueprint)
             print(f"first check_blueprint after a bank change (cold cache): {(time.perf_counter() - t0) * 1000:.1f} ms")
@@ -95,16 +116,23 @@ def main():
                 drawn = draw_questions(blueprint, seed=f"attempt-{n}", seen_counts=seen)
                 timings.append((time.perf_counter() - t0) * 1000)
                 assert len(drawn) == 30
-            print(f"draw_questions, 30 questions, {args.draws} draws (half with seen_counts): "
-                  f"p50 {percentile(timings, 50):.3f} ms, p99 {percentile(timings, 99):.3f} ms, max {max(timings):.3f} ms")
+            print(
+                f"draw_questions, 30 questions, {args.draws} draws (half with seen_counts): "
+                f"p50 {percentile(timings, 50):.3f} ms, p99 {percentile(timings, 99):.3f} ms, max {max(timings):.3f} ms"
+            )
             print("target p99 < 5 ms:", "MET" if percentile(timings, 99) < 5 else "NOT MET")
 
             from question_bank.services import QuestionFilter, search_questions
 
-            for label, f in [("first page, no filter", QuestionFilter()),
-                             ("search 'quy dinh phap luat' (no accents)", QuestionFilter(q="quy dinh phap luat")),
-                             ("search 'cau hoi so 99999'", QuestionFilter(q="cau hoi so 99999")),
-                             ("category Hiến pháp (with subcategories) + medium", QuestionFilter(category_id=hp.id, difficulty="medium"))]:
+            for label, f in [
+                ("first page, no filter", QuestionFilter()),
+                ("search 'quy dinh phap luat' (no accents)", QuestionFilter(q="quy dinh phap luat")),
+                ("search 'cau hoi so 99999'", QuestionFilter(q="cau hoi so 99999")),
+                (
+                    "category Hiến pháp (with subcategories) + medium",
+                    QuestionFilter(category_id=hp.id, difficulty="medium"),
+                ),
+            ]:
                 runs = []
                 for _ in range(20):
                     t0 = time.perf_counter()
@@ -140,8 +168,10 @@ def bench_item_statistics(n_rows):
     elapsed = time.perf_counter() - t0
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"item_statistics over {n_rows:,} streamed rows ({len(stats)} questions): {elapsed:.1f} s, "
-          f"peak traced memory {peak / 2**20:.2f} MiB")
+    print(
+        f"item_statistics over {n_rows:,} streamed rows ({len(stats)} questions): {elapsed:.1f} s, "
+        f"peak traced memory {peak / 2**20:.2f} MiB"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ in chunks so the build itself does not set the peak. Targets (issue 5): ranking,
 XLSX < 120 s, with bounded memory. Then the judge's pages (round page, a deep page, the flagged entries) are
 timed through the Flask test client, logged in, with a throwaway Redis for the session.
 """
+
 import argparse
 import itertools
 import os
@@ -38,13 +39,19 @@ def report(phase, seconds, extra=""):
 
 
 def make_app(database_url, redis_url="redis://127.0.0.1:1/0"):
-    from contest import create_app
-    from contest.config import TestingConfig
+    from infra.config import TestingConfig
+    from server.app import create_app
 
     # Only the judge's pages talk to Redis (the login session); the other phases need a URL that parses.
-    return create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=database_url, REDIS_URL=redis_url,
-                      RATELIMIT_ENABLED=False, RATELIMIT_STORAGE_URI="memory://", SQLALCHEMY_ECHO=False,
-                      WTF_CSRF_ENABLED=False)
+    return create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        REDIS_URL=redis_url,
+        RATELIMIT_ENABLED=False,
+        RATELIMIT_STORAGE_URI="memory://",
+        SQLALCHEMY_ECHO=False,
+        WTF_CSRF_ENABLED=False,
+    )
 
 
 def _insert(conn, table, columns, rows, dialect):
@@ -73,8 +80,8 @@ def _chunks(iterable, size=CHUNK):
 
 def build(app, attempts, people, item_attempts, seed=5):
     """Units, people, one closed round, attempts (and answers for the first item_attempts attempts)."""
-    from contest.extensions import db
     from contest.rounds.models import Contest, Round
+    from infra.extensions import db
 
     rng = random.Random(seed)
     with app.app_context():
@@ -82,8 +89,15 @@ def build(app, attempts, people, item_attempts, seed=5):
         now = datetime.utcnow().replace(microsecond=0)
         opens, closes = now - timedelta(days=7), now - timedelta(hours=1)  # settled: the target can be fixed
         contest = Contest(slug="bench", title="Cuộc thi tìm hiểu pháp luật (bench)")
-        round_ = Round(contest=contest, number=1, title="Tuần thi bench", opens_at=opens, closes_at=closes,
-                       blueprint=[{"category_id": 1, "count": QUESTIONS, "difficulty": None}], attempts_allowed=3)
+        round_ = Round(
+            contest=contest,
+            number=1,
+            title="Tuần thi bench",
+            opens_at=opens,
+            closes_at=closes,
+            blueprint=[{"category_id": 1, "count": QUESTIONS, "difficulty": None}],
+            attempts_allowed=3,
+        )
         db.session.add(round_)
         db.session.commit()
         round_id = round_.id
@@ -96,43 +110,123 @@ def build(app, attempts, people, item_attempts, seed=5):
                 units.append((province, None, f"Tỉnh {p + 1:02d}", None, p))
                 for u in range(15):
                     unit_id += 1
-                    units.append((unit_id, province, f"Đơn vị {p + 1:02d}.{u + 1:02d}", rng.choice([None, 800, 2000]), u))
+                    units.append(
+                        (unit_id, province, f"Đơn vị {p + 1:02d}.{u + 1:02d}", rng.choice([None, 800, 2000]), u)
+                    )
             _insert(conn, "units", ["id", "parent_id", "name", "headcount", "sort_order"], units, dialect)
             leaf_units = [u[0] for u in units if u[1] is not None]
             dob = date(1990, 1, 1)
             reg = datetime(2026, 1, 1)
-            for chunk in _chunks(((i + 1, f"09{i:08d}", "!", f"Người dự thi {i}", dob, rng.choice(leaf_units),
-                                   "contestant", reg + timedelta(seconds=i), True, f"{i % 10000:04d}")
-                                  for i in range(people))):
-                _insert(conn, "users", ["id", "phone", "password_hash", "full_name", "date_of_birth", "unit_id",
-                                        "role", "created_at", "active", "cccd_last4"], chunk, dialect)
+            for chunk in _chunks(
+                (
+                    i + 1,
+                    f"09{i:08d}",
+                    "!",
+                    f"Người dự thi {i}",
+                    dob,
+                    rng.choice(leaf_units),
+                    "contestant",
+                    reg + timedelta(seconds=i),
+                    True,
+                    f"{i % 10000:04d}",
+                )
+                for i in range(people)
+            ):
+                _insert(
+                    conn,
+                    "users",
+                    [
+                        "id",
+                        "phone",
+                        "password_hash",
+                        "full_name",
+                        "date_of_birth",
+                        "unit_id",
+                        "role",
+                        "created_at",
+                        "active",
+                        "cccd_last4",
+                    ],
+                    chunk,
+                    dialect,
+                )
 
             def attempt_rows():
                 extra = attempts - people
                 repeaters = rng.sample(range(1, people + 1), min(extra, people)) if extra > 0 else []
                 # Lazy, so the build does not set the process's peak RSS (the measured phases should).
-                plan = itertools.chain(((user, 1) for user in range(1, people + 1)),
-                                       ((user, 2) for user in repeaters),
-                                       ((user, 3) for user in repeaters[: max(0, extra - len(repeaters))]))
+                plan = itertools.chain(
+                    ((user, 1) for user in range(1, people + 1)),
+                    ((user, 2) for user in repeaters),
+                    ((user, 3) for user in repeaters[: max(0, extra - len(repeaters))]),
+                )
                 for attempt_id, (user, number) in enumerate(itertools.islice(plan, attempts), start=1):
                     correct = QUESTIONS if rng.random() < 0.3 else rng.randint(8, QUESTIONS - 1)
                     taken = rng.randint(40_000, 1_200_000)
                     submitted = opens + timedelta(seconds=rng.randint(0, 7 * 86400 - 3700))
-                    yield (attempt_id, round_id, user, number, "bench", rng.choice(("submitted", "submitted", "expired")),
-                           submitted - timedelta(milliseconds=taken), submitted + timedelta(minutes=20),
-                           submitted, QUESTIONS, correct, taken, rng.randint(0, 300_000),
-                           f"10.{user % 250}.{user % 199}.{user % 97}", None)
+                    yield (
+                        attempt_id,
+                        round_id,
+                        user,
+                        number,
+                        "bench",
+                        rng.choice(("submitted", "submitted", "expired")),
+                        submitted - timedelta(milliseconds=taken),
+                        submitted + timedelta(minutes=20),
+                        submitted,
+                        QUESTIONS,
+                        correct,
+                        taken,
+                        rng.randint(0, 300_000),
+                        f"10.{user % 250}.{user % 199}.{user % 97}",
+                        None,
+                    )
 
             for chunk in _chunks(attempt_rows()):
-                _insert(conn, "attempts", ["id", "round_id", "user_id", "number", "seed", "status", "started_at",
-                                           "deadline_at", "submitted_at", "question_count", "correct_count",
-                                           "time_taken_ms", "prediction", "client_ip", "device_id"], chunk, dialect)
+                _insert(
+                    conn,
+                    "attempts",
+                    [
+                        "id",
+                        "round_id",
+                        "user_id",
+                        "number",
+                        "seed",
+                        "status",
+                        "started_at",
+                        "deadline_at",
+                        "submitted_at",
+                        "question_count",
+                        "correct_count",
+                        "time_taken_ms",
+                        "prediction",
+                        "client_ip",
+                        "device_id",
+                    ],
+                    chunk,
+                    dialect,
+                )
             if item_attempts:
                 _insert(conn, "qb_categories", ["id", "name", "path"], [(1, "Bench", "/1/")], dialect)
-                _insert(conn, "qb_questions", ["id", "category_id", "stem", "stem_normalized", "version", "is_current",
-                                               "multi_select", "difficulty", "tags", "status", "created_at"],
-                        [(q, 1, f"Câu hỏi {q}", "", 1, True, False, "medium", "", "approved", now) for q in range(1, 201)],
-                        dialect)
+                _insert(
+                    conn,
+                    "qb_questions",
+                    [
+                        "id",
+                        "category_id",
+                        "stem",
+                        "stem_normalized",
+                        "version",
+                        "is_current",
+                        "multi_select",
+                        "difficulty",
+                        "tags",
+                        "status",
+                        "created_at",
+                    ],
+                    [(q, 1, f"Câu hỏi {q}", "", 1, True, False, "medium", "", "approved", now) for q in range(1, 201)],
+                    dialect,
+                )
 
                 def answers():
                     answer_id = 0
@@ -143,14 +237,21 @@ def build(app, attempts, people, item_attempts, seed=5):
                             yield (answer_id, attempt_id, q, "[1]", 0, now, rng.random() < 0.4 + 0.55 * ability)
 
                 for chunk in _chunks(answers()):
-                    _insert(conn, "attempt_answers", ["id", "attempt_id", "question_id", "selected", "seq",
-                                                      "answered_at", "is_correct"], chunk, dialect)
+                    _insert(
+                        conn,
+                        "attempt_answers",
+                        ["id", "attempt_id", "question_id", "selected", "seq", "answered_at", "is_correct"],
+                        chunk,
+                        dialect,
+                    )
             if dialect == "postgresql":
                 # COPY with explicit ids leaves the sequences at 1: move them past the data (the judge's
                 # account is created through the ORM later).
                 for table in ("units", "users", "attempts", "attempt_answers", "qb_categories", "qb_questions"):
-                    conn.exec_driver_sql(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-                                         f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)")
+                    conn.exec_driver_sql(
+                        f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                        f"(SELECT COALESCE(MAX(id), 0) + 1 FROM {table}), false)"
+                    )
             conn.exec_driver_sql("ANALYZE")
     return round_id
 
@@ -165,8 +266,13 @@ def judge_pages(app, round_id, pages):
     from contest.accounts.services import create_user
 
     with app.app_context():
-        judge = create_user(phone="0399999999", password=JUDGE_PASSWORD, full_name="Giám khảo (bench)",
-                            date_of_birth=date(1980, 1, 1), role="judge")
+        judge = create_user(
+            phone="0399999999",
+            password=JUDGE_PASSWORD,
+            full_name="Giám khảo (bench)",
+            date_of_birth=date(1980, 1, 1),
+            role="judge",
+        )
         phone = judge.phone
     client = app.test_client()
     assert client.post("/dang-nhap", data={"login": phone, "password": JUDGE_PASSWORD}).status_code == 302
@@ -181,12 +287,12 @@ def judge_pages(app, round_id, pages):
 
 
 def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True):
-    from contest.extensions import db
     from contest.judging.exports import ExportSource, write_csv, write_xlsx
     from contest.judging.ranking import rank_entries
     from contest.judging.services import TierSpec, fix_perfect_count, refresh_review_flags, set_prize_tiers
     from contest.judging.stats import round_statistics
     from contest.rounds.models import Round
+    from infra.extensions import db
 
     results = {}
     with app.app_context():
@@ -195,8 +301,16 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
         target = fix_perfect_count(round_)
         results["fix_perfect_count"] = time.perf_counter() - started
         report("fix perfect count", results["fix_perfect_count"], f"perfect people = {target}")
-        set_prize_tiers(round_, [TierSpec("Giải Nhất", 1, True), TierSpec("Giải Nhì", 2, True),
-                                 TierSpec("Giải Ba", 3, True), TierSpec("Khuyến khích", 10)], None)
+        set_prize_tiers(
+            round_,
+            [
+                TierSpec("Giải Nhất", 1, True),
+                TierSpec("Giải Nhì", 2, True),
+                TierSpec("Giải Ba", 3, True),
+                TierSpec("Khuyến khích", 10),
+            ],
+            None,
+        )
 
         started = time.perf_counter()
         count, last = 0, None
@@ -209,9 +323,12 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
         started = time.perf_counter()
         stats = round_statistics(round_, include_items=False)
         results["statistics"] = time.perf_counter() - started
-        report("statistics", results["statistics"],
-               f"{stats.attempts} attempts, {stats.participants} people, {len(stats.by_unit)} units, "
-               f"perfect rate {stats.perfect_rate:.3f}")
+        report(
+            "statistics",
+            results["statistics"],
+            f"{stats.attempts} attempts, {stats.participants} people, {len(stats.by_unit)} units, "
+            f"perfect rate {stats.perfect_rate:.3f}",
+        )
 
         if item_attempts:
             from contest.judging.stats import _items
@@ -219,8 +336,11 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
             started = time.perf_counter()
             items = _items(round_)
             results["item_statistics"] = time.perf_counter() - started
-            report("item statistics", results["item_statistics"],
-                   f"{len(items)} questions from {item_attempts * QUESTIONS} answers")
+            report(
+                "item statistics",
+                results["item_statistics"],
+                f"{len(items)} questions from {item_attempts * QUESTIONS} answers",
+            )
 
         started = time.perf_counter()
         flagged = refresh_review_flags(round_)
@@ -253,14 +373,20 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
             report("XLSX export", results["xlsx"], f"{xlsx_path.stat().st_size / 1e6:.1f} MB")
     if pages:
         # The flags are stored by now (as after the first look at a settled round): views only read them.
-        results.update(judge_pages(app, round_id, [
-            ("judge round page", "/giam-khao/vong/{round_id}"),
-            ("judge round page 2", "/giam-khao/vong/{round_id}"),
-            ("judge round page #7000", "/giam-khao/vong/{round_id}?trang=7000"),
-            ("flagged entries page", "/giam-khao/vong/{round_id}/can-xem-xet"),
-            ("flagged entries page #100", "/giam-khao/vong/{round_id}/can-xem-xet?trang=100"),
-            ("entry review page", "/giam-khao/vong/{round_id}/bai/5"),
-        ]))
+        results.update(
+            judge_pages(
+                app,
+                round_id,
+                [
+                    ("judge round page", "/giam-khao/vong/{round_id}"),
+                    ("judge round page 2", "/giam-khao/vong/{round_id}"),
+                    ("judge round page #7000", "/giam-khao/vong/{round_id}?trang=7000"),
+                    ("flagged entries page", "/giam-khao/vong/{round_id}/can-xem-xet"),
+                    ("flagged entries page #100", "/giam-khao/vong/{round_id}/can-xem-xet?trang=100"),
+                    ("entry review page", "/giam-khao/vong/{round_id}/bai/5"),
+                ],
+            )
+        )
     return results
 
 
@@ -268,8 +394,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--attempts", type=int, default=1_000_000)
     parser.add_argument("--people", type=int, default=700_000)
-    parser.add_argument("--item-attempts", type=int, default=20_000,
-                        help="attempts that also get per-question answers (item statistics)")
+    parser.add_argument(
+        "--item-attempts",
+        type=int,
+        default=20_000,
+        help="attempts that also get per-question answers (item statistics)",
+    )
     parser.add_argument("--pg", action="store_true", help="run on a throwaway PostgreSQL cluster")
     parser.add_argument("--skip-xlsx", action="store_true")
     parser.add_argument("--skip-pages", action="store_true", help="do not time the judge's pages (they need Redis)")
@@ -283,7 +413,7 @@ def main(argv=None):
     try:
         redis_url = "redis://127.0.0.1:1/0"
         if not args.skip_pages:
-            from contest.localredis import LocalRedis
+            from infra.localredis import LocalRedis
 
             redis_server = LocalRedis(work / "redis").start()
             redis_url = redis_server.url
@@ -302,14 +432,22 @@ def main(argv=None):
 
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        print(f"database: {url.split('@')[-1]}; {args.attempts} attempts by {args.people} people, "
-              f"{QUESTIONS} questions", flush=True)
+        print(
+            f"database: {url.split('@')[-1]}; {args.attempts} attempts by {args.people} people, {QUESTIONS} questions",
+            flush=True,
+        )
         started = time.perf_counter()
         round_id = build(app, args.attempts, args.people, min(args.item_attempts, args.attempts))
         report("build (bulk insert)", time.perf_counter() - started)
         # ru_maxrss only grows: the phases below show their own peak only where it exceeds the build's.
-        return measure(app, round_id, work, skip_xlsx=args.skip_xlsx,
-                       item_attempts=min(args.item_attempts, args.attempts), pages=not args.skip_pages)
+        return measure(
+            app,
+            round_id,
+            work,
+            skip_xlsx=args.skip_xlsx,
+            item_attempts=min(args.item_attempts, args.attempts),
+            pages=not args.skip_pages,
+        )
     finally:
         if cluster is not None:
             cluster.stop()

@@ -6,6 +6,7 @@ In-process and sequential (no server, no contention): what one contestant's star
 in CPU, which bounds how fast a process can admit contestants (admissions/s ≈ 1000 / ms per user).
 Real parts: a private redis-server (appendfsync always) and SQLite or a throwaway PostgreSQL.
 """
+
 import argparse
 import shutil
 import statistics
@@ -17,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from contest.localredis import LocalRedis  # noqa: E402
+from infra.localredis import LocalRedis  # noqa: E402
 
 
 def main(argv=None):
@@ -31,11 +32,11 @@ def main(argv=None):
 
     from flask_migrate import upgrade
 
-    from contest import create_app
     from contest.accounts.models import User
-    from contest.config import TestingConfig
-    from contest.extensions import db
     from contest.rounds.services import attempt_view, start_attempt
+    from infra.config import TestingConfig
+    from infra.extensions import db
+    from server.app import create_app
     from tests.contest.roundkit import make_round
 
     work = Path(tempfile.mkdtemp(prefix="bench-start-"))
@@ -52,10 +53,17 @@ def main(argv=None):
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url, REDIS_URL=redis.url, RATELIMIT_ENABLED=False)
         with app.app_context():
             upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-            round_ = make_round(count=args.questions, bank_size=max(70, args.questions), prediction=True,
-                                time_limit_seconds=2700, attempts_allowed=None)
-            users = [User(phone=f"08{i:08d}", full_name=f"Thí sinh {i}", date_of_birth=date(1990, 1, 1),
-                          password_hash="x") for i in range(args.starts)]
+            round_ = make_round(
+                count=args.questions,
+                bank_size=max(70, args.questions),
+                prediction=True,
+                time_limit_seconds=2700,
+                attempts_allowed=None,
+            )
+            users = [
+                User(phone=f"08{i:08d}", full_name=f"Thí sinh {i}", date_of_birth=date(1990, 1, 1), password_hash="x")
+                for i in range(args.starts)
+            ]
             db.session.add_all(users)
             db.session.commit()
             user_ids, round_id = [u.id for u in users], round_.id
@@ -79,8 +87,10 @@ def main(argv=None):
         kind = "PostgreSQL" if args.pg else "SQLite"
         for name, values in (("start_attempt", start_ms), ("attempt_view (join)", join_ms)):
             values = values[10:]  # warm-up: first-use caches (the bank snapshot, compiled statements)
-            print(f"{kind} {args.questions} questions, {name}: CPU mean {statistics.mean(values):.2f} ms, "
-                  f"p50 {statistics.median(values):.2f} ms, max {max(values):.2f} ms ({len(values)} runs)")
+            print(
+                f"{kind} {args.questions} questions, {name}: CPU mean {statistics.mean(values):.2f} ms, "
+                f"p50 {statistics.median(values):.2f} ms, max {max(values):.2f} ms ({len(values)} runs)"
+            )
     finally:
         if pg is not None:
             pg.stop()

@@ -1,4 +1,5 @@
 """Nothing lost: the answers the load clients saw acknowledged, compared with what SQL holds."""
+
 import json
 import os
 import time
@@ -49,8 +50,8 @@ def read_acks(directory: str | os.PathLike) -> dict[tuple[int, int], tuple[int, 
 class AnswerCheck:
     acknowledged: int = 0
     stored: int = 0
-    missing: list = field(default_factory=list)     # acknowledged, not in SQL: lost
-    different: list = field(default_factory=list)   # in SQL with another choice or an older seq: lost
+    missing: list = field(default_factory=list)  # acknowledged, not in SQL: lost
+    different: list = field(default_factory=list)  # in SQL with another choice or an older seq: lost
     unacknowledged: int = 0  # in SQL but the client never saw the ack (timed out in flight): not a loss
 
     @property
@@ -62,8 +63,14 @@ class AnswerCheck:
         return self.lost == 0
 
     def as_dict(self) -> dict:
-        return {"acknowledged": self.acknowledged, "stored": self.stored, "lost": self.lost,
-                "missing": self.missing[:20], "different": self.different[:20], "unacknowledged": self.unacknowledged}
+        return {
+            "acknowledged": self.acknowledged,
+            "stored": self.stored,
+            "lost": self.lost,
+            "missing": self.missing[:20],
+            "different": self.different[:20],
+            "unacknowledged": self.unacknowledged,
+        }
 
 
 def compare(acked: dict, stored: dict) -> AnswerCheck:
@@ -88,8 +95,11 @@ def stored_answers(database_url: str, attempt_ids) -> dict:
         with engine.connect() as conn:
             ids = sorted(attempt_ids)
             for offset in range(0, len(ids), 500):
-                rows = conn.execute(select(table.c.attempt_id, table.c.question_id, table.c.seq, table.c.selected)
-                                    .where(table.c.attempt_id.in_(ids[offset:offset + 500])))
+                rows = conn.execute(
+                    select(table.c.attempt_id, table.c.question_id, table.c.seq, table.c.selected).where(
+                        table.c.attempt_id.in_(ids[offset : offset + 500])
+                    )
+                )
                 for attempt_id, question_id, seq, selected in rows:
                     stored[(attempt_id, question_id)] = (seq, list(selected or []))
     finally:

@@ -6,6 +6,7 @@ Socket.IO round trips are Locust requests of type "SIO": "connect", "join ack", 
 "prediction ack", "submit ack", "reconnect", and "leaderboard push" (push latency: server clock
 in the payload to arrival; server and clients share this machine's clock).
 """
+
 import os
 import random
 import re
@@ -34,7 +35,7 @@ BROWSE_PATHS = [p for p in os.environ.get("LOADTEST_BROWSE_PATHS", "/,/tai-khoan
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"')
 ACKS = AckLog(os.environ.get("LOADTEST_ACK_DIR", "loadtests/results/acks"))
 _redis = None
-_local_index = iter(range(1, 10 ** 9))
+_local_index = iter(range(1, 10**9))
 
 
 def next_account_index() -> int:
@@ -71,8 +72,13 @@ def log_in(client) -> str | None:
     phone = account_phone(next_account_index())
     page = client.get("/dang-nhap", name="/dang-nhap")
     token = csrf_token(page.text)
-    with client.post("/dang-nhap", data={"login": phone, "password": PASSWORD, "csrf_token": token or ""},
-                     name="/dang-nhap", allow_redirects=False, catch_response=True) as response:
+    with client.post(
+        "/dang-nhap",
+        data={"login": phone, "password": PASSWORD, "csrf_token": token or ""},
+        name="/dang-nhap",
+        allow_redirects=False,
+        catch_response=True,
+    ) as response:
         if response.status_code != 302:
             response.failure(f"login of {phone} answered {response.status_code}")
             return None
@@ -139,8 +145,9 @@ class SocketContestant(HttpUser):
     def _fire(self, name, started, exception=None, elapsed_ms=None):
         if elapsed_ms is None:
             elapsed_ms = (time.perf_counter() - started) * 1000
-        self.environment.events.request.fire(request_type="SIO", name=name, response_time=elapsed_ms,
-                                             response_length=0, exception=exception, context={})
+        self.environment.events.request.fire(
+            request_type="SIO", name=name, response_time=elapsed_ms, response_length=0, exception=exception, context={}
+        )
 
     def _call(self, name, event, payload, timeout=30):
         started = time.perf_counter()
@@ -180,8 +187,13 @@ class SocketContestant(HttpUser):
         if ROUND_ID is None:
             raise RuntimeError("LOADTEST_ROUND_ID is not set: the live scenarios need an open round")
         token = csrf_token(self.client.get("/", name="/").text)
-        with self.client.post(protocol.start_path(ROUND_ID), data={"csrf_token": token or ""},
-                              name="/vong-thi/[id]/bat-dau", allow_redirects=False, catch_response=True) as response:
+        with self.client.post(
+            protocol.start_path(ROUND_ID),
+            data={"csrf_token": token or ""},
+            name="/vong-thi/[id]/bat-dau",
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
             try:
                 attempt_id = protocol.attempt_id_from_start(response.headers.get("Location"))
             except protocol.ProtocolError as exc:
@@ -234,8 +246,9 @@ class SocketContestant(HttpUser):
         if not self.finished:
             self._join(self.attempt.attempt_id)
         else:
-            ack, started = self._call("leaderboard join ack", protocol.LEADERBOARD_JOIN,
-                                      protocol.leaderboard_join_payload(ROUND_ID))
+            ack, started = self._call(
+                "leaderboard join ack", protocol.LEADERBOARD_JOIN, protocol.leaderboard_join_payload(ROUND_ID)
+            )
             ok = isinstance(ack, dict) and ack.get("ok")
             self._fire("leaderboard join ack", started, None if ok else RuntimeError(protocol.refusal_reason(ack)))
 
@@ -254,8 +267,11 @@ class SocketContestant(HttpUser):
         elif not self.finished:
             if MODE == "rush":
                 self._think()
-            ack, started = self._call("submit ack", protocol.SUBMIT,
-                                      protocol.submit_payload(self.attempt.attempt_id, random.randint(0, SEEDED)))
+            ack, started = self._call(
+                "submit ack",
+                protocol.SUBMIT,
+                protocol.submit_payload(self.attempt.attempt_id, random.randint(0, SEEDED)),
+            )
             ok = isinstance(ack, dict) and ack.get("ok")
             self._fire("submit ack", started, None if ok else RuntimeError(protocol.refusal_reason(ack)))
             self.finished = True

@@ -14,6 +14,7 @@ is a change here only. As of the rounds branch (commit a6caca8):
 Push latency is measured from the submit ack to the contestant's first "rank" push after it: the
 time until a submitted result shows on the live board (pushes carry no server clock).
 """
+
 import re
 from dataclasses import dataclass, field
 
@@ -78,8 +79,9 @@ def parse_join(attempt_id, ack) -> JoinedAttempt:
             raise ProtocolError(f"question {q.get('id')!r} without options")
         questions.append(LiveQuestion(int(q["id"]), ids))
     answered = {int(qid) for qid in (state.get("answers") or {})}
-    return JoinedAttempt(attempt_id, questions, int(state.get("seq") or 0), state.get("deadline_ms"),
-                         state.get("server_ms"), answered)
+    return JoinedAttempt(
+        attempt_id, questions, int(state.get("seq") or 0), state.get("deadline_ms"), state.get("server_ms"), answered
+    )
 
 
 def answer_payload(attempt_id, question_id, selected, seq) -> dict:

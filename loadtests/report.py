@@ -1,4 +1,5 @@
 """The run's report: process CPU/RSS sampling, Locust CSV parsing, summary.md and summary.json."""
+
 import csv
 import json
 import os
@@ -43,10 +44,12 @@ def _rss(processes):
 
 def connected_contestants(metrics_urls) -> float:
     """Socket.IO connections held, summed over every app process."""
-    return sum(sum(s.value for s in family.samples)
-               for text in scrape(metrics_urls, timeout=2)
-               for family in text_string_to_metric_families(text)
-               if family.name == "contest_socketio_connections")
+    return sum(
+        sum(s.value for s in family.samples)
+        for text in scrape(metrics_urls, timeout=2)
+        for family in text_string_to_metric_families(text)
+        if family.name == "contest_socketio_connections"
+    )
 
 
 def scrape(metrics_urls, timeout=5) -> list[str]:
@@ -85,8 +88,7 @@ def histogram_quantiles(texts, family_name, match=None) -> dict | None:
                 return None if bound == float("inf") else round(bound * 1000, 1)
         return None
 
-    return {"count": int(total), "p50_le_ms": quantile(0.5), "p95_le_ms": quantile(0.95),
-            "p99_le_ms": quantile(0.99)}
+    return {"count": int(total), "p50_le_ms": quantile(0.5), "p95_le_ms": quantile(0.95), "p99_le_ms": quantile(0.99)}
 
 
 def server_view(metrics_urls) -> dict:
@@ -102,8 +104,9 @@ def server_view(metrics_urls) -> dict:
     return {
         "answer_ack": histogram_quantiles(texts, "contest_answer_ack_seconds"),
         "gate_wait": histogram_quantiles(texts, "contest_http_gate_wait_seconds"),
-        "pages": {e: histogram_quantiles(texts, "contest_http_request_seconds", {"endpoint": e})
-                  for e in sorted(endpoints)},
+        "pages": {
+            e: histogram_quantiles(texts, "contest_http_request_seconds", {"endpoint": e}) for e in sorted(endpoints)
+        },
     }
 
 
@@ -234,8 +237,12 @@ def capacity_curve(csv_prefix, name="SIO answer ack", target_ms=250.0, bucket=50
             else:
                 slow_before = False
                 capacity = max(capacity, users)
-    return {"target_p99_ms": target_ms, "capacity_users": capacity, "first_breach": broken,
-            "by_users": {k: buckets[k] for k in sorted(buckets)}}
+    return {
+        "target_p99_ms": target_ms,
+        "capacity_users": capacity,
+        "first_breach": broken,
+        "by_users": {k: buckets[k] for k in sorted(buckets)},
+    }
 
 
 def _num(row, column, cast=float):
@@ -246,14 +253,28 @@ def _num(row, column, cast=float):
 
 
 def latency(row) -> dict:
-    return {"p50_ms": _num(row, "50%"), "p95_ms": _num(row, "95%"), "p99_ms": _num(row, "99%"),
-            "max_ms": _num(row, "Max Response Time"), "count": _num(row, "Request Count", int),
-            "failures": _num(row, "Failure Count", int), "per_s": round(_num(row, "Requests/s"), 2)}
+    return {
+        "p50_ms": _num(row, "50%"),
+        "p95_ms": _num(row, "95%"),
+        "p99_ms": _num(row, "99%"),
+        "max_ms": _num(row, "Max Response Time"),
+        "count": _num(row, "Request Count", int),
+        "failures": _num(row, "Failure Count", int),
+        "per_s": round(_num(row, "Requests/s"), 2),
+    }
 
 
-def build_summary(params: dict, locust: dict, processes: dict, answers: dict, peak_connected: float,
-                  limits: dict, locust_exit: int, curve: dict | None = None,
-                  server: dict | None = None) -> dict:
+def build_summary(
+    params: dict,
+    locust: dict,
+    processes: dict,
+    answers: dict,
+    peak_connected: float,
+    limits: dict,
+    locust_exit: int,
+    curve: dict | None = None,
+    server: dict | None = None,
+) -> dict:
     rows = locust["rows"]
     total = rows.get("Aggregated", {})
     answer_row = rows.get("SIO answer ack")
@@ -261,8 +282,9 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
     push_row = rows.get("SIO leaderboard push") or rows.get("SIO rank push after submit")
     submit_row = rows.get("SIO submit ack")
     held = int(peak_connected) or locust["peak_users"]
-    app_rss_growth = sum(max(p["rss_peak_mib"] - p["rss_baseline_mib"], 0)
-                         for name, p in processes.items() if name.startswith("app-"))
+    app_rss_growth = sum(
+        max(p["rss_peak_mib"] - p["rss_baseline_mib"], 0) for name, p in processes.items() if name.startswith("app-")
+    )
     return {
         "params": params,
         "users_held": held,
@@ -293,15 +315,19 @@ def build_summary(params: dict, locust: dict, processes: dict, answers: dict, pe
 def _fmt_latency(entry):
     if not entry:
         return "not measured in this scenario"
-    return (f"p50 {entry['p50_ms']:.0f} ms, p95 {entry['p95_ms']:.0f} ms, p99 {entry['p99_ms']:.0f} ms "
-            f"(max {entry['max_ms']:.0f} ms, {entry['count']} samples, {entry['failures']} failures)")
+    return (
+        f"p50 {entry['p50_ms']:.0f} ms, p95 {entry['p95_ms']:.0f} ms, p99 {entry['p99_ms']:.0f} ms "
+        f"(max {entry['max_ms']:.0f} ms, {entry['count']} samples, {entry['failures']} failures)"
+    )
 
 
 def _fmt_server(entry):
     if not entry:
         return "not measured"
-    return (f"p50 <= {entry['p50_le_ms']} ms, p95 <= {entry['p95_le_ms']} ms, p99 <= {entry['p99_le_ms']} ms "
-            f"({entry['count']} answers, histogram buckets)")
+    return (
+        f"p50 <= {entry['p50_le_ms']} ms, p95 <= {entry['p95_le_ms']} ms, p99 <= {entry['p99_le_ms']} ms "
+        f"({entry['count']} answers, histogram buckets)"
+    )
 
 
 def render_markdown(summary: dict) -> str:
@@ -313,8 +339,8 @@ def render_markdown(summary: dict) -> str:
         f"Scenario `{p['scenario']}`, {p['users']} users (spawn rate {p['spawn_rate']}/s) for {p['duration']}, "
         f"{p['procs']} app processes behind nginx, database {p['db']}, Locust processes {p['locust_procs']}.",
         f"Think time between answers {p.get('think_s', '2,6')} s"
-        + (f"; round {p['round_id']}: {p['questions']} questions, {p['minutes']} min" if p.get('questions') else "")
-        + ("; accounts seeded with the light scrypt hash (logins measured separately)" if p.get('light_hash') else "")
+        + (f"; round {p['round_id']}: {p['questions']} questions, {p['minutes']} min" if p.get("questions") else "")
+        + ("; accounts seeded with the light scrypt hash (logins measured separately)" if p.get("light_hash") else "")
         + ".",
         "",
         "| measure | value |",
@@ -337,35 +363,64 @@ def render_markdown(summary: dict) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     for name, e in sorted(summary["endpoints"].items()):
-        lines.append(f"| {name} | {e['count']} | {e['failures']} | {e['per_s']} | {e['p50_ms']:.0f} | "
-                     f"{e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['max_ms']:.0f} |")
+        lines.append(
+            f"| {name} | {e['count']} | {e['failures']} | {e['per_s']} | {e['p50_ms']:.0f} | "
+            f"{e['p95_ms']:.0f} | {e['p99_ms']:.0f} | {e['max_ms']:.0f} |"
+        )
     curve = summary.get("capacity")
     if curve and curve["by_users"]:
         breach = curve["first_breach"]
-        lines += ["", "## Answer-ack p99 as users grow (Locust 10-second windows)", "",
-                  f"Capacity at p99 < {curve['target_p99_ms']:.0f} ms with no failure: **{curve['capacity_users']} users**"
-                  + (f" (first breach at {breach['users']} users: p99 {breach['p99_ms']:.0f} ms, "
-                     f"{breach['failures']} failures so far)." if breach else " (never breached)."),
-                  "", "| users | worst windowed p99 ms | answers/s |", "|---|---|---|"]
+        lines += [
+            "",
+            "## Answer-ack p99 as users grow (Locust 10-second windows)",
+            "",
+            f"Capacity at p99 < {curve['target_p99_ms']:.0f} ms with no failure: **{curve['capacity_users']} users**"
+            + (
+                f" (first breach at {breach['users']} users: p99 {breach['p99_ms']:.0f} ms, "
+                f"{breach['failures']} failures so far)."
+                if breach
+                else " (never breached)."
+            ),
+            "",
+            "| users | worst windowed p99 ms | answers/s |",
+            "|---|---|---|",
+        ]
         for users, entry in curve["by_users"].items():
             lines.append(f"| {users}+ | {entry['p99_ms_worst']:.0f} | {entry['answers_per_s']} |")
     server = summary.get("server") or {}
     if server.get("pages"):
-        lines += ["", "## Server-side page times (inside the app, after the admission gate)", "",
-                  f"Wait at the admission gate: {_fmt_server(server.get('gate_wait'))}.", "",
-                  "| endpoint | count | p50 <= ms | p95 <= ms | p99 <= ms |", "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "## Server-side page times (inside the app, after the admission gate)",
+            "",
+            f"Wait at the admission gate: {_fmt_server(server.get('gate_wait'))}.",
+            "",
+            "| endpoint | count | p50 <= ms | p95 <= ms | p99 <= ms |",
+            "|---|---|---|---|---|",
+        ]
         for endpoint, q in server["pages"].items():
             if q:
                 lines.append(f"| {endpoint} | {q['count']} | {q['p50_le_ms']} | {q['p95_le_ms']} | {q['p99_le_ms']} |")
-    lines += ["", "## Server processes", "",
-              "| process | CPU mean % | CPU max % | RSS before MiB | RSS peak MiB |", "|---|---|---|---|---|"]
+    lines += [
+        "",
+        "## Server processes",
+        "",
+        "| process | CPU mean % | CPU max % | RSS before MiB | RSS peak MiB |",
+        "|---|---|---|---|---|",
+    ]
     for name, proc in summary["processes"].items():
-        lines.append(f"| {name} | {proc['cpu_percent_mean']} | {proc['cpu_percent_max']} | "
-                     f"{proc['rss_baseline_mib']} | {proc['rss_peak_mib']} |")
-    lines += ["", "Kernel limits: " + ", ".join(f"{k}={v}" for k, v in summary["kernel_limits"].items()),
-              f"Load average at the end (1, 5, 15 min): {summary.get('load_average')} on {summary.get('cpu_count')} CPUs.",
-              f"Locust exit code: {summary['locust_exit_code']}. Files: locust_stats.csv, locust_failures.csv, "
-              "locust_stats_history.csv, locust.html, summary.json.", ""]
+        lines.append(
+            f"| {name} | {proc['cpu_percent_mean']} | {proc['cpu_percent_max']} | "
+            f"{proc['rss_baseline_mib']} | {proc['rss_peak_mib']} |"
+        )
+    lines += [
+        "",
+        "Kernel limits: " + ", ".join(f"{k}={v}" for k, v in summary["kernel_limits"].items()),
+        f"Load average at the end (1, 5, 15 min): {summary.get('load_average')} on {summary.get('cpu_count')} CPUs.",
+        f"Locust exit code: {summary['locust_exit_code']}. Files: locust_stats.csv, locust_failures.csv, "
+        "locust_stats_history.csv, locust.html, summary.json.",
+        "",
+    ]
     return "\n".join(lines)
 
 

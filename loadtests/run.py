@@ -3,23 +3,30 @@
     python -m loadtests.run --users 500 --spawn-rate 50 --duration 2m --procs 2 --db postgres --scenario http
 Exit status 0 only when Locust saw no failure and no acknowledged answer is missing from SQL.
 """
+
 import argparse
 import os
 import re
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 if __package__ in (None, ""):  # `python loadtests/run.py`
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from loadtests.answer_check import check_answers  # noqa: E402
-from loadtests.report import (  # noqa: E402
-    ProcessSampler, build_summary, capacity_curve, read_locust_stats, render_markdown, server_view, write_summary,
+from loadtests.answer_check import check_answers
+from loadtests.report import (
+    ProcessSampler,
+    build_summary,
+    capacity_curve,
+    read_locust_stats,
+    render_markdown,
+    server_view,
+    write_summary,
 )
-from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits  # noqa: E402
+from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits
 
 # Which Locust user classes each scenario runs.
 SCENARIOS = {
@@ -52,13 +59,23 @@ def parse_args(argv=None):
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="http")
     parser.add_argument("--locust-procs", type=int, default=1, help="Locust processes (one core each)")
     parser.add_argument("--round-id", help="open round for the live scenarios (default: the demo data's)")
-    parser.add_argument("--questions", type=int, default=0,
-                        help="live scenarios: a dedicated round with this many questions (0: the demo round)")
+    parser.add_argument(
+        "--questions",
+        type=int,
+        default=0,
+        help="live scenarios: a dedicated round with this many questions (0: the demo round)",
+    )
     parser.add_argument("--minutes", type=int, default=45, help="time limit of the dedicated round")
-    parser.add_argument("--think", default=os.environ.get("LOADTEST_THINK", "2,6"),
-                        help="seconds between answers, min,max (default 2,6; real contestants take 20-90)")
-    parser.add_argument("--light-hash", action="store_true",
-                        help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins")
+    parser.add_argument(
+        "--think",
+        default=os.environ.get("LOADTEST_THINK", "2,6"),
+        help="seconds between answers, min,max (default 2,6; real contestants take 20-90)",
+    )
+    parser.add_argument(
+        "--light-hash",
+        action="store_true",
+        help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins",
+    )
     parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always")
     parser.add_argument("--results", default=str(PROJECT_ROOT / "loadtests" / "results"))
     args = parser.parse_args(argv)
@@ -90,10 +107,28 @@ def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
     if args.round_id:
         env["LOADTEST_ROUND_ID"] = str(args.round_id)
     command = [
-        str(VENV_BIN / "locust"), "-f", str(PROJECT_ROOT / "loadtests" / "locustfile.py"), "--headless",
-        "-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration, "--host", stack.url,
-        "--csv", str(run_dir / "locust"), "--csv-full-history", "--html", str(run_dir / "locust.html"), "--only-summary",
-        "--stop-timeout", "10", "--loglevel", "WARNING",
+        str(VENV_BIN / "locust"),
+        "-f",
+        str(PROJECT_ROOT / "loadtests" / "locustfile.py"),
+        "--headless",
+        "-u",
+        str(args.users),
+        "-r",
+        str(args.spawn_rate),
+        "-t",
+        args.duration,
+        "--host",
+        stack.url,
+        "--csv",
+        str(run_dir / "locust"),
+        "--csv-full-history",
+        "--html",
+        str(run_dir / "locust.html"),
+        "--only-summary",
+        "--stop-timeout",
+        "10",
+        "--loglevel",
+        "WARNING",
     ]
     if args.locust_procs > 1:
         command += ["--processes", str(args.locust_procs)]
@@ -107,17 +142,31 @@ def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     run_dir = Path(args.results) / f"{started:%Y%m%dT%H%M%SZ}-{args.scenario}-{args.db}-u{args.users}"
     run_dir.mkdir(parents=True, exist_ok=True)
-    params = {"scenario": args.scenario, "users": args.users, "spawn_rate": args.spawn_rate,
-              "duration": args.duration, "procs": args.procs, "db": args.db, "locust_procs": args.locust_procs,
-              "appendfsync": args.appendfsync, "think_s": args.think, "light_hash": args.light_hash,
-              "started_at": started.isoformat(timespec="seconds")}
+    params = {
+        "scenario": args.scenario,
+        "users": args.users,
+        "spawn_rate": args.spawn_rate,
+        "duration": args.duration,
+        "procs": args.procs,
+        "db": args.db,
+        "locust_procs": args.locust_procs,
+        "appendfsync": args.appendfsync,
+        "think_s": args.think,
+        "light_hash": args.light_hash,
+        "started_at": started.isoformat(timespec="seconds"),
+    }
     print(f"==> stack: {args.procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
-    with Stack(run_dir, procs=args.procs, db=args.db, appendfsync=args.appendfsync,
-               seed_users=seeded_accounts(args.users),
-               light_hash=args.light_hash) as stack:
+    with Stack(
+        run_dir,
+        procs=args.procs,
+        db=args.db,
+        appendfsync=args.appendfsync,
+        seed_users=seeded_accounts(args.users),
+        light_hash=args.light_hash,
+    ) as stack:
         if args.scenario in LIVE and not args.round_id and args.questions:
             args.round_id = stack.create_load_round(args.questions, args.minutes)
             params.update(round_id=args.round_id, questions=args.questions, minutes=args.minutes)
@@ -135,9 +184,17 @@ def main(argv=None) -> int:
         processes = sampler.stop()
         server = server_view(metrics_urls)
         answers = check_answers(stack.database_url, run_dir / "acks")
-    summary = build_summary(params, read_locust_stats(run_dir / "locust"), processes, answers.as_dict(),
-                            sampler.peak_connected, limits, locust_exit, capacity_curve(run_dir / "locust"),
-                            server)
+    summary = build_summary(
+        params,
+        read_locust_stats(run_dir / "locust"),
+        processes,
+        answers.as_dict(),
+        sampler.peak_connected,
+        limits,
+        locust_exit,
+        capacity_curve(run_dir / "locust"),
+        server,
+    )
     write_summary(run_dir, summary)
     latest = Path(args.results) / "latest"
     if latest.is_symlink() or not latest.exists():

@@ -1,4 +1,5 @@
 """A production-like stack on this machine: Redis (AOF), SQLite or PostgreSQL, N gevent app processes, nginx, worker."""
+
 import os
 import resource
 import secrets
@@ -8,11 +9,12 @@ import string
 import subprocess
 import sys
 import time
+from datetime import UTC
 from pathlib import Path
 
 import requests
 
-from contest.localredis import LocalRedis, free_port
+from infra.localredis import LocalRedis, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
@@ -49,9 +51,11 @@ def raise_nofile_limit() -> int:
 def kernel_limits() -> dict:
     """The kernel settings that cap connection counts, as read now (reported in the summary)."""
     limits = {"nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}
-    for name, path in (("somaxconn", "/proc/sys/net/core/somaxconn"),
-                       ("ip_local_port_range", "/proc/sys/net/ipv4/ip_local_port_range"),
-                       ("tcp_max_syn_backlog", "/proc/sys/net/ipv4/tcp_max_syn_backlog")):
+    for name, path in (
+        ("somaxconn", "/proc/sys/net/core/somaxconn"),
+        ("ip_local_port_range", "/proc/sys/net/ipv4/ip_local_port_range"),
+        ("tcp_max_syn_backlog", "/proc/sys/net/ipv4/tcp_max_syn_backlog"),
+    ):
         try:
             limits[name] = " ".join(Path(path).read_text().split())
         except OSError:
@@ -63,8 +67,9 @@ def find_nginx() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
-def render_nginx_conf(run_dir: Path, listen_port: int, app_ports: list[int], nofile: int,
-                      session_cookie: str = "session") -> str:
+def render_nginx_conf(
+    run_dir: Path, listen_port: int, app_ports: list[int], nofile: int, session_cookie: str = "session"
+) -> str:
     upstreams = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in app_ports)
     values = dict(
         user_line="user root;" if os.geteuid() == 0 else "",  # a throwaway local stack; see docs/runbook.md
@@ -92,7 +97,9 @@ class PostgresServer:
 
         self.bindir = postgres_bindir()
         if self.bindir is None:
-            raise RuntimeError("PostgreSQL binaries not found: apt-get install postgresql (scripts/bootstrap.sh --test)")
+            raise RuntimeError(
+                "PostgreSQL binaries not found: apt-get install postgresql (scripts/bootstrap.sh --test)"
+            )
         self.base_dir = Path(base_dir)
         self.data_dir = self.base_dir / "pgdata"
         self.port = free_port()
@@ -106,14 +113,44 @@ class PostgresServer:
         os.chmod(self.base_dir, 0o755)
         if self._as:
             shutil.chown(self.base_dir, "postgres", "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--locale=C.UTF-8")
-        opts = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c max_connections=400 "
-                f"-c shared_buffers=256MB -c synchronous_commit=on")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts, "-w", "-l",
-                  str(self.base_dir / "pg.log"), "start")
-        self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "-c", "CREATE DATABASE contest")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        )
+        opts = (
+            f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c max_connections=400 "
+            f"-c shared_buffers=256MB -c synchronous_commit=on"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(self.base_dir / "pg.log"),
+            "start",
+        )
+        self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-c",
+            "CREATE DATABASE contest",
+        )
         return self
 
     @property
@@ -136,9 +173,17 @@ class PostgresServer:
 class Stack:
     """Everything `make loadtest` runs, started in order and stopped in reverse."""
 
-    def __init__(self, run_dir: Path, procs: int = 2, db: str = "sqlite", appendfsync: str = "always",
-                 seed_users: int = 0, user_prefix: str = "0599", user_password: str = "thitai12345",
-                 light_hash: bool = False):
+    def __init__(
+        self,
+        run_dir: Path,
+        procs: int = 2,
+        db: str = "sqlite",
+        appendfsync: str = "always",
+        seed_users: int = 0,
+        user_prefix: str = "0599",
+        user_password: str = "thitai12345",
+        light_hash: bool = False,
+    ):
         self.run_dir = Path(run_dir)
         self.procs = procs
         self.db = db
@@ -169,8 +214,14 @@ class Stack:
         return open(self.run_dir / "logs" / name, "ab")
 
     def _contest(self, *args, check=True):
-        return subprocess.run([str(VENV_BIN / "contest"), *args], env=self.env, cwd=PROJECT_ROOT,
-                              check=check, capture_output=True, text=True)
+        return subprocess.run(
+            [str(VENV_BIN / "contest"), *args],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            check=check,
+            capture_output=True,
+            text=True,
+        )
 
     def start(self):
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
@@ -204,15 +255,26 @@ class Stack:
         }
         self._contest("db", "upgrade", "heads")
         if self.seed_users:
-            self._contest("loadtest", "seed-users", "--count", str(self.seed_users),
-                          "--prefix", self.user_prefix, "--password", self.user_password,
-                          *(["--light-hash"] if self.light_hash else []))
+            self._contest(
+                "loadtest",
+                "seed-users",
+                "--count",
+                str(self.seed_users),
+                "--prefix",
+                self.user_prefix,
+                "--password",
+                self.user_password,
+                *(["--light-hash"] if self.light_hash else []),
+            )
         self._start_worker()
         for index in range(self.procs):
             port = free_port()
             process = subprocess.Popen(
-                [sys.executable, "-m", "contest.serve", "--host", "127.0.0.1", "--port", str(port)],
-                env=self.env, cwd=PROJECT_ROOT, stdout=self._log(f"app-{index}.log"), stderr=subprocess.STDOUT,
+                [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--port", str(port)],
+                env=self.env,
+                cwd=PROJECT_ROOT,
+                stdout=self._log(f"app-{index}.log"),
+                stderr=subprocess.STDOUT,
             )
             self.app_ports.append(port)
             self.app_processes.append(process)
@@ -224,15 +286,18 @@ class Stack:
             (nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         conf = nginx_dir / "nginx.conf"
         conf.write_text(render_nginx_conf(nginx_dir, self.nginx_port, self.app_ports, self.nofile))
-        self.nginx = subprocess.Popen([nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
-                                      stdout=self._log("nginx.log"), stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+        self.nginx = subprocess.Popen(
+            [nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
+            stdout=self._log("nginx.log"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         self._wait_healthy(self.url + "/readyz", self.nginx)
         return self
 
     def open_round_id(self) -> int | None:
         """An open round of a published contest, after loading the demo data (which brings one)."""
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         from sqlalchemy import create_engine, select
 
@@ -240,27 +305,39 @@ class Stack:
         from contest.rounds.models import Contest, Round
 
         self._contest("seed-demo")
-        now = datetime.now(timezone.utc).replace(tzinfo=None)
+        now = datetime.now(UTC).replace(tzinfo=None)
         engine = create_engine(self.database_url)
         try:
             with engine.connect() as conn:
-                return conn.scalar(select(Round.id).join(Contest, Round.contest_id == Contest.id).where(
-                    Contest.published.is_(True), Round.opens_at <= now, Round.closes_at > now).order_by(Round.id))
+                return conn.scalar(
+                    select(Round.id)
+                    .join(Contest, Round.contest_id == Contest.id)
+                    .where(Contest.published.is_(True), Round.opens_at <= now, Round.closes_at > now)
+                    .order_by(Round.id)
+                )
         finally:
             engine.dispose()
 
     def create_load_round(self, questions: int, minutes: int) -> int:
         """A dedicated round (`contest loadtest create-round`): long attempts keep users answering."""
         self._contest("seed-demo")
-        return int(self._contest("loadtest", "create-round", "--questions", str(questions),
-                                 "--minutes", str(minutes)).stdout.strip().splitlines()[-1])
+        return int(
+            self._contest("loadtest", "create-round", "--questions", str(questions), "--minutes", str(minutes))
+            .stdout.strip()
+            .splitlines()[-1]
+        )
 
     def _start_worker(self):
         # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.
         if self._contest("worker", "--help", check=False).returncode != 0:
             return
-        self.worker = subprocess.Popen([str(VENV_BIN / "contest"), "worker"], env=self.env, cwd=PROJECT_ROOT,
-                                       stdout=self._log("worker.log"), stderr=subprocess.STDOUT)
+        self.worker = subprocess.Popen(
+            [str(VENV_BIN / "contest"), "worker"],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=self._log("worker.log"),
+            stderr=subprocess.STDOUT,
+        )
 
     @staticmethod
     def _wait_healthy(url, process, timeout=60.0):

@@ -10,6 +10,7 @@ for 100,000 questions), and candidate ids per rule are computed once from that. 
 questions, options or categories replaces the token (see the session hooks at the end), so every
 process drops its cache at the next draw.
 """
+
 import itertools
 import logging
 import random
@@ -22,7 +23,7 @@ from flask_babel import gettext as _
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from contest.extensions import db, get_redis
+from infra.extensions import db, get_redis
 from question_bank.models import DIFFICULTIES, Category, Question, QuestionOption
 
 BANK_VERSION_KEY = "qb:bank-version"
@@ -54,6 +55,7 @@ class BlueprintError(ValueError):
 
 
 # ---------------------------------------------------------------- bank version and cache
+
 
 def bank_version() -> str:
     redis = get_redis()
@@ -95,14 +97,18 @@ class _Snapshot:
             current = (Question.status == "approved") & Question.is_current.is_(True)
             self.paths = dict(_raw_rows(select(Category.id, Category.path)))
             self.questions = _raw_rows(
-                select(Question.id, Question.category_id, Question.difficulty).where(current).order_by(Question.id))
+                select(Question.id, Question.category_id, Question.difficulty).where(current).order_by(Question.id)
+            )
             option_rows = _raw_rows(
                 select(QuestionOption.question_id, QuestionOption.id)
                 .join(Question, QuestionOption.question_id == Question.id)
                 .where(current)
-                .order_by(QuestionOption.question_id, QuestionOption.position))
-            self.options = {qid: tuple(oid for _q, oid in group)
-                            for qid, group in itertools.groupby(option_rows, key=lambda row: row[0])}
+                .order_by(QuestionOption.question_id, QuestionOption.position)
+            )
+            self.options = {
+                qid: tuple(oid for _q, oid in group)
+                for qid, group in itertools.groupby(option_rows, key=lambda row: row[0])
+            }
             # A question without options cannot be shown: leave it out of every pool.
             self.questions = [row for row in self.questions if row[0] in self.options]
             self.loaded = True
@@ -153,8 +159,10 @@ def _candidates(rule: BlueprintRule, snapshot: _Snapshot) -> tuple[int, ...]:
                 raise BlueprintError(_("Không tìm thấy chủ đề #%(id)s.", id=rule.category_id))
             categories = {cid for cid, p in snapshot.paths.items() if p.startswith(path)}
         ids = snapshot.candidates[key] = tuple(
-            qid for qid, category_id, difficulty in snapshot.questions
-            if (categories is None or category_id in categories) and (rule.difficulty is None or difficulty == rule.difficulty)
+            qid
+            for qid, category_id, difficulty in snapshot.questions
+            if (categories is None or category_id in categories)
+            and (rule.difficulty is None or difficulty == rule.difficulty)
         )
     return ids
 
@@ -164,6 +172,7 @@ def candidate_ids(rule: BlueprintRule) -> list[int]:
 
 
 # ---------------------------------------------------------------- blueprint check and draw
+
 
 def _check_rule_shape(n: int, rule: BlueprintRule) -> None:
     if rule.count < 1:
@@ -181,8 +190,12 @@ def check_blueprint(blueprint: list[BlueprintRule]) -> None:
         available = [q for q in _candidates(rule, snapshot) if q not in taken]
         if len(available) < rule.count:
             raise BlueprintError(
-                _("Quy tắc %(n)s: cần %(count)s câu nhưng ngân hàng chỉ còn %(available)s câu đã duyệt phù hợp.",
-                  n=n, count=rule.count, available=len(available))
+                _(
+                    "Quy tắc %(n)s: cần %(count)s câu nhưng ngân hàng chỉ còn %(available)s câu đã duyệt phù hợp.",
+                    n=n,
+                    count=rule.count,
+                    available=len(available),
+                )
             )
         taken.update(available[: rule.count])
 

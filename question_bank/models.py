@@ -1,20 +1,18 @@
 """The legal question bank: categories, versioned questions and their options."""
-from datetime import datetime, timezone
+
+from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.extensions import db
+from infra.clock import utcnow
+from infra.extensions import Model
 
 DIFFICULTIES = ("easy", "medium", "hard")
 STATUSES = ("draft", "approved", "retired")
 
 
-def _utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class Category(db.Model):
+class Category(Model):
     """A node of the category tree, e.g. Hiến pháp › Quyền con người.
 
     `path` is the materialised path of ids ("/1/4/") so "this category and its subcategories"
@@ -39,7 +37,7 @@ class Category(db.Model):
         return list(reversed(names))
 
 
-class Question(db.Model):
+class Question(Model):
     """One version of a question. Editing a used question makes a new row with the same `family_id`."""
 
     __tablename__ = "qb_questions"
@@ -67,7 +65,7 @@ class Question(db.Model):
     status: Mapped[str] = mapped_column(String(10), default="draft")
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship()
@@ -80,7 +78,7 @@ class Question(db.Model):
         return [o.position for o in self.options if o.is_correct]
 
 
-class QuestionOption(db.Model):
+class QuestionOption(Model):
     __tablename__ = "qb_options"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,4 +1,5 @@
 """Diacritics- and case-insensitive forms of Vietnamese text for search and near-duplicate detection."""
+
 import re
 import unicodedata
 

@@ -1,11 +1,13 @@
 """Authoring operations on the bank: categories, create/edit with versioning, two-person review,
 bulk actions, search, import and export. Routes, the CLI and tests call these directly."""
+
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import insert, literal, select, text, update
 
-from contest.extensions import db
+from infra.clock import utcnow
+from infra.extensions import db
 from question_bank import formats
 from question_bank.draw import bump_bank_version
 from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue
@@ -20,6 +22,7 @@ class BankError(ValueError):
 
 
 # ---------------------------------------------------------------- categories
+
 
 def category_names(category_id: int, cache: dict | None = None) -> tuple[str, ...]:
     cache = cache if cache is not None else {}
@@ -43,9 +46,12 @@ def ensure_category(names: tuple[str, ...] | list[str], cache: dict | None = Non
         node = cache.get(key)
         if node is None:
             parent_id = parent.id if parent else None
-            node = db.session.scalar(select(Category).where(
-                Category.name == names[depth - 1],
-                Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id))
+            node = db.session.scalar(
+                select(Category).where(
+                    Category.name == names[depth - 1],
+                    Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id,
+                )
+            )
             if node is None:
                 node = add_category(names[depth - 1], parent_id, commit=False)
             cache[key] = node
@@ -89,7 +95,7 @@ def move_category(category_id: int, new_parent_id: int | None) -> Category:
     old_path = node.path
     new_path = f"{parent.path if parent else '/'}{node.id}/"
     for sub in db.session.scalars(select(Category).where(Category.path.startswith(old_path))):
-        sub.path = new_path + sub.path[len(old_path):]
+        sub.path = new_path + sub.path[len(old_path) :]
     node.parent_id = new_parent_id
     db.session.commit()
     bump_bank_version()
@@ -123,6 +129,7 @@ def delete_category(category_id: int) -> None:
 
 # ---------------------------------------------------------------- authoring
 
+
 @dataclass
 class QuestionDraft:
     """What an organiser submits for one question."""
@@ -139,10 +146,18 @@ class QuestionDraft:
     tags: list[str] = field(default_factory=list)
 
     def parsed(self) -> ParsedQuestion:
-        return ParsedQuestion(line=0, stem=self.stem.strip(), options=[ParsedOption(t.strip(), c) for t, c in self.options],
-                              multi_select=self.multi_select, title=self.title, explanation=self.explanation,
-                              legal_document=self.legal_document, legal_article=self.legal_article,
-                              difficulty=self.difficulty, tags=tuple(self.tags))
+        return ParsedQuestion(
+            line=0,
+            stem=self.stem.strip(),
+            options=[ParsedOption(t.strip(), c) for t, c in self.options],
+            multi_select=self.multi_select,
+            title=self.title,
+            explanation=self.explanation,
+            legal_document=self.legal_document,
+            legal_article=self.legal_article,
+            difficulty=self.difficulty,
+            tags=tuple(self.tags),
+        )
 
 
 def validate_draft(draft: QuestionDraft) -> None:
@@ -179,7 +194,9 @@ def create_question(draft: QuestionDraft, author_id: int | None) -> Question:
     validate_draft(draft)
     question = Question(status="draft", author_id=author_id, version=1, is_current=True)
     _apply(question, draft)
-    question.options = [QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)]
+    question.options = [
+        QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)
+    ]
     db.session.add(question)
     db.session.flush()
     question.family_id = question.id
@@ -189,8 +206,9 @@ def create_question(draft: QuestionDraft, author_id: int | None) -> Question:
 
 def near_duplicates(stem: str, exclude_family_id: int | None = None) -> list[int]:
     """Ids of current, not retired questions with the same normalized stem."""
-    stmt = select(Question.id).where(Question.is_current.is_(True), Question.status != "retired",
-                                     Question.stem_normalized == normalize_stem(stem))
+    stmt = select(Question.id).where(
+        Question.is_current.is_(True), Question.status != "retired", Question.stem_normalized == normalize_stem(stem)
+    )
     if exclude_family_id is not None:
         stmt = stmt.where(Question.family_id != exclude_family_id)
     return list(db.session.scalars(stmt.order_by(Question.id).limit(5)))
@@ -200,9 +218,12 @@ def is_used(question_id: int) -> bool:
     """Has any attempt shown this version? Asked by table name: the bank knows nothing of contests."""
     tables = db.metadata.tables
     for name in ("attempt_questions", "attempt_answers"):
-        if name in tables and db.session.execute(
-            text(f"SELECT 1 FROM {name} WHERE question_id = :q LIMIT 1"), {"q": question_id}
-        ).first():
+        if (
+            name in tables
+            and db.session.execute(
+                text(f"SELECT 1 FROM {name} WHERE question_id = :q LIMIT 1"), {"q": question_id}
+            ).first()
+        ):
             return True
     return False
 
@@ -217,15 +238,24 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
     validate_draft(draft)
     if is_used(question.id):
         question.is_current = False
-        new = Question(family_id=question.family_id or question.id, version=question.version + 1, is_current=True,
-                       status="draft", author_id=editor_id)
+        new = Question(
+            family_id=question.family_id or question.id,
+            version=question.version + 1,
+            is_current=True,
+            status="draft",
+            author_id=editor_id,
+        )
         _apply(new, draft)
-        new.options = [QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)]
+        new.options = [
+            QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)
+        ]
         db.session.add(new)
         target = new
     else:
         _apply(question, draft)
-        question.options = [QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)]
+        question.options = [
+            QuestionOption(position=i, text=t.strip(), is_correct=c) for i, (t, c) in enumerate(draft.options)
+        ]
         question.status = "draft"
         question.author_id = editor_id
         question.reviewer_id = None
@@ -238,8 +268,6 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
 
 def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
     """Two-person rule: the author of a version cannot approve it. Returns (approved, problems)."""
-    from question_bank.models import _utcnow
-
     approved, problems = 0, []
     for q in db.session.scalars(select(Question).where(Question.id.in_(list(ids))).order_by(Question.id)):
         if q.author_id is not None and q.author_id == reviewer_id:
@@ -249,7 +277,7 @@ def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
         elif q.status != "draft":
             problems.append(_("Câu #%(id)s: chỉ duyệt được câu hỏi đang ở trạng thái nháp.", id=q.id))
         else:
-            q.status, q.reviewer_id, q.reviewed_at = "approved", reviewer_id, _utcnow()
+            q.status, q.reviewer_id, q.reviewed_at = "approved", reviewer_id, utcnow()
             approved += 1
     db.session.commit()
     bump_bank_version()
@@ -257,8 +285,9 @@ def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
 
 
 def retire_questions(ids) -> int:
-    result = db.session.execute(update(Question).where(Question.id.in_(list(ids)), Question.status != "retired")
-                                .values(status="retired"))
+    result = db.session.execute(
+        update(Question).where(Question.id.in_(list(ids)), Question.status != "retired").values(status="retired")
+    )
     db.session.commit()
     bump_bank_version()
     return result.rowcount
@@ -274,6 +303,7 @@ def move_questions(ids, category_id: int) -> int:
 
 
 # ---------------------------------------------------------------- search
+
 
 @dataclass
 class QuestionFilter:
@@ -311,6 +341,7 @@ def search_questions(f: QuestionFilter, page: int = 1, per_page: int = 50):
 
 # ---------------------------------------------------------------- import / export
 
+
 @dataclass
 class ImportReport:
     format: str
@@ -328,9 +359,17 @@ class ImportReport:
         return bool(self.errors) or (bool(self.unsupported) and not self.skipped_unsupported)
 
 
-def import_questions(data: bytes, fmt: str, *, dry_run: bool = False, skip_unsupported: bool = False,
-                     default_category=(), author_id: int | None = None, status: str = "draft",
-                     reviewer_id: int | None = None) -> ImportReport:
+def import_questions(
+    data: bytes,
+    fmt: str,
+    *,
+    dry_run: bool = False,
+    skip_unsupported: bool = False,
+    default_category=(),
+    author_id: int | None = None,
+    status: str = "draft",
+    reviewer_id: int | None = None,
+) -> ImportReport:
     """All or nothing: any error, or an unsupported question not explicitly skipped, writes nothing."""
     report = ImportReport(format=fmt, dry_run=dry_run, skipped_unsupported=skip_unsupported)
     try:
@@ -361,7 +400,16 @@ def _find_duplicates(questions, stems, report):
     keys = {}
     for q, key in zip(questions, stems):
         if key in keys:
-            report.duplicates.append(ParseIssue(q.line, _("Dòng %(line)s: trùng nội dung với câu ở dòng %(other)s trong cùng tệp.", line=q.line, other=keys[key])))
+            report.duplicates.append(
+                ParseIssue(
+                    q.line,
+                    _(
+                        "Dòng %(line)s: trùng nội dung với câu ở dòng %(other)s trong cùng tệp.",
+                        line=q.line,
+                        other=keys[key],
+                    ),
+                )
+            )
         else:
             keys[key] = q.line
     existing = {}
@@ -377,30 +425,60 @@ def _find_duplicates(questions, stems, report):
                 existing.setdefault(stem, qid)
     for key, line in keys.items():
         if key in existing:
-            report.duplicates.append(ParseIssue(line, _("Dòng %(line)s: gần trùng với câu hỏi #%(id)s đã có trong ngân hàng.", line=line, id=existing[key])))
+            report.duplicates.append(
+                ParseIssue(
+                    line,
+                    _(
+                        "Dòng %(line)s: gần trùng với câu hỏi #%(id)s đã có trong ngân hàng.",
+                        line=line,
+                        id=existing[key],
+                    ),
+                )
+            )
     report.duplicates.sort(key=lambda issue: issue.line)
 
 
 def _write_questions(questions, stems, *, author_id, status, reviewer_id):
-    from question_bank.models import _utcnow
-
     cache: dict = {}
     category_ids = [ensure_category(q.category, cache).id for q in questions]
-    now = _utcnow()
-    rows = [dict(family_id=None, version=1, is_current=True, category_id=cid, title=q.title, stem=q.stem.strip(),
-                 stem_normalized=stem, multi_select=q.multi_select, explanation=q.explanation,
-                 legal_document=q.legal_document, legal_article=q.legal_article, difficulty=q.difficulty,
-                 tags=_clean_tags(q.tags), status=status, author_id=author_id,
-                 reviewer_id=reviewer_id if status == "approved" else None,
-                 reviewed_at=now if status == "approved" else None, created_at=now)
-            for q, cid, stem in zip(questions, category_ids, stems)]
+    now = utcnow()
+    rows = [
+        dict(
+            family_id=None,
+            version=1,
+            is_current=True,
+            category_id=cid,
+            title=q.title,
+            stem=q.stem.strip(),
+            stem_normalized=stem,
+            multi_select=q.multi_select,
+            explanation=q.explanation,
+            legal_document=q.legal_document,
+            legal_article=q.legal_article,
+            difficulty=q.difficulty,
+            tags=_clean_tags(q.tags),
+            status=status,
+            author_id=author_id,
+            reviewer_id=reviewer_id if status == "approved" else None,
+            reviewed_at=now if status == "approved" else None,
+            created_at=now,
+        )
+        for q, cid, stem in zip(questions, category_ids, stems)
+    ]
     ids = []
     for i in range(0, len(rows), 1000):
-        ids.extend(db.session.scalars(insert(Question).returning(Question.id, sort_by_parameter_order=True), rows[i:i + 1000]))
-    option_rows = [dict(question_id=qid, position=p, text=o.text.strip(), is_correct=o.is_correct)
-                   for qid, q in zip(ids, questions) for p, o in enumerate(q.options)]
+        ids.extend(
+            db.session.scalars(
+                insert(Question).returning(Question.id, sort_by_parameter_order=True), rows[i : i + 1000]
+            )
+        )
+    option_rows = [
+        dict(question_id=qid, position=p, text=o.text.strip(), is_correct=o.is_correct)
+        for qid, q in zip(ids, questions)
+        for p, o in enumerate(q.options)
+    ]
     for i in range(0, len(option_rows), 5000):
-        db.session.execute(insert(QuestionOption), option_rows[i:i + 5000])
+        db.session.execute(insert(QuestionOption), option_rows[i : i + 5000])
     db.session.execute(update(Question).where(Question.family_id.is_(None)).values(family_id=Question.id))
     db.session.commit()
     bump_bank_version()
@@ -408,10 +486,17 @@ def _write_questions(questions, stems, *, author_id, status, reviewer_id):
 
 def to_parsed(q: Question, cache: dict) -> ParsedQuestion:
     return ParsedQuestion(
-        line=0, stem=q.stem, options=[ParsedOption(o.text, o.is_correct) for o in q.options],
-        category=category_names(q.category_id, cache), title=q.title, multi_select=q.multi_select,
-        explanation=q.explanation, legal_document=q.legal_document, legal_article=q.legal_article,
-        difficulty=q.difficulty, tags=tuple(t for t in (q.tags or "").split(",") if t),
+        line=0,
+        stem=q.stem,
+        options=[ParsedOption(o.text, o.is_correct) for o in q.options],
+        category=category_names(q.category_id, cache),
+        title=q.title,
+        multi_select=q.multi_select,
+        explanation=q.explanation,
+        legal_document=q.legal_document,
+        legal_article=q.legal_article,
+        difficulty=q.difficulty,
+        tags=tuple(t for t in (q.tags or "").split(",") if t),
     )
 
 
@@ -443,8 +528,12 @@ def find_category_by_path(path: str) -> Category | None:
     names = [n.strip() for n in path.replace(">", "/").split("/") if n.strip()]
     parent_id, node = None, None
     for name in names:
-        node = db.session.scalar(select(Category).where(
-            Category.name == name, Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id))
+        node = db.session.scalar(
+            select(Category).where(
+                Category.name == name,
+                Category.parent_id.is_(None) if parent_id is None else Category.parent_id == parent_id,
+            )
+        )
         if node is None:
             return None
         parent_id = node.id

@@ -6,6 +6,7 @@ One streaming pass: each question keeps a small histogram {attempt total: [respo
 attempts. Attempts tied at a group boundary count fractionally (the classic proportional rule),
 so the result never depends on the order of ties.
 """
+
 from dataclasses import dataclass
 
 GROUP_SHARE = 0.27

@@ -1,9 +1,10 @@
 """The Socket.IO face of the platform: thin handlers that validate, call contest's domain code and emit."""
+
 from flask import current_app, request
 from flask_login import current_user
 
-from contest import metrics
-from contest.extensions import socketio
+from infra import metrics
+from infra.extensions import socketio
 
 
 class SocketSessionCache:
@@ -34,7 +35,9 @@ class SocketSessionCache:
 
 def init_app(app):
     if not isinstance(app.session_interface, SocketSessionCache):
-        app.session_interface = SocketSessionCache(app.session_interface, socketio.server_options.get("path", "socket.io"))
+        app.session_interface = SocketSessionCache(
+            app.session_interface, socketio.server_options.get("path", "socket.io")
+        )
     # Handlers are registered on the shared SocketIO object once per process.
     if getattr(socketio, "_contest_handlers", False):
         return

@@ -3,6 +3,7 @@
 Every payload is validated here; a bad one gets an error acknowledgement, never an exception.
 The protocol is documented in docs/realtime.md.
 """
+
 import logging
 import time
 from functools import wraps
@@ -12,17 +13,21 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
 
-from contest import metrics
-from contest.extensions import db
 from contest.rounds import leaderboard
 from contest.rounds.models import Attempt, Round
 from contest.rounds.services import (
-    AttemptError, attempt_view, save_answer, server_now_ms, submit_attempt,
+    AttemptError,
+    attempt_view,
+    save_answer,
+    server_now_ms,
+    submit_attempt,
 )
+from infra import metrics
+from infra.extensions import db
 from realtime import pusher
 
 log = logging.getLogger(__name__)
-MAX_INT = 2 ** 53 - 1
+MAX_INT = 2**53 - 1
 
 
 class BadPayload(Exception):
@@ -69,7 +74,7 @@ def guarded(handler):
             return _error("bad_request", _("Dữ liệu gửi lên không hợp lệ (trường %(field)s).", field=str(exc)))
         except AttemptError as exc:
             return _error(exc.code, exc.message)
-        except Exception:  # noqa: BLE001  (the client must get an answer, the log gets the trace)
+        except Exception:
             db.session.rollback()
             log.exception("socket event %s failed", handler.__name__)
             return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
@@ -92,7 +97,7 @@ def register(socketio):
         # The client measures the round trip and takes server_ms as the time at its midpoint.
         try:
             return {"ok": True, "server_ms": server_now_ms()}
-        except Exception:  # noqa: BLE001
+        except Exception:
             log.exception("clock failed")
             return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
 
@@ -121,15 +126,14 @@ def register(socketio):
             raise BadPayload("selected")
         selected = [_int({"v": v}, "v") for v in selected]
         with metrics.redis_timer("answer_script"):
-            ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected,
-                              _int(data, "seq"))
+            ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected, _int(data, "seq"))
         return ack.to_dict()
 
     @socketio.on("submit")
     @guarded
     def on_submit(data):
         attempt_id = _int(data, "attempt_id")
-        prediction = _int(data, "prediction", lo=0, hi=10 ** 9, required=False)
+        prediction = _int(data, "prediction", lo=0, hi=10**9, required=False)
         attempt = submit_attempt(attempt_id, _uid(), prediction)
         # Once submitted, a socket that stays open follows the board and its own rank.
         _subscribe(attempt.round_id)
@@ -184,6 +188,12 @@ def result_payload(attempt):
     """Score and rank only if the round shows them after submitting; time taken always."""
     shown = attempt.round.show_score_after_submit
     me = leaderboard.rank_of(attempt.round_id, attempt.user_id) if shown else None
-    return {"attempt_id": attempt.id, "status": attempt.status, "correct": attempt.correct_count if shown else None,
-            "question_count": attempt.question_count, "time_taken_ms": attempt.time_taken_ms,
-            "rank": me["rank"] if me else None, "result_url": f"/luot-thi/{attempt.id}/ket-qua"}
+    return {
+        "attempt_id": attempt.id,
+        "status": attempt.status,
+        "correct": attempt.correct_count if shown else None,
+        "question_count": attempt.question_count,
+        "time_taken_ms": attempt.time_taken_ms,
+        "rank": me["rank"] if me else None,
+        "result_url": f"/luot-thi/{attempt.id}/ket-qua",
+    }

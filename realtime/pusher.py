@@ -10,6 +10,7 @@ sent M messages it waits max(1 s, M / budget) before the next, so with 6,000 wat
 budget of 2,000 a board refreshes every 3 s instead of starving answers of CPU. A contestant's
 own rank is sent only when it changed since the last one that socket got.
 """
+
 import logging
 import threading
 
@@ -58,7 +59,7 @@ def _run(socketio, app):
         try:
             with app.app_context():
                 sent = push_once(socketio, pushed)
-        except Exception:  # noqa: BLE001  (a Redis hiccup must not end the loop)
+        except Exception:
             log.exception("leaderboard push failed")
         delay = next_delay(sent, budget)
 
@@ -83,8 +84,13 @@ def push_once(socketio, pushed) -> int:
         for namespace, public in (("/", False), ("/public", True)):
             watchers = sum(1 for _, ns, _ in sockets if ns == namespace)
             if watchers:
-                socketio.emit("leaderboard", {**board_payload(round_id, public=public), "server_ms": now_ms},
-                              to=f"round:{round_id}", namespace=namespace, ignore_queue=True)
+                socketio.emit(
+                    "leaderboard",
+                    {**board_payload(round_id, public=public), "server_ms": now_ms},
+                    to=f"round:{round_id}",
+                    namespace=namespace,
+                    ignore_queue=True,
+                )
                 sent += watchers
         contestants = [(sid, uid) for sid, ns, uid in sockets if ns == "/" and uid is not None]
         ranks = leaderboard.ranks_of(round_id, sorted({uid for _, uid in contestants}))
@@ -93,7 +99,12 @@ def push_once(socketio, pushed) -> int:
             if rank is None or _last_rank.get(sid) == rank or sid not in _sockets:
                 continue
             _last_rank[sid] = rank
-            socketio.emit("rank", {"round_id": round_id, "rank": rank, "version": version, "server_ms": now_ms},
-                          to=sid, namespace="/", ignore_queue=True)
+            socketio.emit(
+                "rank",
+                {"round_id": round_id, "rank": rank, "version": version, "server_ms": now_ms},
+                to=sid,
+                namespace="/",
+                ignore_queue=True,
+            )
             sent += 1
     return sent

@@ -1,4 +1,5 @@
 """Fixtures on real parts: a redis-server per session, SQLite and PostgreSQL databases, app servers, Chromium."""
+
 import itertools
 import os
 import shutil
@@ -10,10 +11,10 @@ import pytest
 import redis as redis_lib
 from flask_migrate import upgrade
 
-from contest import create_app
-from contest.config import TestingConfig
-from contest.extensions import db
-from contest.localredis import LocalRedis
+from infra.config import TestingConfig
+from infra.extensions import db
+from infra.localredis import LocalRedis
+from server.app import create_app
 from tests.harness import PostgresCluster, ServerProcess, postgres_bindir
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -146,8 +147,12 @@ def create_account(app, role="contestant", phone=None, password=PASSWORD, **fiel
 
     with app.app_context():
         user = create_user(
-            phone=phone or next_phone(), password=password, full_name=fields.pop("full_name", "Nguyễn Văn An"),
-            date_of_birth=fields.pop("date_of_birth", date(1995, 3, 2)), role=role, **fields,
+            phone=phone or next_phone(),
+            password=password,
+            full_name=fields.pop("full_name", "Nguyễn Văn An"),
+            date_of_birth=fields.pop("date_of_birth", date(1995, 3, 2)),
+            role=role,
+            **fields,
         )
         return user.id, user.phone
 
@@ -158,7 +163,7 @@ def login(client, phone, password=PASSWORD):
 
 @pytest.fixture
 def server_factory(tmp_path_factory, sqlite_template, redis_url):
-    """Starts real app servers (`python -m contest.serve`) sharing one database and Redis."""
+    """Starts real app servers (`python -m server.serve`) sharing one database and Redis."""
     started = []
     base = tmp_path_factory.mktemp("live")
     db_file = base / "live.db"
@@ -201,8 +206,15 @@ def browser():
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield browser
         browser.close()
@@ -211,7 +223,9 @@ def browser():
 @pytest.fixture
 def page(browser):
     """A phone-sized page: most contestants are on mobile."""
-    context = browser.new_context(locale="vi-VN", viewport={"width": 390, "height": 844}, timezone_id="Asia/Ho_Chi_Minh")
+    context = browser.new_context(
+        locale="vi-VN", viewport={"width": 390, "height": 844}, timezone_id="Asia/Ho_Chi_Minh"
+    )
     page = context.new_page()
     page.set_default_timeout(15000)
     yield page

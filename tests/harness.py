@@ -1,4 +1,5 @@
-"""Real servers for the tests: PostgreSQL clusters and app server processes (Redis: contest.localredis)."""
+"""Real servers for the tests: PostgreSQL clusters and app server processes (Redis: infra.localredis)."""
+
 import glob
 import os
 import shutil
@@ -10,7 +11,7 @@ from pathlib import Path
 
 import requests
 
-from contest.localredis import free_port
+from infra.localredis import free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -43,20 +44,55 @@ class PostgresCluster:
         self.base_dir.mkdir(parents=True, exist_ok=True)
         if self._as:
             shutil.chown(self.base_dir, "postgres", "postgres")
-        self._run(str(self.bindir / "initdb"), "-D", str(self.data_dir), "-U", "postgres", "-A", "trust",
-                  "-E", "UTF8", "--locale=C.UTF-8", "--no-sync")
-        opts = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-o", opts, "-w", "-l",
-                  str(self.base_dir / "pg.log"), "start")
+        self._run(
+            str(self.bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        opts = (
+            f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
+        self._run(
+            str(self.bindir / "pg_ctl"),
+            "-D",
+            str(self.data_dir),
+            "-o",
+            opts,
+            "-w",
+            "-l",
+            str(self.base_dir / "pg.log"),
+            "start",
+        )
         return self
 
     def url(self, dbname="postgres"):
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{dbname}"
 
     def psql(self, sql, dbname="postgres"):
-        self._run(str(self.bindir / "psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres",
-                  "-d", dbname, "-v", "ON_ERROR_STOP=1", "-c", sql)
+        self._run(
+            str(self.bindir / "psql"),
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            "-d",
+            dbname,
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-c",
+            sql,
+        )
 
     def stop(self):
         try:
@@ -66,7 +102,7 @@ class PostgresCluster:
 
 
 class ServerProcess:
-    """`python -m contest.serve` in its own process, as production runs it."""
+    """`python -m server.serve` in its own process, as production runs it."""
 
     def __init__(self, env: dict, port: int | None = None, log_path: Path | None = None):
         self.port = port or free_port()
@@ -81,8 +117,11 @@ class ServerProcess:
     def start(self, timeout=30.0):
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "contest.serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env, cwd=PROJECT_ROOT, stdout=out, stderr=subprocess.STDOUT,
+            [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

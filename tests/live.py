@@ -1,4 +1,5 @@
 """Helpers for talking to a live server as a real client does: HTTP with CSRF, then Socket.IO."""
+
 import re
 
 import requests
@@ -16,8 +17,9 @@ def csrf_token(html: str) -> str:
 def http_login(base_url: str, phone: str, password: str) -> requests.Session:
     http = requests.Session()
     token = csrf_token(http.get(base_url + "/dang-nhap").text)
-    response = http.post(base_url + "/dang-nhap", data={"login": phone, "password": password, "csrf_token": token},
-                         allow_redirects=False)
+    response = http.post(
+        base_url + "/dang-nhap", data={"login": phone, "password": password, "csrf_token": token}, allow_redirects=False
+    )
     assert response.status_code == 302, response.text[:500]
     return http
 

@@ -1,8 +1,9 @@
 """The migrations produce exactly the schema the models describe, on SQLite and PostgreSQL."""
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from contest.extensions import db
+from infra.extensions import db
 
 
 def test_migrations_match_models(any_db_app):

@@ -1,4 +1,5 @@
 """Accounts: registration, login, profile, roles."""
+
 from flask import Blueprint
 
 bp = Blueprint("accounts", __name__)

@@ -1,4 +1,5 @@
 """Registration, login and profile forms; every message is specific and in Vietnamese."""
+
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
@@ -10,7 +11,7 @@ from wtforms.validators import Email as EmailValidator
 
 from contest.accounts.models import Unit
 from contest.accounts.validators import cccd_problem, normalize_phone
-from contest.extensions import db
+from infra.extensions import db
 
 OCCUPATION_CHOICES = [
     ("", _l("— Chọn đối tượng —")),

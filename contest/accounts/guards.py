@@ -1,4 +1,5 @@
 """Route guards by role; admin passes every guard."""
+
 from functools import wraps
 
 from flask import abort

@@ -1,23 +1,21 @@
 """Accounts and the organiser-maintained tree of units (đơn vị dự thi)."""
-from datetime import date, datetime, timezone
+
+from datetime import date, datetime
 
 from flask_login import UserMixin
 from sqlalchemy import CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from contest.extensions import db, login_manager
-from contest.offload import run_blocking
+from infra.clock import utcnow
+from infra.extensions import Model, db, login_manager
+from infra.offload import run_blocking
 
 ROLES = ("contestant", "organiser", "judge", "admin")
 OCCUPATIONS = ("civil_servant", "student", "worker", "other")
 
 
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class Unit(db.Model):
+class Unit(Model):
     """A node of the unit tree: a province at the top, agencies/schools/districts below it."""
 
     __tablename__ = "units"
@@ -47,7 +45,7 @@ class Unit(db.Model):
         return node
 
 
-class User(UserMixin, db.Model):
+class User(UserMixin, Model):
     __tablename__ = "users"
     __table_args__ = (CheckConstraint("role IN ('contestant','organiser','judge','admin')", name="role_valid"),)
 

@@ -1,4 +1,5 @@
 """Registration, login, logout and the profile page."""
+
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
@@ -8,7 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from contest.accounts import bp
 from contest.accounts.forms import LoginForm, PasswordChangeForm, RegistrationForm
 from contest.accounts.services import AccountError, create_user, find_by_login
-from contest.extensions import db, limiter
+from infra.extensions import db, limiter
 
 
 def _login_limit():

@@ -1,12 +1,14 @@
 """Account operations that routes, the CLI and tests call directly."""
+
 from datetime import date
 
 from flask import current_app
 from sqlalchemy import func, or_, select
 
-from contest.accounts.models import ROLES, User, utcnow
+from contest.accounts.models import ROLES, User
 from contest.accounts.validators import hash_cccd, normalize_phone
-from contest.extensions import db
+from infra.clock import utcnow
+from infra.extensions import db
 
 
 class AccountError(ValueError):

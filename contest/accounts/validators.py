@@ -1,4 +1,5 @@
 """Vietnamese identity data: phone numbers and ID-card (CCCD) numbers."""
+
 import hashlib
 import hmac
 import re

@@ -1,11 +1,14 @@
 """`contest questions import|export`: the bank's exchange formats from the command line."""
+
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
 
-from contest.extensions import db
+from contest.accounts.services import find_by_login
+from infra.extensions import db
 from question_bank import formats
+from question_bank.services import export_questions, find_category_by_path, import_questions
 
 
 def print_report(report, echo=click.echo):
@@ -32,8 +35,6 @@ def questions_group():
 @with_appcontext
 def import_command(file, fmt, dry_run, skip_unsupported, category, author_phone):
     """Nhập câu hỏi từ FILE: tất cả hoặc không câu nào; lỗi được liệt kê theo số dòng."""
-    from contest.accounts.services import find_by_login
-    from question_bank.services import import_questions
 
     fmt = fmt or formats.guess_format(file.name)
     if fmt is None:
@@ -45,14 +46,21 @@ def import_command(file, fmt, dry_run, skip_unsupported, category, author_phone)
             raise click.ClickException(f"Không tìm thấy tài khoản {author_phone}")
         author_id = author.id
     default_category = [n.strip() for n in category.replace("/", ">").split(">") if n.strip()]
-    report = import_questions(file.read_bytes(), fmt, dry_run=dry_run, skip_unsupported=skip_unsupported,
-                              default_category=default_category, author_id=author_id)
+    report = import_questions(
+        file.read_bytes(),
+        fmt,
+        dry_run=dry_run,
+        skip_unsupported=skip_unsupported,
+        default_category=default_category,
+        author_id=author_id,
+    )
     print_report(report)
     if report.refused:
         db.session.rollback()
         hint = "" if report.errors else " (dùng --skip-unsupported để bỏ qua các câu này)"
         raise click.ClickException(
-            f"Từ chối nhập: {len(report.errors)} lỗi, {len(report.unsupported)} câu loại chưa hỗ trợ{hint}. Không có câu nào được ghi.")
+            f"Từ chối nhập: {len(report.errors)} lỗi, {len(report.unsupported)} câu loại chưa hỗ trợ{hint}. Không có câu nào được ghi."
+        )
     skipped = f", bỏ qua {len(report.unsupported)} câu loại chưa hỗ trợ" if report.unsupported else ""
     if dry_run:
         click.echo(f"Chạy thử: sẽ tạo {report.parsed} câu hỏi{skipped}. Không có gì được ghi.")
@@ -69,7 +77,6 @@ def import_command(file, fmt, dry_run, skip_unsupported, category, author_phone)
 @with_appcontext
 def export_command(fmt, category, output):
     """Xuất các câu hỏi hiện hành (không gồm câu đã ngừng dùng)."""
-    from question_bank.services import export_questions, find_category_by_path
 
     category_id = None
     if category:
@@ -80,5 +87,7 @@ def export_command(fmt, category, output):
     data, left_out = export_questions(fmt, category_id)
     output.write_bytes(data)
     if left_out:
-        click.echo(f"Định dạng {fmt} không mang được {left_out} câu nhiều đáp án; các câu này không được xuất.", err=True)
+        click.echo(
+            f"Định dạng {fmt} không mang được {left_out} câu nhiều đáp án; các câu này không được xuất.", err=True
+        )
     click.echo(f"Đã xuất ra {output}")

@@ -1,4 +1,5 @@
 """Organiser forms of the question bank."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
@@ -15,7 +16,9 @@ LETTERS = "ABCDEF"
 class QuestionForm(FlaskForm):
     category_id = SelectField(_l("Chủ đề"), coerce=int, validators=[DataRequired(_l("Vui lòng chọn chủ đề."))])
     title = StringField(_l("Tiêu đề ngắn (không bắt buộc)"), validators=[Optional(), Length(max=200)])
-    stem = TextAreaField(_l("Nội dung câu hỏi"), validators=[DataRequired(_l("Vui lòng nhập nội dung câu hỏi.")), Length(max=5000)])
+    stem = TextAreaField(
+        _l("Nội dung câu hỏi"), validators=[DataRequired(_l("Vui lòng nhập nội dung câu hỏi.")), Length(max=5000)]
+    )
     multi_select = BooleanField(_l("Cho phép chọn nhiều đáp án"))
     explanation = TextAreaField(_l("Giải thích đáp án"), validators=[Optional(), Length(max=5000)])
     legal_document = StringField(_l("Văn bản pháp luật làm căn cứ"), validators=[Optional(), Length(max=300)])
@@ -28,7 +31,11 @@ class QuestionForm(FlaskForm):
 
 # Six option rows: a text and a "correct" box each (A–F), attached to the form class.
 for _i, _letter in enumerate(LETTERS[:MAX_OPTIONS]):
-    setattr(QuestionForm, f"option_{_i}", StringField(_l("Phương án %(letter)s", letter=_letter), validators=[Optional(), Length(max=2000)]))
+    setattr(
+        QuestionForm,
+        f"option_{_i}",
+        StringField(_l("Phương án %(letter)s", letter=_letter), validators=[Optional(), Length(max=2000)]),
+    )
     setattr(QuestionForm, f"correct_{_i}", BooleanField(_l("Phương án %(letter)s là đáp án đúng", letter=_letter)))
 
 
@@ -57,9 +64,17 @@ class DeleteCategoryForm(FlaskForm):
 
 class ImportForm(FlaskForm):
     file = FileField(_l("Tệp câu hỏi (.gift, .txt, .csv, .xlsx)"), validators=[FileRequired(_l("Vui lòng chọn tệp."))])
-    format = SelectField(_l("Định dạng"), choices=[("", _l("Tự nhận theo tên tệp")), ("gift", "GIFT (Moodle)"),
-                                                   ("aiken", "Aiken (Moodle)"), ("csv", "CSV"), ("xlsx", "Excel (.xlsx)")],
-                         default="")
+    format = SelectField(
+        _l("Định dạng"),
+        choices=[
+            ("", _l("Tự nhận theo tên tệp")),
+            ("gift", "GIFT (Moodle)"),
+            ("aiken", "Aiken (Moodle)"),
+            ("csv", "CSV"),
+            ("xlsx", "Excel (.xlsx)"),
+        ],
+        default="",
+    )
     category = StringField(_l("Chủ đề mặc định (không bắt buộc)"), validators=[Optional(), Length(max=500)])
     skip_unsupported = BooleanField(_l("Bỏ qua các câu thuộc loại chưa hỗ trợ (tự luận, ghép đôi, số, trả lời ngắn)"))
     dry_run = BooleanField(_l("Chỉ kiểm tra, chưa ghi vào ngân hàng"))
@@ -70,7 +85,10 @@ class ExportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET download that changes nothing
 
-    format = SelectField(_l("Định dạng"), choices=[("gift", "GIFT (Moodle)"), ("aiken", "Aiken (Moodle)"),
-                                                   ("csv", "CSV"), ("xlsx", "Excel (.xlsx)")], default="xlsx")
+    format = SelectField(
+        _l("Định dạng"),
+        choices=[("gift", "GIFT (Moodle)"), ("aiken", "Aiken (Moodle)"), ("csv", "CSV"), ("xlsx", "Excel (.xlsx)")],
+        default="xlsx",
+    )
     category_id = SelectField(_l("Chủ đề"), coerce=int, default=0)
     submit = SubmitField(_l("Tải xuống"))

@@ -1,4 +1,5 @@
 """Thin organiser routes over question_bank.services."""
+
 import io
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
@@ -9,24 +10,48 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.bank import bp
 from contest.bank.forms import (
-    LETTERS, CategoryForm, DeleteCategoryForm, ExportForm, ImportForm, MoveCategoryForm, QuestionForm, RenameCategoryForm,
+    LETTERS,
+    CategoryForm,
+    DeleteCategoryForm,
+    ExportForm,
+    ImportForm,
+    MoveCategoryForm,
+    QuestionForm,
+    RenameCategoryForm,
 )
-from contest.extensions import db
 from contest.judging.services import record_action
+from infra.extensions import db
 from question_bank import formats
 from question_bank.formats import MAX_OPTIONS
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
 from question_bank.services import (
-    BankError, QuestionDraft, QuestionFilter, add_category, approve_questions, category_choices, create_question,
-    delete_category, rename_category,
-    export_questions, import_questions, move_category, near_duplicates, move_questions, retire_questions, search_questions,
+    BankError,
+    QuestionDraft,
+    QuestionFilter,
+    add_category,
+    approve_questions,
+    category_choices,
+    create_question,
+    delete_category,
+    export_questions,
+    import_questions,
+    move_category,
+    move_questions,
+    near_duplicates,
+    rename_category,
+    retire_questions,
+    search_questions,
     update_question,
 )
 
 PER_PAGE = 50
 MAX_UPLOAD = 30 * 2**20  # a 10,000-question spreadsheet is about 2 MB
-MIME = {"gift": "text/plain; charset=utf-8", "aiken": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+MIME = {
+    "gift": "text/plain; charset=utf-8",
+    "aiken": "text/plain; charset=utf-8",
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 EXTENSION = {"gift": "gift", "aiken": "aiken.txt", "csv": "csv", "xlsx": "xlsx"}
 
 
@@ -56,8 +81,16 @@ def index():
     choices = category_choices()
     labels = dict(choices)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("bank/index.html", questions=questions, filters=f, page=page, has_next=has_next,
-                           categories=choices, labels=labels, args=args)
+    return render_template(
+        "bank/index.html",
+        questions=questions,
+        filters=f,
+        page=page,
+        has_next=has_next,
+        categories=choices,
+        labels=labels,
+        args=args,
+    )
 
 
 @bp.route("/hang-loat", methods=["POST"])
@@ -73,8 +106,14 @@ def bulk():
         return redirect(back)
     if action == "approve":
         approved, problems = approve_questions(ids, current_user.id)
-        _audit("questions_approve", "question", ids[0] if len(ids) == 1 else None, ids=ids, approved=approved,
-               problems=[str(p) for p in problems])
+        _audit(
+            "questions_approve",
+            "question",
+            ids[0] if len(ids) == 1 else None,
+            ids=ids,
+            approved=approved,
+            problems=[str(p) for p in problems],
+        )
         if approved:
             flash(_("Đã duyệt %(n)s câu hỏi.", n=approved), "success")
         for problem in problems:
@@ -87,8 +126,14 @@ def bulk():
         target = request.form.get("target", "")
         try:
             moved = move_questions(ids, int(target) if target.isdigit() else 0)
-            _audit("questions_move", "question", ids[0] if len(ids) == 1 else None, ids=ids, moved=moved,
-                   category_id=int(target) if target.isdigit() else None)
+            _audit(
+                "questions_move",
+                "question",
+                ids[0] if len(ids) == 1 else None,
+                ids=ids,
+                moved=moved,
+                category_id=int(target) if target.isdigit() else None,
+            )
             flash(_("Đã chuyển %(n)s câu hỏi sang chủ đề mới.", n=moved), "success")
         except BankError as exc:
             flash(str(exc), "error")
@@ -108,10 +153,16 @@ def _draft_from(form) -> QuestionDraft:
         if text:
             options.append((text, bool(getattr(form, f"correct_{i}").data)))
     return QuestionDraft(
-        stem=form.stem.data or "", options=options, category_id=form.category_id.data or 0,
-        multi_select=form.multi_select.data, title=form.title.data, explanation=form.explanation.data,
-        legal_document=form.legal_document.data, legal_article=form.legal_article.data,
-        difficulty=form.difficulty.data, tags=[t for t in (form.tags.data or "").split(",")],
+        stem=form.stem.data or "",
+        options=options,
+        category_id=form.category_id.data or 0,
+        multi_select=form.multi_select.data,
+        title=form.title.data,
+        explanation=form.explanation.data,
+        legal_document=form.legal_document.data,
+        legal_article=form.legal_article.data,
+        difficulty=form.difficulty.data,
+        tags=list((form.tags.data or "").split(",")),
     )
 
 
@@ -141,22 +192,47 @@ def _edit(form, question=None):
                 validate_draft(draft)
                 preview = draft
             else:
-                saved = (update_question(question, draft, current_user.id) if question
-                         else create_question(draft, current_user.id))
-                _audit("question_update" if question else "question_create", "question", saved.id,
-                       previous_id=question.id if question else None, version=saved.version)
+                saved = (
+                    update_question(question, draft, current_user.id)
+                    if question
+                    else create_question(draft, current_user.id)
+                )
+                _audit(
+                    "question_update" if question else "question_create",
+                    "question",
+                    saved.id,
+                    previous_id=question.id if question else None,
+                    version=saved.version,
+                )
                 if question is not None and saved.id != question.id:
-                    flash(_("Câu hỏi đã được dùng trong lượt thi nên đã tạo phiên bản %(v)s; lượt thi cũ giữ nguyên phiên bản trước.", v=saved.version), "info")
+                    flash(
+                        _(
+                            "Câu hỏi đã được dùng trong lượt thi nên đã tạo phiên bản %(v)s; lượt thi cũ giữ nguyên phiên bản trước.",
+                            v=saved.version,
+                        ),
+                        "info",
+                    )
                 flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
                 if duplicates:
-                    flash(_("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)), "warning")
+                    flash(
+                        _("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)),
+                        "warning",
+                    )
                 return redirect(url_for("bank.detail", question_id=saved.id))
         except BankError as exc:
             db.session.rollback()
             error = str(exc)
     status = 422 if (form.errors or error) else 200
-    return render_template("bank/edit.html", form=form, question=question, preview=preview, error=error,
-                           duplicates=duplicates, letters=LETTERS, max_options=MAX_OPTIONS), status
+    return render_template(
+        "bank/edit.html",
+        form=form,
+        question=question,
+        preview=preview,
+        error=error,
+        duplicates=duplicates,
+        letters=LETTERS,
+        max_options=MAX_OPTIONS,
+    ), status
 
 
 @bp.route("/cau-hoi/moi", methods=["GET", "POST"])
@@ -176,15 +252,21 @@ def edit(question_id):
 @role_required("organiser")
 def detail(question_id):
     question = db.session.get(Question, question_id) or abort(404)
-    versions = db.session.scalars(select(Question).where(Question.family_id == question.family_id)
-                                  .order_by(Question.version)).all()
+    versions = db.session.scalars(
+        select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
+    ).all()
     from contest.accounts.models import User
 
-    people = {u.id: u.full_name for u in db.session.scalars(
-        select(User).where(User.id.in_([i for i in (question.author_id, question.reviewer_id) if i])))}
+    people = {
+        u.id: u.full_name
+        for u in db.session.scalars(
+            select(User).where(User.id.in_([i for i in (question.author_id, question.reviewer_id) if i]))
+        )
+    }
     labels = dict(category_choices())
-    return render_template("bank/detail.html", question=question, versions=versions, people=people, labels=labels,
-                           letters=LETTERS)
+    return render_template(
+        "bank/detail.html", question=question, versions=versions, people=people, labels=labels, letters=LETTERS
+    )
 
 
 @bp.route("/chu-de", methods=["GET", "POST"])
@@ -241,14 +323,26 @@ def upload():
             form.format.errors.append(_("Không nhận ra định dạng từ tên tệp; vui lòng chọn định dạng."))
         else:
             category = [n.strip() for n in (form.category.data or "").replace("/", ">").split(">") if n.strip()]
-            report = import_questions(data, fmt, dry_run=form.dry_run.data,
-                                      skip_unsupported=form.skip_unsupported.data, default_category=category,
-                                      author_id=current_user.id)
+            report = import_questions(
+                data,
+                fmt,
+                dry_run=form.dry_run.data,
+                skip_unsupported=form.skip_unsupported.data,
+                default_category=category,
+                author_id=current_user.id,
+            )
             if report.refused:
                 db.session.rollback()
             elif not form.dry_run.data:
-                _audit("questions_import", "bank_import", None, format=fmt, file=storage.filename or "",
-                       created=report.created, category=" > ".join(category))
+                _audit(
+                    "questions_import",
+                    "bank_import",
+                    None,
+                    format=fmt,
+                    file=storage.filename or "",
+                    created=report.created,
+                    category=" > ".join(category),
+                )
     status = 422 if (form.errors or (report and report.refused)) else 200
     return render_template("bank/import.html", form=form, report=report), status
 
@@ -262,18 +356,37 @@ def template_file(fmt):
     from question_bank.formats import ParsedOption, ParsedQuestion
 
     examples = [
-        ParsedQuestion(line=0, stem="Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
-                       category=("Hiến pháp", "Quyền con người, quyền và nghĩa vụ cơ bản của công dân"),
-                       options=[ParsedOption("Đủ 16 tuổi", False), ParsedOption("Đủ 18 tuổi", True),
-                                ParsedOption("Đủ 20 tuổi", False), ParsedOption("Đủ 21 tuổi", False)],
-                       explanation="Điều 27 Hiến pháp năm 2013.", legal_document="Hiến pháp năm 2013",
-                       legal_article="Điều 27", difficulty="easy", tags=("hiến pháp", "bầu cử")),
-        ParsedQuestion(line=0, stem="Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
-                       category=("Dân sự", "Hôn nhân và gia đình"), multi_select=True,
-                       options=[ParsedOption("Tảo hôn", True), ParsedOption("Kết hôn giả tạo", True),
-                                ParsedOption("Đăng ký kết hôn", False)],
-                       legal_document="Luật Hôn nhân và gia đình năm 2014", legal_article="Điều 5, khoản 2",
-                       difficulty="medium", tags=("hôn nhân",)),
+        ParsedQuestion(
+            line=0,
+            stem="Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
+            category=("Hiến pháp", "Quyền con người, quyền và nghĩa vụ cơ bản của công dân"),
+            options=[
+                ParsedOption("Đủ 16 tuổi", False),
+                ParsedOption("Đủ 18 tuổi", True),
+                ParsedOption("Đủ 20 tuổi", False),
+                ParsedOption("Đủ 21 tuổi", False),
+            ],
+            explanation="Điều 27 Hiến pháp năm 2013.",
+            legal_document="Hiến pháp năm 2013",
+            legal_article="Điều 27",
+            difficulty="easy",
+            tags=("hiến pháp", "bầu cử"),
+        ),
+        ParsedQuestion(
+            line=0,
+            stem="Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
+            category=("Dân sự", "Hôn nhân và gia đình"),
+            multi_select=True,
+            options=[
+                ParsedOption("Tảo hôn", True),
+                ParsedOption("Kết hôn giả tạo", True),
+                ParsedOption("Đăng ký kết hôn", False),
+            ],
+            legal_document="Luật Hôn nhân và gia đình năm 2014",
+            legal_article="Điều 5, khoản 2",
+            difficulty="medium",
+            tags=("hôn nhân",),
+        ),
     ]
     data = formats.write(fmt, examples)
     return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=f"mau-cau-hoi.{fmt}")
@@ -286,8 +399,12 @@ def export():
     form.category_id.choices = [(0, _("Toàn bộ ngân hàng"))] + category_choices()
     if "format" in request.args and form.validate():
         data, left_out = export_questions(form.format.data, form.category_id.data or None)
-        response = send_file(io.BytesIO(data), mimetype=MIME[form.format.data], as_attachment=True,
-                             download_name=f"ngan-hang-cau-hoi.{EXTENSION[form.format.data]}")
+        response = send_file(
+            io.BytesIO(data),
+            mimetype=MIME[form.format.data],
+            as_attachment=True,
+            download_name=f"ngan-hang-cau-hoi.{EXTENSION[form.format.data]}",
+        )
         response.headers["X-Questions-Left-Out"] = str(left_out)
         return response
     return render_template("bank/export.html", form=form)

@@ -1,4 +1,5 @@
 """Judging and results: ranking, review, disqualification, prizes, published snapshots, exports, statistics."""
+
 from flask import Blueprint
 
 bp = Blueprint("judging", __name__)

@@ -8,28 +8,32 @@ shifts positions and ranks by the disqualified entries above (competition ranks:
 number of entries strictly better, so each removed entry strictly better lowers it by one). Disqualifying or
 reinstating therefore needs no recomputation; a new rule or target does (the key changes).
 """
+
 from bisect import bisect_left
 
 from sqlalchemy import delete, func, insert, select
 
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
 from contest.judging.ranking import FINISHED, Entry, effective_rule, prediction_target, rank_entries
 from contest.rounds.models import Attempt, Round
+from infra.extensions import db
 
 
 def ranking_key(round_: Round) -> str:
     a = Attempt.__table__
     finished, last = db.session.execute(
-        select(func.count(), func.max(a.c.id)).where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))).one()
-    return (f"rule={','.join(effective_rule(round_))};target={prediction_target(round_)};"
-            f"finished={finished};last={last}")[:255]
+        select(func.count(), func.max(a.c.id)).where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))
+    ).one()
+    return (
+        f"rule={','.join(effective_rule(round_))};target={prediction_target(round_)};finished={finished};last={last}"
+    )[:255]
 
 
 def rebuild(round_: Round, key=None, batch=5000) -> int:
     """Stores the round's ranking, disqualified people included; returns the number of entries."""
-    from contest.judging.services import settings_for, utcnow
+    from contest.judging.services import settings_for
+    from infra.clock import utcnow
 
     key = key or ranking_key(round_)
     table = RankingEntry.__table__
@@ -38,9 +42,21 @@ def rebuild(round_: Round, key=None, batch=5000) -> int:
     rows, count = [], 0
     for entry in rank_entries(round_, include_disqualified=True):
         count += 1
-        rows.append((round_.id, entry.position, entry.rank, entry.user_id, entry.attempt_id, entry.correct_count,
-                     entry.question_count, entry.time_taken_ms, entry.submitted_at, entry.prediction,
-                     entry.attempts_used))
+        rows.append(
+            (
+                round_.id,
+                entry.position,
+                entry.rank,
+                entry.user_id,
+                entry.attempt_id,
+                entry.correct_count,
+                entry.question_count,
+                entry.time_taken_ms,
+                entry.submitted_at,
+                entry.prediction,
+                entry.attempts_used,
+            )
+        )
         if len(rows) >= batch:
             write(rows)
             rows = []
@@ -71,19 +87,35 @@ def people_by_unit_and_score(round_id):
     u = User.__table__
     d = Disqualification.__table__
     return db.session.execute(
-        select(u.c.unit_id, r.c.correct_count, func.count()).join(u, u.c.id == r.c.user_id)
-        .where(r.c.round_id == round_id,
-               ~select(d.c.id).where(d.c.round_id == round_id, d.c.user_id == r.c.user_id).exists())
-        .group_by(u.c.unit_id, r.c.correct_count)).all()
+        select(u.c.unit_id, r.c.correct_count, func.count())
+        .join(u, u.c.id == r.c.user_id)
+        .where(
+            r.c.round_id == round_id,
+            ~select(d.c.id).where(d.c.round_id == round_id, d.c.user_id == r.c.user_id).exists(),
+        )
+        .group_by(u.c.unit_id, r.c.correct_count)
+    ).all()
 
 
-_COLUMNS = ("round_id", "position", "rank", "user_id", "attempt_id", "correct_count", "question_count",
-            "time_taken_ms", "submitted_at", "prediction", "attempts_used")
+_COLUMNS = (
+    "round_id",
+    "position",
+    "rank",
+    "user_id",
+    "attempt_id",
+    "correct_count",
+    "question_count",
+    "time_taken_ms",
+    "submitted_at",
+    "prediction",
+    "attempts_used",
+)
 
 
 def _insert_writer(table):
     def write(rows):
         db.session.execute(insert(table), [dict(zip(_COLUMNS, row)) for row in rows])
+
     return write
 
 
@@ -91,12 +123,14 @@ def _copy_writer(table):
     """PostgreSQL: COPY each batch through the session's own connection (same transaction), several times faster
     than INSERTs at 700,000 rows. One COPY per batch: the ranking is read from a server-side cursor on the same
     connection, which cannot fetch while a COPY is open."""
+
     def write(rows):
         raw = db.session.connection().connection.driver_connection
         with raw.cursor() as cursor:
             with cursor.copy(f"COPY {table.name} ({', '.join(_COLUMNS)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+
     return write
 
 
@@ -119,8 +153,10 @@ def _removed(round_id):
     d = Disqualification.__table__
     r = RankingEntry.__table__
     rows = db.session.execute(
-        select(r.c.position, r.c.rank).join(d, (d.c.round_id == r.c.round_id) & (d.c.user_id == r.c.user_id))
-        .where(r.c.round_id == round_id)).all()
+        select(r.c.position, r.c.rank)
+        .join(d, (d.c.round_id == r.c.round_id) & (d.c.user_id == r.c.user_id))
+        .where(r.c.round_id == round_id)
+    ).all()
     return sorted(p for p, _ in rows), sorted(rank for _, rank in rows)
 
 
@@ -132,21 +168,40 @@ def total(round_id) -> int:
 def page(round_id, offset, limit) -> list[Entry]:
     """Entries offset+1 .. offset+limit of the ranking without the disqualified, with their positions and ranks."""
     positions, ranks = _removed(round_id)
-    removed_users = set(db.session.scalars(select(Disqualification.user_id)
-                                           .where(Disqualification.round_id == round_id)))
+    removed_users = set(
+        db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == round_id))
+    )
     start = offset + 1  # the stored position of the start-th kept entry: skip every removed one at or before it
     for position in positions:
         if position <= start:
             start += 1
     r = RankingEntry.__table__
     u = User.__table__
-    query = (select(r.c.position, r.c.rank, r.c.user_id, r.c.attempt_id, r.c.correct_count, r.c.question_count,
-                    r.c.time_taken_ms, r.c.submitted_at, r.c.prediction, r.c.attempts_used,
-                    u.c.created_at, u.c.full_name, u.c.phone, u.c.email, u.c.date_of_birth, u.c.cccd_last4,
-                    u.c.unit_id)  # Entry's field order
-             .join(u, u.c.id == r.c.user_id)
-             .where(r.c.round_id == round_id, r.c.position >= start)
-             .order_by(r.c.position).limit(limit + len(positions)))
+    query = (
+        select(
+            r.c.position,
+            r.c.rank,
+            r.c.user_id,
+            r.c.attempt_id,
+            r.c.correct_count,
+            r.c.question_count,
+            r.c.time_taken_ms,
+            r.c.submitted_at,
+            r.c.prediction,
+            r.c.attempts_used,
+            u.c.created_at,
+            u.c.full_name,
+            u.c.phone,
+            u.c.email,
+            u.c.date_of_birth,
+            u.c.cccd_last4,
+            u.c.unit_id,
+        )  # Entry's field order
+        .join(u, u.c.id == r.c.user_id)
+        .where(r.c.round_id == round_id, r.c.position >= start)
+        .order_by(r.c.position)
+        .limit(limit + len(positions))
+    )
     entries = []
     for row in db.session.execute(query):
         if row.user_id in removed_users:

@@ -1,10 +1,13 @@
 """`contest results ...`: export rankings and winners lists from the command line."""
+
 import getpass
 
 import click
 from flask.cli import with_appcontext
 
-from contest.extensions import db
+from contest.judging.exports import ExportError, ExportSource, audit_export, write_csv, write_xlsx
+from contest.rounds.models import Round
+from infra.extensions import db
 
 
 @click.group("results")
@@ -23,8 +26,6 @@ def results_group():
 @with_appcontext
 def export_command(round_id, fmt, winners_only, full_data, version, provisional, output):
     """Export ROUND's ranking (or winners) to a CSV or XLSX file."""
-    from contest.judging.exports import ExportError, ExportSource, audit_export, write_csv, write_xlsx
-    from contest.rounds.models import Round
 
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -34,7 +35,7 @@ def export_command(round_id, fmt, winners_only, full_data, version, provisional,
     try:
         source = ExportSource(round_, version=version, provisional=provisional, winners_only=winners_only)
     except ExportError as exc:
-        raise click.ClickException(str(exc))
+        raise click.ClickException(str(exc)) from None
     if fmt == "csv":
         write_csv(source, output, full_data=full_data)
     else:

@@ -1,5 +1,6 @@
 """Ranking and winners exports: CSV (UTF-8 with BOM, for Excel) and XLSX (XlsxWriter constant_memory, typed
 cells), both streamed from SQL row by row."""
+
 import csv
 import io
 import os
@@ -11,7 +12,7 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from contest.accounts.models import Unit
-from contest.extensions import db
+from contest.judging.models import ResultSnapshot
 from contest.judging.ranking import rank_entries
 from contest.judging.services import (
     award_prizes,
@@ -20,25 +21,43 @@ from contest.judging.services import (
     record_action,
     snapshot_entries,
 )
-from contest.judging.models import ResultSnapshot
 from contest.rounds.models import Round
+from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
 VN_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 
 # (header, width in characters); full_only columns appear only when a judge asks for full data.
 COLUMNS = [
-    ("STT", 7, False), ("Hạng", 7, False), ("Họ và tên", 28, False), ("Ngày sinh", 12, False),
-    ("Đơn vị", 34, False), ("Tỉnh/Thành phố", 22, False), ("Số điện thoại", 14, False),
-    ("Số CCCD", 16, False), ("Email", 28, True), ("Số câu đúng", 11, False),
-    ("Thời gian làm bài (giây)", 14, False), ("Thời điểm nộp bài (giờ Việt Nam)", 21, False),
-    ("Dự đoán", 10, False), ("Chênh lệch dự đoán", 12, False), ("Số lượt thi", 10, False), ("Giải", 18, False),
+    ("STT", 7, False),
+    ("Hạng", 7, False),
+    ("Họ và tên", 28, False),
+    ("Ngày sinh", 12, False),
+    ("Đơn vị", 34, False),
+    ("Tỉnh/Thành phố", 22, False),
+    ("Số điện thoại", 14, False),
+    ("Số CCCD", 16, False),
+    ("Email", 28, True),
+    ("Số câu đúng", 11, False),
+    ("Thời gian làm bài (giây)", 14, False),
+    ("Thời điểm nộp bài (giờ Việt Nam)", 21, False),
+    ("Dự đoán", 10, False),
+    ("Chênh lệch dự đoán", 12, False),
+    ("Số lượt thi", 10, False),
+    ("Giải", 18, False),
 ]
 
 
 # How each column's value is typed in XLSX and formatted in CSV (by header; the year of birth of a masked export is a number).
-_NUMBER_COLUMNS = {"STT", "Hạng", "Số câu đúng", "Thời gian làm bài (giây)", "Dự đoán", "Chênh lệch dự đoán",
-                   "Số lượt thi"}
+_NUMBER_COLUMNS = {
+    "STT",
+    "Hạng",
+    "Số câu đúng",
+    "Thời gian làm bài (giây)",
+    "Dự đoán",
+    "Chênh lệch dự đoán",
+    "Số lượt thi",
+}
 _DATE_COLUMNS = {"Ngày sinh", "Thời điểm nộp bài (giờ Việt Nam)"}
 
 
@@ -81,7 +100,13 @@ def entry_values(entry, units, target, full_data):
         born = entry.date_of_birth.year if isinstance(entry.date_of_birth, date) else None
         phone = mask_phone(entry.phone)
     values = [
-        entry.position, entry.rank, entry.full_name, born, unit, province, phone,
+        entry.position,
+        entry.rank,
+        entry.full_name,
+        born,
+        unit,
+        province,
+        phone,
         f"********{entry.cccd_last4}" if entry.cccd_last4 else None,
     ]
     if full_data:
@@ -91,7 +116,10 @@ def entry_values(entry, units, target, full_data):
         entry.correct_count,
         round(entry.time_taken_ms / 1000, 3) if entry.time_taken_ms is not None else None,
         to_local(entry.submitted_at).replace(microsecond=0) if entry.submitted_at else None,
-        entry.prediction, distance, entry.attempts_used, entry.prize,  # None: no XLSX cell at all (cheaper)
+        entry.prediction,
+        distance,
+        entry.attempts_used,
+        entry.prize,  # None: no XLSX cell at all (cheaper)
     ]
     return values
 
@@ -109,8 +137,11 @@ class ExportSource:
         snapshot = None
         if not provisional:
             if version is not None:
-                snapshot = db.session.scalar(select(ResultSnapshot).where(
-                    ResultSnapshot.round_id == round_.id, ResultSnapshot.version == version))
+                snapshot = db.session.scalar(
+                    select(ResultSnapshot).where(
+                        ResultSnapshot.round_id == round_.id, ResultSnapshot.version == version
+                    )
+                )
                 if snapshot is None:
                     raise ExportError(f"Vòng thi chưa có phiên bản công bố số {version}.")
             else:
@@ -130,8 +161,14 @@ class ExportSource:
         title = "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"
         rows = [[f"{title} — {round_.contest.title} — {round_.title}"]]
         if snapshot is not None:
-            rows.append(["Phiên bản công bố", snapshot.version,
-                         "Công bố lúc (giờ Việt Nam)", to_local(snapshot.published_at).replace(microsecond=0)])
+            rows.append(
+                [
+                    "Phiên bản công bố",
+                    snapshot.version,
+                    "Công bố lúc (giờ Việt Nam)",
+                    to_local(snapshot.published_at).replace(microsecond=0),
+                ]
+            )
             rows.append(["Mã kiểm tra SHA-256", snapshot.digest])
         else:
             rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
@@ -141,7 +178,9 @@ class ExportSource:
 
     def entries(self):
         if self.snapshot_id is not None:
-            yield from snapshot_entries(db.session.get(ResultSnapshot, self.snapshot_id), winners_only=self.winners_only)
+            yield from snapshot_entries(
+                db.session.get(ResultSnapshot, self.snapshot_id), winners_only=self.winners_only
+            )
             return
         round_ = db.session.get(Round, self.round_id)
         tiers = prize_tiers(self.round_id)
@@ -244,8 +283,13 @@ class _StreamingWorksheet(Worksheet):
     def _write_single_row(self, current_row_num=0):
         row_num = self.previous_row
         cells = self.table.get(row_num)
-        if (not cells or row_num in self.row_info or row_num in self.comments or self.excel_version == 2010
-                or any(cell.__class__.__name__ not in self._PLAIN for cell in cells.values())):
+        if (
+            not cells
+            or row_num in self.row_info
+            or row_num in self.comments
+            or self.excel_version == 2010
+            or any(cell.__class__.__name__ not in self._PLAIN for cell in cells.values())
+        ):
             return super()._write_single_row(current_row_num)
         self.previous_row = current_row_num
         parts = [f'<row r="{row_num + 1}">']
@@ -278,8 +322,9 @@ def write_xlsx(source: ExportSource, target, full_data=False):
     options = {"constant_memory": True, "in_memory": False, "tmpdir": _tmpdir(target)}
     workbook = xlsxwriter.Workbook(os.fspath(target) if isinstance(target, (str, os.PathLike)) else target, options)
     try:
-        sheet = workbook.add_worksheet("Danh sách đạt giải" if source.winners_only else "Xếp hạng",
-                                       worksheet_class=_StreamingWorksheet)
+        sheet = workbook.add_worksheet(
+            "Danh sách đạt giải" if source.winners_only else "Xếp hạng", worksheet_class=_StreamingWorksheet
+        )
         bold = workbook.add_format({"bold": True})
         datetime_format = workbook.add_format({"num_format": DATETIME_FORMAT})
         date_format = workbook.add_format({"num_format": DATE_FORMAT})
@@ -348,6 +393,13 @@ def _write_any(sheet, row, col, value, cell_format, datetime_format, date_format
 
 def audit_export(actor, round_, fmt, source, full_data, via):
     """Every export is logged; full personal data is the reason the log exists (Decree 13/2023)."""
-    record_action(actor, "export_full_data" if full_data else "export", round_, format=fmt,
-                  winners_only=source.winners_only, version=source.version, via=via)
+    record_action(
+        actor,
+        "export_full_data" if full_data else "export",
+        round_,
+        format=fmt,
+        winners_only=source.winners_only,
+        version=source.version,
+        via=via,
+    )
     db.session.commit()

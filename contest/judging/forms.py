@@ -1,4 +1,5 @@
 """Judge forms; messages are specific and in Vietnamese."""
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
@@ -10,8 +11,10 @@ from contest.judging.services import MIN_REASON_LENGTH
 class ReasonForm(FlaskForm):
     reason = TextAreaField(
         _l("Lý do (bắt buộc, được ghi vào nhật ký)"),
-        validators=[DataRequired(_l("Vui lòng ghi rõ lý do.")),
-                    Length(min=MIN_REASON_LENGTH, max=2000, message=_l("Lý do cần từ 5 đến 2000 ký tự."))],
+        validators=[
+            DataRequired(_l("Vui lòng ghi rõ lý do.")),
+            Length(min=MIN_REASON_LENGTH, max=2000, message=_l("Lý do cần từ 5 đến 2000 ký tự.")),
+        ],
     )
     submit = SubmitField()
 
@@ -36,13 +39,25 @@ class PrizeTiersForm(FlaskForm):
 class ReviewSettingsForm(FlaskForm):
     min_time_seconds = IntegerField(
         _l("Cảnh báo khi thời gian làm bài dưới (giây)"),
-        validators=[InputRequired(_l("Vui lòng nhập số giây.")), NumberRange(min=0, max=86400, message=_l("Từ 0 đến 86400 giây."))])
+        validators=[
+            InputRequired(_l("Vui lòng nhập số giây.")),
+            NumberRange(min=0, max=86400, message=_l("Từ 0 đến 86400 giây.")),
+        ],
+    )
     max_accounts_per_ip = IntegerField(
         _l("Số tài khoản tối đa trên một địa chỉ IP"),
-        validators=[InputRequired(_l("Vui lòng nhập một số.")), NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên."))])
+        validators=[
+            InputRequired(_l("Vui lòng nhập một số.")),
+            NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên.")),
+        ],
+    )
     max_accounts_per_device = IntegerField(
         _l("Số tài khoản tối đa trên một thiết bị"),
-        validators=[InputRequired(_l("Vui lòng nhập một số.")), NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên."))])
+        validators=[
+            InputRequired(_l("Vui lòng nhập một số.")),
+            NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên.")),
+        ],
+    )
     submit = SubmitField(_l("Lưu ngưỡng cảnh báo"))
 
 

@@ -1,17 +1,15 @@
 """Judging records: per-round settings, prize tiers, disqualifications, published snapshots, the audit log."""
-from datetime import datetime, timezone
+
+from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.extensions import db
+from infra.clock import utcnow
+from infra.extensions import Model
 
 
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-class JudgingSettings(db.Model):
+class JudgingSettings(Model):
     """Review thresholds of one round (the ranking rule itself lives on Round.ranking_rule)."""
 
     __tablename__ = "judging_settings"
@@ -28,7 +26,7 @@ class JudgingSettings(db.Model):
     ranking_key: Mapped[str | None] = mapped_column(String(255))
 
 
-class ReviewFlag(db.Model):
+class ReviewFlag(Model):
     """One reason to check a person's entry by hand, computed once (when the round is settled, when the thresholds
     change, or when a judge asks) and stored: the judge's pages read these rows instead of re-running the
     GROUP BY queries over a million attempts on every view."""
@@ -41,7 +39,7 @@ class ReviewFlag(db.Model):
     flag: Mapped[str] = mapped_column(String(20), primary_key=True)
 
 
-class PrizeTier(db.Model):
+class PrizeTier(Model):
     """One prize of a round, e.g. 2 × Giải Nhì; tiers are awarded in `position` order."""
 
     __tablename__ = "judging_prize_tiers"
@@ -58,7 +56,7 @@ class PrizeTier(db.Model):
     perfect_required: Mapped[bool] = mapped_column(default=False)
 
 
-class Disqualification(db.Model):
+class Disqualification(Model):
     """A person's entry excluded from a round's ranking; reinstating deletes the row (the audit log keeps both)."""
 
     __tablename__ = "judging_disqualifications"
@@ -75,7 +73,7 @@ class Disqualification(db.Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
-class AuditEntry(db.Model):
+class AuditEntry(Model):
     """One judge or organiser action: who, when, what, on which round, person or object, and why. Never edited.
 
     Judging actions name their round (round_id). Organiser actions name the object they changed by type and id
@@ -84,8 +82,10 @@ class AuditEntry(db.Model):
     """
 
     __tablename__ = "judging_audit_log"
-    __table_args__ = (Index("ix_judging_audit_log_round_at", "round_id", "at"),
-                      Index("ix_judging_audit_log_object", "object_type", "object_id"))
+    __table_args__ = (
+        Index("ix_judging_audit_log_round_at", "round_id", "at"),
+        Index("ix_judging_audit_log_object", "object_type", "object_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -102,7 +102,7 @@ class AuditEntry(db.Model):
     subject = relationship("User", foreign_keys=[subject_user_id])
 
 
-class ResultSnapshot(db.Model):
+class ResultSnapshot(Model):
     """A published, frozen ranking of a round. A later change publishes a new version; old ones stay."""
 
     __tablename__ = "judging_snapshots"
@@ -124,13 +124,12 @@ class ResultSnapshot(db.Model):
     published_by = relationship("User")
 
 
-class SnapshotEntry(db.Model):
+class SnapshotEntry(Model):
     """One ranked entry of a snapshot, with the personal data it was published with."""
 
     __tablename__ = "judging_snapshot_entries"
 
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("judging_snapshots.id", ondelete="RESTRICT"),
-                                             primary_key=True)
+    snapshot_id: Mapped[int] = mapped_column(ForeignKey("judging_snapshots.id", ondelete="RESTRICT"), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True)
     rank: Mapped[int]
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
@@ -144,7 +143,7 @@ class SnapshotEntry(db.Model):
     prize: Mapped[str | None] = mapped_column(String(120))
 
 
-class RankingEntry(db.Model):
+class RankingEntry(Model):
     """One row of a settled round's provisional ranking, stored so the judge's pages read a page by position
     instead of ranking a million attempts per view. Disqualified people are kept in it (the pages skip them
     and shift positions and ranks), so a disqualification or a reinstatement needs no recomputation."""

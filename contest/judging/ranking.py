@@ -3,16 +3,17 @@
 Ranks are competition ranks ("1, 2, 2, 4"): entries equal on every criterion of the rule share a rank;
 within a tie the listing order is by user id so it is stable. Rows are streamed, never listed whole.
 """
+
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, null, nulls_last, select
 
-from contest import N_
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Round
+from infra.extensions import db
+from infra.i18n import N_
 
 FINISHED = ("submitted", "expired")
 
@@ -142,8 +143,13 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     best_first = [*_order_terms(rule, attempt_cols, target, person_cols=False), a.c.id]
     finished = (
         select(
-            a.c.id.label("attempt_id"), a.c.user_id, a.c.correct_count, a.c.question_count, a.c.time_taken_ms,
-            a.c.submitted_at, a.c.prediction,
+            a.c.id.label("attempt_id"),
+            a.c.user_id,
+            a.c.correct_count,
+            a.c.question_count,
+            a.c.time_taken_ms,
+            a.c.submitted_at,
+            a.c.prediction,
             # Same partition and order as ROW_NUMBER (whole-partition frame): one sort serves both windows.
             func.count().over(partition_by=a.c.user_id, order_by=best_first, rows=(None, None)).label("attempts_used"),
             func.row_number().over(partition_by=a.c.user_id, order_by=best_first).label("rn"),
@@ -153,18 +159,33 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     )
     u = User.__table__
     cols = {
-        "correct_count": finished.c.correct_count, "prediction": finished.c.prediction,
-        "time_taken_ms": finished.c.time_taken_ms, "submitted_at": finished.c.submitted_at,
-        "attempts_used": finished.c.attempts_used, "registered_at": u.c.created_at,
+        "correct_count": finished.c.correct_count,
+        "prediction": finished.c.prediction,
+        "time_taken_ms": finished.c.time_taken_ms,
+        "submitted_at": finished.c.submitted_at,
+        "attempts_used": finished.c.attempts_used,
+        "registered_at": u.c.created_at,
     }
     terms = _order_terms(rule, cols, target)
     rank = func.rank().over(order_by=terms) if sql_rank else null()
     query = (
         select(  # in Entry's field order after `position`: rows become entries positionally (fast at 10^6)
-            rank.label("rank"), finished.c.user_id, finished.c.attempt_id, finished.c.correct_count,
-            finished.c.question_count, finished.c.time_taken_ms, finished.c.submitted_at, finished.c.prediction,
-            finished.c.attempts_used, u.c.created_at.label("registered_at"), u.c.full_name, u.c.phone, u.c.email,
-            u.c.date_of_birth, u.c.cccd_last4, u.c.unit_id,
+            rank.label("rank"),
+            finished.c.user_id,
+            finished.c.attempt_id,
+            finished.c.correct_count,
+            finished.c.question_count,
+            finished.c.time_taken_ms,
+            finished.c.submitted_at,
+            finished.c.prediction,
+            finished.c.attempts_used,
+            u.c.created_at.label("registered_at"),
+            u.c.full_name,
+            u.c.phone,
+            u.c.email,
+            u.c.date_of_birth,
+            u.c.cccd_last4,
+            u.c.unit_id,
         )
         .join(u, u.c.id == finished.c.user_id)
         .where(finished.c.rn == 1)
@@ -182,11 +203,16 @@ def ranked_count(round_: Round) -> int:
 
     a = Attempt.__table__
     d = Disqualification.__table__
-    return db.session.scalar(
-        select(func.count(func.distinct(a.c.user_id)))
-        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED),
-               ~exists().where(d.c.round_id == round_.id, d.c.user_id == a.c.user_id))
-    ) or 0
+    return (
+        db.session.scalar(
+            select(func.count(func.distinct(a.c.user_id))).where(
+                a.c.round_id == round_.id,
+                a.c.status.in_(FINISHED),
+                ~exists().where(d.c.round_id == round_.id, d.c.user_id == a.c.user_id),
+            )
+        )
+        or 0
+    )
 
 
 def _tie_key(rule, target):
@@ -215,7 +241,9 @@ def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, ba
         target = prediction_target(round_)
     # A page further down cannot know the ranks above it: let SQL rank; a full stream ranks as it reads.
     sql_rank = bool(offset)
-    query = ranking_query(round_, rule=rule, target=target, sql_rank=sql_rank, include_disqualified=include_disqualified)
+    query = ranking_query(
+        round_, rule=rule, target=target, sql_rank=sql_rank, include_disqualified=include_disqualified
+    )
     if limit is not None:
         query = query.limit(limit)
     if offset:

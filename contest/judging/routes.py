@@ -1,18 +1,37 @@
 """Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
+
 import json
 import os
 import tempfile
 
-from flask import Response, abort, after_this_request, flash, redirect, render_template, request, send_file, stream_with_context, url_for
+from flask import (
+    Response,
+    abort,
+    after_this_request,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
-from contest.extensions import db
-from contest.judging import bp
-from contest.judging.exports import ExportError, ExportSource, audit_export, csv_chunks, to_local, unit_names, write_xlsx
+from contest.judging import board, bp, services
+from contest.judging.exports import (
+    ExportError,
+    ExportSource,
+    audit_export,
+    csv_chunks,
+    to_local,
+    unit_names,
+    write_xlsx,
+)
 from contest.judging.forms import (
     ExportForm,
     PrizeTiersForm,
@@ -22,11 +41,18 @@ from contest.judging.forms import (
     RecomputeFlagsForm,
     ReviewSettingsForm,
 )
-from contest.judging.ranking import CRITERIA, RankingRuleError, effective_rule, prediction_target, rank_entries, ranked_count
-from contest.judging import board, services
+from contest.judging.ranking import (
+    CRITERIA,
+    RankingRuleError,
+    effective_rule,
+    prediction_target,
+    rank_entries,
+    ranked_count,
+)
 from contest.judging.services import FLAG_LABELS, JudgingError
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
+from infra.extensions import db
 
 PAGE_SIZE = 50
 
@@ -80,19 +106,38 @@ def round_page(round_id):
     page = min(page, pages)
     offset = (page - 1) * PAGE_SIZE
     tiers = services.prize_tiers(round_.id)
-    ranked = (board.page(round_.id, offset, PAGE_SIZE) if stored
-              else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset))
+    ranked = (
+        board.page(round_.id, offset, PAGE_SIZE)
+        if stored
+        else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
+    )
     entries = list(services.award_prizes(ranked, tiers))
     flags = services.stored_flags(round_.id, [e.user_id for e in entries])
     flagged_count, flags_by_kind = services.flag_counts(round_.id)
     return render_template(
-        "judging/round.html", round=round_, entries=entries, flags=flags, flag_labels=FLAG_LABELS,
-        units=unit_names(), total=total, page=page, pages=pages, target=target, tiers=tiers,
-        rule=[CRITERIA[k] for k in effective_rule(round_)], closed=services.is_closed(round_),
-        disqualified=services.disqualifications(round_.id), snapshots=services.snapshots(round_.id),
-        changed=services.changed_since_publication(round_), publish_form=PublishForm(), export_form=ExportForm(),
-        flagged_count=flagged_count, flags_by_kind=flags_by_kind, settings=services.settings_for(round_),
-        recompute_form=RecomputeFlagsForm(), stored=stored,
+        "judging/round.html",
+        round=round_,
+        entries=entries,
+        flags=flags,
+        flag_labels=FLAG_LABELS,
+        units=unit_names(),
+        total=total,
+        page=page,
+        pages=pages,
+        target=target,
+        tiers=tiers,
+        rule=[CRITERIA[k] for k in effective_rule(round_)],
+        closed=services.is_closed(round_),
+        disqualified=services.disqualifications(round_.id),
+        snapshots=services.snapshots(round_.id),
+        changed=services.changed_since_publication(round_),
+        publish_form=PublishForm(),
+        export_form=ExportForm(),
+        flagged_count=flagged_count,
+        flags_by_kind=flags_by_kind,
+        settings=services.settings_for(round_),
+        recompute_form=RecomputeFlagsForm(),
+        stored=stored,
     )
 
 
@@ -110,10 +155,21 @@ def flagged(round_id):
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("trang", 1, type=int), 1), pages)
     people = services.flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
-    return render_template("judging/flagged.html", round=round_, people=people, flag_labels=FLAG_LABELS, kind=kind,
-                           total=total, page=page, pages=pages, flagged_count=flagged_count,
-                           flags_by_kind=flags_by_kind, units=unit_names(), settings=services.settings_for(round_),
-                           recompute_form=RecomputeFlagsForm())
+    return render_template(
+        "judging/flagged.html",
+        round=round_,
+        people=people,
+        flag_labels=FLAG_LABELS,
+        kind=kind,
+        total=total,
+        page=page,
+        pages=pages,
+        flagged_count=flagged_count,
+        flags_by_kind=flags_by_kind,
+        units=unit_names(),
+        settings=services.settings_for(round_),
+        recompute_form=RecomputeFlagsForm(),
+    )
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/can-xem-xet/tinh-lai", methods=["POST"])
@@ -125,8 +181,11 @@ def recompute_flags(round_id):
         if services.is_settled(round_):
             board.rebuild(round_)
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
-    return redirect(request.form.get("next") if request.form.get("next", "").startswith("/giam-khao/")
-                    else url_for("judging.flagged", round_id=round_.id))
+    return redirect(
+        request.form.get("next")
+        if request.form.get("next", "").startswith("/giam-khao/")
+        else url_for("judging.flagged", round_id=round_.id)
+    )
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
@@ -151,14 +210,23 @@ def entry_page(round_id, user_id):
         except JudgingError as exc:
             db.session.rollback()
             form.reason.errors.append(str(exc))
-    attempts = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id)
-                                  .order_by(Attempt.number)).all()
+    attempts = db.session.scalars(
+        select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id).order_by(Attempt.number)
+    ).all()
     services.ensure_review_flags(round_)
     flags = services.stored_flags(round_.id, [user_id]).get(user_id, set())
-    return render_template("judging/entry.html", round=round_, person=person, attempts=attempts, record=record,
-                           form=form, flags=flags, flag_labels=FLAG_LABELS, units=unit_names(),
-                           history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id]
-                           ), (422 if form.errors else 200)
+    return render_template(
+        "judging/entry.html",
+        round=round_,
+        person=person,
+        attempts=attempts,
+        record=record,
+        form=form,
+        flags=flags,
+        flag_labels=FLAG_LABELS,
+        units=unit_names(),
+        history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id],
+    ), (422 if form.errors else 200)
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/cai-dat", methods=["GET", "POST"])
@@ -174,7 +242,9 @@ def settings_page(round_id):
         for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
             slot.data = key
         tiers_form.tiers.data = "\n".join(
-            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "") for t in services.prize_tiers(round_.id))
+            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "")
+            for t in services.prize_tiers(round_.id)
+        )
     if tiers_form.submit.data and tiers_form.validate_on_submit():
         try:
             services.set_prize_tiers(round_, services.parse_tiers(tiers_form.tiers.data), current_user)
@@ -193,16 +263,22 @@ def settings_page(round_id):
             rule_form.criterion_1.errors.append(str(exc))
     elif review_form.submit.data and review_form.validate_on_submit():
         try:
-            services.update_settings(round_, current_user, review_form.min_time_seconds.data,
-                                     review_form.max_accounts_per_ip.data, review_form.max_accounts_per_device.data)
+            services.update_settings(
+                round_,
+                current_user,
+                review_form.min_time_seconds.data,
+                review_form.max_accounts_per_ip.data,
+                review_form.max_accounts_per_device.data,
+            )
             flash(_("Đã lưu ngưỡng cảnh báo."), "success")
             return redirect(url_for("judging.settings_page", round_id=round_.id))
         except JudgingError as exc:
             db.session.rollback()
             review_form.min_time_seconds.errors.append(str(exc))
     errors = tiers_form.errors or review_form.errors or rule_form.errors
-    return render_template("judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form,
-                           rule_form=rule_form), (422 if errors else 200)
+    return render_template(
+        "judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form, rule_form=rule_form
+    ), (422 if errors else 200)
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/cong-bo", methods=["POST"])
@@ -213,8 +289,14 @@ def publish(round_id):
     if form.validate_on_submit():
         try:
             snapshot = services.publish(round_, current_user, note=form.note.data or "")
-            flash(_("Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s", version=snapshot.version,
-                    digest=snapshot.digest), "success")
+            flash(
+                _(
+                    "Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s",
+                    version=snapshot.version,
+                    digest=snapshot.digest,
+                ),
+                "success",
+            )
         except JudgingError as exc:
             db.session.rollback()
             flash(str(exc), "error")
@@ -238,9 +320,11 @@ def export(round_id):
         return redirect(url_for("judging.round_page", round_id=round_.id))
     audit_export(current_user, round_, form.format.data, source, form.full_data.data, via="web")
     if form.format.data == "csv":
-        return Response(stream_with_context(csv_chunks(source, full_data=form.full_data.data)),
-                        mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{source.filename("csv")}"'})
+        return Response(
+            stream_with_context(csv_chunks(source, full_data=form.full_data.data)),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{source.filename("csv")}"'},
+        )
     handle, path = tempfile.mkstemp(suffix=".xlsx")
     os.close(handle)
 
@@ -254,8 +338,12 @@ def export(round_id):
         return response
 
     write_xlsx(source, path, full_data=form.full_data.data)
-    return send_file(open(path, "rb"), as_attachment=True, download_name=source.filename("xlsx"),
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return send_file(
+        open(path, "rb"),
+        as_attachment=True,
+        download_name=source.filename("xlsx"),
+        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/thong-ke")
@@ -264,8 +352,11 @@ def statistics(round_id):
     round_ = _round_or_404(round_id)
     stats = round_statistics(round_)
     if request.args.get("dinh-dang") == "csv":
-        return Response(stream_with_context(statistics_csv_chunks(stats)), mimetype="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="thong-ke-vong-{round_.id}.csv"'})
+        return Response(
+            stream_with_context(statistics_csv_chunks(stats)),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="thong-ke-vong-{round_.id}.csv"'},
+        )
     return render_template("judging/stats.html", round=round_, stats=stats)
 
 
@@ -273,14 +364,21 @@ def statistics(round_id):
 @role_required("judge")
 def audit(round_id):
     round_ = _round_or_404(round_id)
-    return render_template("judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000),
-                           objects=AUDIT_OBJECTS)
+    return render_template(
+        "judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000), objects=AUDIT_OBJECTS
+    )
 
 
 AUDIT_PAGE_SIZE = 100
 # Object types of organiser actions (audit log filter) -> Vietnamese label.
-AUDIT_OBJECTS = {"contest": "Cuộc thi", "round": "Tuần thi", "unit": "Đơn vị", "question": "Câu hỏi",
-                 "category": "Chủ đề câu hỏi", "bank_import": "Nhập ngân hàng câu hỏi"}
+AUDIT_OBJECTS = {
+    "contest": "Cuộc thi",
+    "round": "Tuần thi",
+    "unit": "Đơn vị",
+    "question": "Câu hỏi",
+    "category": "Chủ đề câu hỏi",
+    "bank_import": "Nhập ngân hàng câu hỏi",
+}
 
 
 @bp.route("/quan-tri/nhat-ky")
@@ -292,11 +390,22 @@ def audit_all():
         kind = None
     object_id = request.args.get("ma", type=int)
     page = max(request.args.get("trang", 1, type=int), 1)
-    entries = services.audit_entries(object_type=kind, object_id=object_id if kind else None,
-                                     limit=AUDIT_PAGE_SIZE + 1, offset=(page - 1) * AUDIT_PAGE_SIZE)
+    entries = services.audit_entries(
+        object_type=kind,
+        object_id=object_id if kind else None,
+        limit=AUDIT_PAGE_SIZE + 1,
+        offset=(page - 1) * AUDIT_PAGE_SIZE,
+    )
     has_next = len(entries) > AUDIT_PAGE_SIZE
-    return render_template("judging/audit_all.html", entries=entries[:AUDIT_PAGE_SIZE], page=page, has_next=has_next,
-                           kind=kind, object_id=object_id, objects=AUDIT_OBJECTS)
+    return render_template(
+        "judging/audit_all.html",
+        entries=entries[:AUDIT_PAGE_SIZE],
+        page=page,
+        has_next=has_next,
+        kind=kind,
+        object_id=object_id,
+        objects=AUDIT_OBJECTS,
+    )
 
 
 def _published_winners(round_):
@@ -314,8 +423,15 @@ def print_winners(round_id):
     provisional = snapshot is None
     if provisional:
         entries = list(services.winners(round_))
-    return render_template("judging/print.html", round=round_, snapshot=snapshot, entries=entries,
-                           provisional=provisional, units=unit_names(), target=prediction_target(round_))
+    return render_template(
+        "judging/print.html",
+        round=round_,
+        snapshot=snapshot,
+        entries=entries,
+        provisional=provisional,
+        units=unit_names(),
+        target=prediction_target(round_),
+    )
 
 
 @bp.route("/ket-qua/vong/<int:round_id>")
@@ -324,5 +440,4 @@ def public_results(round_id):
     snapshot, entries = _published_winners(round_)
     if snapshot is None:
         abort(404)
-    return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries,
-                           units=unit_names())
+    return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries, units=unit_names())

@@ -1,15 +1,13 @@
 """The judge's workflow: audit log, disqualify/reinstate, prize tiers, review flags, fixing the target, publishing."""
+
 import hashlib
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, delete, func, insert, or_, select
 
-from contest import N_
-
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.judging.models import (
     AuditEntry,
     Disqualification,
@@ -21,6 +19,9 @@ from contest.judging.models import (
 )
 from contest.judging.ranking import Entry, count_perfect, effective_rule, rank_entries, validate_rule
 from contest.rounds.models import Attempt, Round
+from infra.clock import utcnow
+from infra.extensions import db
+from infra.i18n import N_
 
 # Actions that change what a published ranking would show: after one, the page asks for a new version.
 CHANGING_ACTIONS = ("disqualify", "reinstate", "prize_tiers", "ranking_rule", "fix_perfect_count")
@@ -31,12 +32,9 @@ class JudgingError(ValueError):
     """A refused judging action, with a message for the judge (Vietnamese msgid)."""
 
 
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
-
-
-def record_action(actor, action, round_=None, subject_user_id=None, reason=None, object_type=None, object_id=None,
-                  **details):
+def record_action(
+    actor, action, round_=None, subject_user_id=None, reason=None, object_type=None, object_id=None, **details
+):
     """Appends one entry to the audit log, in the caller's transaction (it commits with the change it records).
 
     Judging actions pass round_ (a foreign key: the round's judging history). Organiser actions pass the object
@@ -45,9 +43,15 @@ def record_action(actor, action, round_=None, subject_user_id=None, reason=None,
     id, or None for the system; `details` is any JSON-serialisable summary of the change.
     """
     entry = AuditEntry(
-        actor_id=getattr(actor, "id", actor), action=action, round_id=getattr(round_, "id", round_),
-        subject_user_id=subject_user_id, reason=reason, details=details, at=utcnow(),
-        object_type=object_type, object_id=getattr(object_id, "id", object_id),
+        actor_id=getattr(actor, "id", actor),
+        action=action,
+        round_id=getattr(round_, "id", round_),
+        subject_user_id=subject_user_id,
+        reason=reason,
+        details=details,
+        at=utcnow(),
+        object_type=object_type,
+        object_id=getattr(object_id, "id", object_id),
     )
     db.session.add(entry)
     return entry
@@ -69,16 +73,25 @@ def _jsonable(value):
 
 def audit_changes(before: dict, after: dict) -> dict:
     """{field: [old, new]} for the fields that differ, as JSON values (for an audit entry's details)."""
-    return {key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
-            for key in after if _jsonable(before.get(key)) != _jsonable(after.get(key))}
+    return {
+        key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
+        for key in after
+        if _jsonable(before.get(key)) != _jsonable(after.get(key))
+    }
 
 
 def audit_log(round_id, limit=200):
     """A round's history: judging actions on it and organiser actions on the round itself, newest first."""
     return db.session.scalars(
-        select(AuditEntry).where(or_(AuditEntry.round_id == round_id,
-                                     and_(AuditEntry.object_type == "round", AuditEntry.object_id == round_id)))
-        .order_by(AuditEntry.id.desc()).limit(limit)
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.round_id == round_id,
+                and_(AuditEntry.object_type == "round", AuditEntry.object_id == round_id),
+            )
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
     ).all()
 
 
@@ -113,8 +126,9 @@ def disqualify(round_: Round, user_id: int, reason: str, actor) -> Disqualificat
     )
     if existing:
         raise JudgingError(_("Bài dự thi này đã bị loại trước đó."))
-    record = Disqualification(round_id=round_.id, user_id=user_id, reason=reason, decided_by_id=actor.id,
-                              decided_at=utcnow())
+    record = Disqualification(
+        round_id=round_.id, user_id=user_id, reason=reason, decided_by_id=actor.id, decided_at=utcnow()
+    )
     db.session.add(record)
     record_action(actor, "disqualify", round_, subject_user_id=user_id, reason=reason)
     db.session.commit()
@@ -128,8 +142,7 @@ def reinstate(round_: Round, user_id: int, reason: str, actor) -> None:
     )
     if existing is None:
         raise JudgingError(_("Bài dự thi này không bị loại nên không cần khôi phục."))
-    record_action(actor, "reinstate", round_, subject_user_id=user_id, reason=reason,
-                  previous_reason=existing.reason)
+    record_action(actor, "reinstate", round_, subject_user_id=user_id, reason=reason, previous_reason=existing.reason)
     db.session.delete(existing)
     db.session.commit()
 
@@ -143,14 +156,18 @@ def disqualifications(round_id):
 def settings_for(round_: Round) -> JudgingSettings:
     settings = db.session.get(JudgingSettings, round_.id)
     if settings is None:
-        settings = JudgingSettings(round_id=round_.id, min_time_seconds=60, max_accounts_per_ip=5,
-                                   max_accounts_per_device=1)
+        settings = JudgingSettings(
+            round_id=round_.id, min_time_seconds=60, max_accounts_per_ip=5, max_accounts_per_device=1
+        )
     return settings
 
 
 def update_settings(round_: Round, actor, min_time_seconds, max_accounts_per_ip, max_accounts_per_device):
-    values = dict(min_time_seconds=min_time_seconds, max_accounts_per_ip=max_accounts_per_ip,
-                  max_accounts_per_device=max_accounts_per_device)
+    values = dict(
+        min_time_seconds=min_time_seconds,
+        max_accounts_per_ip=max_accounts_per_ip,
+        max_accounts_per_device=max_accounts_per_device,
+    )
     if any(not isinstance(v, int) or v < 0 for v in values.values()):
         raise JudgingError(_("Các ngưỡng phải là số nguyên không âm."))
     if max_accounts_per_ip < 1 or max_accounts_per_device < 1:
@@ -177,6 +194,7 @@ def set_ranking_rule(round_: Round, rule, actor):
 
 # ---- prize tiers -------------------------------------------------------------------------------------------
 
+
 @dataclass
 class TierSpec:
     name: str
@@ -185,7 +203,9 @@ class TierSpec:
 
 
 def prize_tiers(round_id) -> list[PrizeTier]:
-    return db.session.scalars(select(PrizeTier).where(PrizeTier.round_id == round_id).order_by(PrizeTier.position)).all()
+    return db.session.scalars(
+        select(PrizeTier).where(PrizeTier.round_id == round_id).order_by(PrizeTier.position)
+    ).all()
 
 
 def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTier]:
@@ -202,8 +222,10 @@ def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTi
     for tier in prize_tiers(round_.id):
         db.session.delete(tier)
     db.session.flush()
-    tiers = [PrizeTier(round_id=round_.id, position=i, name=s.name, winners=s.winners,
-                       perfect_required=s.perfect_required) for i, s in enumerate(cleaned, start=1)]
+    tiers = [
+        PrizeTier(round_id=round_.id, position=i, name=s.name, winners=s.winners, perfect_required=s.perfect_required)
+        for i, s in enumerate(cleaned, start=1)
+    ]
     db.session.add_all(tiers)
     record_action(actor, "prize_tiers", round_, tiers=[s.__dict__ for s in cleaned])
     db.session.commit()
@@ -283,27 +305,48 @@ def review_flags(round_: Round) -> dict[int, set[str]]:
         for user_id in user_ids:
             flags.setdefault(user_id, set()).add(flag)
 
-    fast = select(a.c.user_id).where(in_round, a.c.status.in_(("submitted", "expired")),
-                                     a.c.time_taken_ms < settings.min_time_seconds * 1000).distinct()
+    fast = (
+        select(a.c.user_id)
+        .where(in_round, a.c.status.in_(("submitted", "expired")), a.c.time_taken_ms < settings.min_time_seconds * 1000)
+        .distinct()
+    )
     add(db.session.scalars(fast), "fast")
-    for column, limit, flag in ((a.c.client_ip, settings.max_accounts_per_ip, "shared_ip"),
-                                (a.c.device_id, settings.max_accounts_per_device, "shared_device")):
-        crowded = (select(column).where(in_round, column.is_not(None)).group_by(column)
-                   .having(func.count(func.distinct(a.c.user_id)) > limit).subquery())
+    for column, limit, flag in (
+        (a.c.client_ip, settings.max_accounts_per_ip, "shared_ip"),
+        (a.c.device_id, settings.max_accounts_per_device, "shared_device"),
+    ):
+        crowded = (
+            select(column)
+            .where(in_round, column.is_not(None))
+            .group_by(column)
+            .having(func.count(func.distinct(a.c.user_id)) > limit)
+            .subquery()
+        )
         users = select(a.c.user_id).where(in_round, column.in_(select(crowded.c[0]))).distinct()
         add(db.session.scalars(users), flag)
     people = select(a.c.user_id).where(in_round).distinct().subquery()
-    twins = (select(u.c.full_name, u.c.date_of_birth).where(u.c.id.in_(select(people.c.user_id)))
-             .group_by(u.c.full_name, u.c.date_of_birth).having(func.count() > 1).subquery())
-    same = select(u.c.id).join(twins, (twins.c.full_name == u.c.full_name) & (twins.c.date_of_birth == u.c.date_of_birth)
-                               ).where(u.c.id.in_(select(people.c.user_id)))
+    twins = (
+        select(u.c.full_name, u.c.date_of_birth)
+        .where(u.c.id.in_(select(people.c.user_id)))
+        .group_by(u.c.full_name, u.c.date_of_birth)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    same = (
+        select(u.c.id)
+        .join(twins, (twins.c.full_name == u.c.full_name) & (twins.c.date_of_birth == u.c.date_of_birth))
+        .where(u.c.id.in_(select(people.c.user_id)))
+    )
     add(db.session.scalars(same), "shared_identity")
     return flags
 
 
 def _thresholds(settings):
-    return dict(min_time_seconds=settings.min_time_seconds, max_accounts_per_ip=settings.max_accounts_per_ip,
-                max_accounts_per_device=settings.max_accounts_per_device)
+    return dict(
+        min_time_seconds=settings.min_time_seconds,
+        max_accounts_per_ip=settings.max_accounts_per_ip,
+        max_accounts_per_device=settings.max_accounts_per_device,
+    )
 
 
 def refresh_review_flags(round_: Round, actor=None, batch=5000) -> int:
@@ -360,10 +403,15 @@ def stored_flags(round_id, user_ids=None) -> dict[int, set[str]]:
 
 def flag_counts(round_id) -> tuple[int, dict[str, int]]:
     """(flagged people, people per flag) from the stored flags."""
-    people = db.session.scalar(select(func.count(func.distinct(ReviewFlag.user_id)))
-                               .where(ReviewFlag.round_id == round_id)) or 0
-    per_flag = dict(db.session.execute(select(ReviewFlag.flag, func.count()).where(ReviewFlag.round_id == round_id)
-                                       .group_by(ReviewFlag.flag)).all())
+    people = (
+        db.session.scalar(select(func.count(func.distinct(ReviewFlag.user_id))).where(ReviewFlag.round_id == round_id))
+        or 0
+    )
+    per_flag = dict(
+        db.session.execute(
+            select(ReviewFlag.flag, func.count()).where(ReviewFlag.round_id == round_id).group_by(ReviewFlag.flag)
+        ).all()
+    )
     return people, per_flag
 
 
@@ -405,11 +453,14 @@ def fix_perfect_count(round_: Round, actor=None) -> int:
         raise JudgingError(_("Vòng thi chưa kết thúc: chưa thể chốt số người đạt điểm tuyệt đối."))
     if not is_settled(round_):
         ready = (settled_at(round_) + timedelta(hours=7)).strftime("%H:%M %d/%m/%Y")
-        raise JudgingError(_("Vòng thi vừa kết thúc, các lượt thi cuối còn đang được ghi nhận: "
-                             "có thể chốt kết quả từ %(ready)s.", ready=ready))
+        raise JudgingError(
+            _(
+                "Vòng thi vừa kết thúc, các lượt thi cuối còn đang được ghi nhận: có thể chốt kết quả từ %(ready)s.",
+                ready=ready,
+            )
+        )
     round_.perfect_count_actual = count_perfect(round_)
-    record_action(actor, "fix_perfect_count", round_, value=round_.perfect_count_actual,
-                  basis=round_.prediction_basis)
+    record_action(actor, "fix_perfect_count", round_, value=round_.perfect_count_actual, basis=round_.prediction_basis)
     db.session.commit()
     return round_.perfect_count_actual
 
@@ -420,14 +471,28 @@ def canonical_header(round_id, rule, target, question_count):
 
 def canonical_line(entry) -> str:
     submitted = entry.submitted_at.isoformat(timespec="microseconds") if entry.submitted_at else ""
-    fields = (entry.position, entry.rank, entry.user_id, entry.attempt_id, entry.correct_count, entry.question_count,
-              entry.time_taken_ms, submitted, entry.prediction, entry.attempts_used, entry.prize or "")
+    fields = (
+        entry.position,
+        entry.rank,
+        entry.user_id,
+        entry.attempt_id,
+        entry.correct_count,
+        entry.question_count,
+        entry.time_taken_ms,
+        submitted,
+        entry.prediction,
+        entry.attempts_used,
+        entry.prize or "",
+    )
     return "\t".join("" if value is None else str(value) for value in fields) + "\n"
 
 
 def latest_snapshot(round_id) -> ResultSnapshot | None:
     return db.session.scalar(
-        select(ResultSnapshot).where(ResultSnapshot.round_id == round_id).order_by(ResultSnapshot.version.desc()).limit(1)
+        select(ResultSnapshot)
+        .where(ResultSnapshot.round_id == round_id)
+        .order_by(ResultSnapshot.version.desc())
+        .limit(1)
     )
 
 
@@ -441,10 +506,18 @@ def changed_since_publication(round_: Round) -> bool:
     snapshot = latest_snapshot(round_.id)
     if snapshot is None:
         return False
-    return db.session.execute(
-        select(AuditEntry.id).where(AuditEntry.round_id == round_.id, AuditEntry.action.in_(CHANGING_ACTIONS),
-                                    AuditEntry.at > snapshot.published_at).limit(1)
-    ).first() is not None
+    return (
+        db.session.execute(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.round_id == round_.id,
+                AuditEntry.action.in_(CHANGING_ACTIONS),
+                AuditEntry.at > snapshot.published_at,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
 
 
 def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
@@ -453,11 +526,20 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
         raise JudgingError(_("Vòng thi chưa kết thúc: chưa thể công bố kết quả."))
     target = fix_perfect_count(round_, actor)
     rule = effective_rule(round_)
-    version = (db.session.scalar(select(func.max(ResultSnapshot.version)).where(ResultSnapshot.round_id == round_.id))
-               or 0) + 1
-    snapshot = ResultSnapshot(round_id=round_.id, version=version, published_by_id=actor.id, ranking_rule=rule,
-                              perfect_count_actual=target, question_count=round_.question_count, digest="0" * 64,
-                              note=note or "", published_at=utcnow())
+    version = (
+        db.session.scalar(select(func.max(ResultSnapshot.version)).where(ResultSnapshot.round_id == round_.id)) or 0
+    ) + 1
+    snapshot = ResultSnapshot(
+        round_id=round_.id,
+        version=version,
+        published_by_id=actor.id,
+        ranking_rule=rule,
+        perfect_count_actual=target,
+        question_count=round_.question_count,
+        digest="0" * 64,
+        note=note or "",
+        published_at=utcnow(),
+    )
     db.session.add(snapshot)
     db.session.flush()
     digest = hashlib.sha256(canonical_header(round_.id, rule, target, round_.question_count).encode())
@@ -469,21 +551,43 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
         digest.update(canonical_line(entry).encode())
         count += 1
         winner_count += entry.prize is not None
-        rows.append(dict(snapshot_id=snapshot.id, position=entry.position, rank=entry.rank, user_id=entry.user_id,
-                         attempt_id=entry.attempt_id, correct_count=entry.correct_count,
-                         question_count=entry.question_count, time_taken_ms=entry.time_taken_ms,
-                         submitted_at=entry.submitted_at, prediction=entry.prediction,
-                         attempts_used=entry.attempts_used, prize=entry.prize))
+        rows.append(
+            dict(
+                snapshot_id=snapshot.id,
+                position=entry.position,
+                rank=entry.rank,
+                user_id=entry.user_id,
+                attempt_id=entry.attempt_id,
+                correct_count=entry.correct_count,
+                question_count=entry.question_count,
+                time_taken_ms=entry.time_taken_ms,
+                submitted_at=entry.submitted_at,
+                prediction=entry.prediction,
+                attempts_used=entry.attempts_used,
+                prize=entry.prize,
+            )
+        )
         if len(rows) >= batch:
             db.session.execute(insert(table), rows)
             rows = []
     if rows:
         db.session.execute(insert(table), rows)
     # The digest is known only after the rows: set it with a plain UPDATE before the first commit.
-    db.session.execute(ResultSnapshot.__table__.update().where(ResultSnapshot.__table__.c.id == snapshot.id).values(
-        digest=digest.hexdigest(), entry_count=count, winner_count=winner_count))
-    record_action(actor, "publish", round_, version=version, digest=digest.hexdigest(), entries=count,
-                  winners=winner_count, note=note or "")
+    db.session.execute(
+        ResultSnapshot.__table__.update()
+        .where(ResultSnapshot.__table__.c.id == snapshot.id)
+        .values(digest=digest.hexdigest(), entry_count=count, winner_count=winner_count)
+    )
+    record_action(
+        actor,
+        "publish",
+        round_,
+        version=version,
+        digest=digest.hexdigest(),
+        entries=count,
+        winners=winner_count,
+        note=note or "",
+    )
     db.session.commit()
     db.session.refresh(snapshot)
     return snapshot
@@ -493,11 +597,31 @@ def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):
     """Streams a published snapshot's entries (with the person's current name/unit for display)."""
     s = SnapshotEntry.__table__
     u = User.__table__
-    query = (select(s.c.position, s.c.rank, s.c.user_id, s.c.attempt_id, s.c.correct_count, s.c.question_count,
-                    s.c.time_taken_ms, s.c.submitted_at, s.c.prediction, s.c.attempts_used,
-                    u.c.created_at.label("registered_at"), u.c.full_name, u.c.phone, u.c.email, u.c.date_of_birth,
-                    u.c.cccd_last4, u.c.unit_id, s.c.prize)  # Entry's field order
-             .join(u, u.c.id == s.c.user_id).where(s.c.snapshot_id == snapshot.id).order_by(s.c.position))
+    query = (
+        select(
+            s.c.position,
+            s.c.rank,
+            s.c.user_id,
+            s.c.attempt_id,
+            s.c.correct_count,
+            s.c.question_count,
+            s.c.time_taken_ms,
+            s.c.submitted_at,
+            s.c.prediction,
+            s.c.attempts_used,
+            u.c.created_at.label("registered_at"),
+            u.c.full_name,
+            u.c.phone,
+            u.c.email,
+            u.c.date_of_birth,
+            u.c.cccd_last4,
+            u.c.unit_id,
+            s.c.prize,
+        )  # Entry's field order
+        .join(u, u.c.id == s.c.user_id)
+        .where(s.c.snapshot_id == snapshot.id)
+        .order_by(s.c.position)
+    )
     if winners_only:
         query = query.where(s.c.prize.is_not(None))
     for row in db.session.execute(query.execution_options(yield_per=batch)):
@@ -506,8 +630,11 @@ def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):
 
 def verify_snapshot(snapshot: ResultSnapshot) -> bool:
     """Recomputes the digest from the stored rows: True if nothing was altered."""
-    digest = hashlib.sha256(canonical_header(snapshot.round_id, snapshot.ranking_rule, snapshot.perfect_count_actual,
-                                             snapshot.question_count).encode())
+    digest = hashlib.sha256(
+        canonical_header(
+            snapshot.round_id, snapshot.ranking_rule, snapshot.perfect_count_actual, snapshot.question_count
+        ).encode()
+    )
     for entry in snapshot_entries(snapshot):
         digest.update(canonical_line(entry).encode())
     return digest.hexdigest() == snapshot.digest

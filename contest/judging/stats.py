@@ -3,19 +3,20 @@
 Everything is aggregated in SQL (GROUP BY over the attempts and over the best-attempt-per-person subquery);
 Python only sees one row per day, per unit or per score.
 """
+
 from dataclasses import dataclass, field
 
 from sqlalchemy import Date, case, cast, func, select, text
 
 from contest.accounts.models import Unit, User
-from contest.extensions import db
 from contest.judging.ranking import FINISHED, ranking_query
 from contest.judging.services import winners
 from contest.rounds.models import Attempt, AttemptAnswer, Round
+from infra.extensions import db
 from question_bank.models import Question
 from question_bank.stats import item_statistics
 
-WEAK_FACILITY_LOW = 0.2   # almost nobody gets it right: ambiguous or wrong key?
+WEAK_FACILITY_LOW = 0.2  # almost nobody gets it right: ambiguous or wrong key?
 WEAK_FACILITY_HIGH = 0.95  # almost everybody does: tells nothing
 WEAK_DISCRIMINATION = 0.15  # strong contestants do no better than weak ones
 
@@ -50,11 +51,11 @@ class RoundStatistics:
     perfect_attempts: int = 0
     perfect_people: int = 0
     question_count: int = 0
-    by_day: list = field(default_factory=list)          # [(day, attempts, participants)]
-    distribution: list = field(default_factory=list)    # [(correct, people, attempts)]
-    by_unit: list = field(default_factory=list)         # [UnitRow], by participants desc
-    by_province: list = field(default_factory=list)     # [UnitRow], by participants desc
-    items: list = field(default_factory=list)           # [(ItemStatistic, question title, weak: bool)]
+    by_day: list = field(default_factory=list)  # [(day, attempts, participants)]
+    distribution: list = field(default_factory=list)  # [(correct, people, attempts)]
+    by_unit: list = field(default_factory=list)  # [UnitRow], by participants desc
+    by_province: list = field(default_factory=list)  # [UnitRow], by participants desc
+    items: list = field(default_factory=list)  # [(ItemStatistic, question title, weak: bool)]
 
     @property
     def perfect_rate(self):
@@ -67,20 +68,29 @@ class RoundStatistics:
 
 def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     a = Attempt.__table__
-    u = User.__table__
     finished = (a.c.round_id == round_.id) & a.c.status.in_(FINISHED)
     perfect = (a.c.question_count > 0) & (a.c.correct_count == a.c.question_count)
     stats = RoundStatistics(question_count=round_.question_count)
 
-    row = db.session.execute(select(
-        func.count(), func.count(func.distinct(a.c.user_id)), func.coalesce(func.sum(case((perfect, 1), else_=0)), 0),
-    ).where(finished)).one()
+    row = db.session.execute(
+        select(
+            func.count(),
+            func.count(func.distinct(a.c.user_id)),
+            func.coalesce(func.sum(case((perfect, 1), else_=0)), 0),
+        ).where(finished)
+    ).one()
     stats.attempts, stats.participants, stats.perfect_attempts = row
 
     day = _local_day(a.c.submitted_at).label("day")
-    stats.by_day = [(str(r.day), r.attempts, r.participants) for r in db.session.execute(
-        select(day, func.count().label("attempts"), func.count(func.distinct(a.c.user_id)).label("participants"))
-        .where(finished).group_by(day).order_by(day))]
+    stats.by_day = [
+        (str(r.day), r.attempts, r.participants)
+        for r in db.session.execute(
+            select(day, func.count().label("attempts"), func.count(func.distinct(a.c.user_id)).label("participants"))
+            .where(finished)
+            .group_by(day)
+            .order_by(day)
+        )
+    ]
 
     # People: each person's best attempt (the ranking's entries, disqualified people excluded).
     # One pass over the best attempts gives both the score distribution and the per-unit figures: the stored
@@ -92,13 +102,16 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     else:
         entries = ranking_query(round_, sql_rank=False).order_by(None).subquery("entries")
         people_by_unit_score = db.session.execute(
-            select(entries.c.unit_id, entries.c.correct_count, func.count())
-            .group_by(entries.c.unit_id, entries.c.correct_count)).all()
+            select(entries.c.unit_id, entries.c.correct_count, func.count()).group_by(
+                entries.c.unit_id, entries.c.correct_count
+            )
+        ).all()
     people_by_score = {}
     for _, score, people in people_by_unit_score:
         people_by_score[score] = people_by_score.get(score, 0) + people
-    attempts_by_score = dict(db.session.execute(
-        select(a.c.correct_count, func.count()).where(finished).group_by(a.c.correct_count)).all())
+    attempts_by_score = dict(
+        db.session.execute(select(a.c.correct_count, func.count()).where(finished).group_by(a.c.correct_count)).all()
+    )
     scores = sorted({*people_by_score, *attempts_by_score} - {None}, reverse=True)
     stats.distribution = [(s, people_by_score.get(s, 0), attempts_by_score.get(s, 0)) for s in scores]
     if round_.question_count:
@@ -129,8 +142,12 @@ def _unit_tables(round_, people_by_unit_score, finished):
         if unit_id not in rows:
             info = units.get(unit_id)
             top = units.get(province_of(unit_id)) if info else None
-            rows[unit_id] = UnitRow(unit_id, info.name if info else "Chưa chọn đơn vị", top.name if top else "",
-                                    headcount=info.headcount if info else None)
+            rows[unit_id] = UnitRow(
+                unit_id,
+                info.name if info else "Chưa chọn đơn vị",
+                top.name if top else "",
+                headcount=info.headcount if info else None,
+            )
         return rows[unit_id]
 
     question_count = round_.question_count
@@ -139,8 +156,12 @@ def _unit_tables(round_, people_by_unit_score, finished):
         row.participants += people
         row.score_sum += (score or 0) * people
         row.perfect += people if question_count and score == question_count else 0
-    for r in db.session.execute(select(u.c.unit_id, func.count().label("attempts"))
-                                .select_from(a.join(u, u.c.id == a.c.user_id)).where(finished).group_by(u.c.unit_id)):
+    for r in db.session.execute(
+        select(u.c.unit_id, func.count().label("attempts"))
+        .select_from(a.join(u, u.c.id == a.c.user_id))
+        .where(finished)
+        .group_by(u.c.unit_id)
+    ):
         unit_row(r.unit_id).attempts = r.attempts
     for entry in winners(round_):
         unit_row(entry.unit_id).winners += 1
@@ -149,8 +170,9 @@ def _unit_tables(round_, people_by_unit_score, finished):
     for unit_id, row in rows.items():
         top = province_of(unit_id) if unit_id in units else None
         info = units.get(top)
-        agg = provinces.setdefault(top, UnitRow(top, info.name if info else "Chưa chọn đơn vị", "",
-                                                headcount=info.headcount if info else None))
+        agg = provinces.setdefault(
+            top, UnitRow(top, info.name if info else "Chưa chọn đơn vị", "", headcount=info.headcount if info else None)
+        )
         agg.participants += row.participants
         agg.attempts += row.attempts
         agg.score_sum += row.score_sum
@@ -166,20 +188,28 @@ def _unit_tables(round_, people_by_unit_score, finished):
 def _items(round_):
     a = Attempt.__table__
     aa = AttemptAnswer.__table__
-    query = (select(aa.c.attempt_id, aa.c.question_id, aa.c.is_correct)
-             .join(a, a.c.id == aa.c.attempt_id)
-             .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED), aa.c.is_correct.is_not(None))
-             .order_by(aa.c.attempt_id))
+    query = (
+        select(aa.c.attempt_id, aa.c.question_id, aa.c.is_correct)
+        .join(a, a.c.id == aa.c.attempt_id)
+        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED), aa.c.is_correct.is_not(None))
+        .order_by(aa.c.attempt_id)
+    )
     result = db.session.execute(query.execution_options(yield_per=10000))
     statistics = item_statistics((r.attempt_id, r.question_id, r.is_correct) for r in result)
     if not statistics:
         return []
-    titles = dict(db.session.execute(select(Question.id, func.coalesce(Question.title, Question.stem))
-                                     .where(Question.id.in_(list(statistics)))).all())
+    titles = dict(
+        db.session.execute(
+            select(Question.id, func.coalesce(Question.title, Question.stem)).where(Question.id.in_(list(statistics)))
+        ).all()
+    )
     items = []
     for question_id, stat in sorted(statistics.items(), key=lambda kv: kv[1].facility):
-        weak = (stat.facility < WEAK_FACILITY_LOW or stat.facility > WEAK_FACILITY_HIGH
-                or (stat.discrimination is not None and stat.discrimination < WEAK_DISCRIMINATION))
+        weak = (
+            stat.facility < WEAK_FACILITY_LOW
+            or stat.facility > WEAK_FACILITY_HIGH
+            or (stat.discrimination is not None and stat.discrimination < WEAK_DISCRIMINATION)
+        )
         items.append((stat, (titles.get(question_id) or "")[:160], weak))
     return items
 
@@ -206,15 +236,47 @@ def statistics_csv_chunks(stats: RoundStatistics):
     w.writerow(["Tỉnh/Thành phố", "Số người dự thi", "Số lượt thi", "Tổng điểm", "Số người đạt giải"])
     w.writerows([(r.name, r.participants, r.attempts, r.score_sum, r.winners) for r in stats.by_province])
     w.writerow([])
-    w.writerow(["Đơn vị", "Tỉnh/Thành phố", "Số người dự thi", "Quân số", "Tỷ lệ tham gia (%)", "Số lượt thi",
-                "Tổng điểm", "Số người đạt giải"])
-    w.writerows([(r.name, r.province, r.participants, r.headcount or "",
-                  round(r.participation_rate * 100, 2) if r.participation_rate is not None else "",
-                  r.attempts, r.score_sum, r.winners) for r in stats.by_unit])
+    w.writerow(
+        [
+            "Đơn vị",
+            "Tỉnh/Thành phố",
+            "Số người dự thi",
+            "Quân số",
+            "Tỷ lệ tham gia (%)",
+            "Số lượt thi",
+            "Tổng điểm",
+            "Số người đạt giải",
+        ]
+    )
+    w.writerows(
+        [
+            (
+                r.name,
+                r.province,
+                r.participants,
+                r.headcount or "",
+                round(r.participation_rate * 100, 2) if r.participation_rate is not None else "",
+                r.attempts,
+                r.score_sum,
+                r.winners,
+            )
+            for r in stats.by_unit
+        ]
+    )
     if stats.items:
         w.writerow([])
         w.writerow(["Mã câu hỏi", "Câu hỏi", "Số lượt trả lời", "Độ khó (tỷ lệ đúng)", "Độ phân biệt", "Cần xem lại"])
-        w.writerows([(s.question_id, title, s.responses, round(s.facility, 4),
-                      round(s.discrimination, 4) if s.discrimination is not None else "", "x" if weak else "")
-                     for s, title, weak in stats.items])
+        w.writerows(
+            [
+                (
+                    s.question_id,
+                    title,
+                    s.responses,
+                    round(s.facility, 4),
+                    round(s.discrimination, 4) if s.discrimination is not None else "",
+                    "x" if weak else "",
+                )
+                for s, title, weak in stats.items
+            ]
+        )
     yield buffer.getvalue()

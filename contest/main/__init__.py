@@ -1,4 +1,5 @@
 """Home page, language switch and health probes."""
+
 from flask import Blueprint
 
 bp = Blueprint("main", __name__)

@@ -1,4 +1,5 @@
 """Error pages in Vietnamese; JSON for API-style requests."""
+
 from flask import jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -16,7 +17,11 @@ def register_error_handlers(app):
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
-        return page(400, _("Phiên làm việc đã hết hạn"), _("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại."))
+        return page(
+            400,
+            _("Phiên làm việc đã hết hạn"),
+            _("Biểu mẫu đã hết hạn hoặc không hợp lệ. Vui lòng tải lại trang và thử lại."),
+        )
 
     @app.errorhandler(403)
     def forbidden(exc):

@@ -1,9 +1,10 @@
 """Home page, language switch, liveness and readiness probes."""
+
 from flask import current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
-from contest.extensions import csrf, db, get_redis, limiter
 from contest.main import bp
+from infra.extensions import csrf, db, get_redis, limiter
 
 
 @bp.route("/")

@@ -1,4 +1,5 @@
 """Organiser pages for contests and their rounds (tuần thi): create, edit, publish, blueprint, ranking rule."""
+
 from flask import Blueprint
 
 bp = Blueprint("organise", __name__)

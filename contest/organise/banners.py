@@ -1,4 +1,5 @@
 """Contest banner images: checked by decoding them (not by the file name), stored under var/uploads/banners."""
+
 import io
 import secrets
 from pathlib import Path
@@ -7,10 +8,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
 
-from contest.config import VAR_DIR
-from contest.extensions import db
 from contest.organise.services import OrganiseError
 from contest.rounds.models import Contest
+from infra.config import VAR_DIR
+from infra.extensions import db
 
 MAX_BANNER_BYTES = 2 * 1024 * 1024
 MAX_BANNER_PIXELS = 4096 * 4096
@@ -35,7 +36,9 @@ def check_banner(data: bytes) -> str:
             width, height = image.size
             image.verify()  # catches truncated and corrupt files that merely start with a valid header
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise OrganiseError({"banner": _("Tệp tải lên không phải ảnh hợp lệ. Chỉ nhận ảnh JPEG, PNG hoặc WebP.")})
+        raise OrganiseError(
+            {"banner": _("Tệp tải lên không phải ảnh hợp lệ. Chỉ nhận ảnh JPEG, PNG hoặc WebP.")}
+        ) from None
     if fmt not in FORMATS:
         raise OrganiseError({"banner": _("Định dạng ảnh không được hỗ trợ. Chỉ nhận ảnh JPEG, PNG hoặc WebP.")})
     if width * height > MAX_BANNER_PIXELS:

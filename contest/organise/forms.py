@@ -1,4 +1,5 @@
 """Organiser forms for contests and rounds; they parse input, the services decide whether it can be saved."""
+
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -22,9 +23,9 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.validators import DataRequired, Length
 
 from contest.accounts.models import Unit
-from contest.extensions import db
 from contest.organise.services import RANKING_CRITERIA, RoundInput
 from contest.organise.timezones import local_to_utc, utc_to_local
+from infra.extensions import db
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category
 
@@ -57,7 +58,7 @@ class WholeNumberField(IntegerField):
             self.data = int(valuelist[0].strip())
         except ValueError:
             self.data = None
-            raise ValueError(str(self.invalid_message))
+            raise ValueError(str(self.invalid_message)) from None
 
 
 class VietnamTimeField(DateTimeLocalField):
@@ -117,11 +118,16 @@ def unit_tree_choices():
 class ContestForm(FlaskForm):
     title = StringField(
         _l("Tên cuộc thi"),
-        validators=[DataRequired(_l("Vui lòng nhập tên cuộc thi.")), Length(max=300, message=_l("Tên cuộc thi quá dài."))],
+        validators=[
+            DataRequired(_l("Vui lòng nhập tên cuộc thi.")),
+            Length(max=300, message=_l("Tên cuộc thi quá dài.")),
+        ],
     )
     description = TextAreaField(_l("Giới thiệu ngắn"), render_kw={"rows": 3})
     rules_text = TextAreaField(_l("Thể lệ"), render_kw={"rows": 12})
-    banner = FileField(_l("Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)"), render_kw={"accept": "image/jpeg,image/png,image/webp"})
+    banner = FileField(
+        _l("Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
+    )
     remove_banner = BooleanField(_l("Xóa ảnh bìa hiện tại"))
     unit_ids = SelectMultipleField(_l("Đơn vị được dự thi"), coerce=int, validate_choice=False)
     submit = SubmitField(_l("Lưu cuộc thi"))
@@ -136,38 +142,50 @@ class ContestForm(FlaskForm):
 class BlueprintRowForm(Form):
     category_id = SelectField(_l("Chủ đề"), coerce=int, validate_choice=False)
     difficulty = SelectField(_l("Mức độ"), choices=DIFFICULTY_CHOICES, validate_choice=False)
-    count = WholeNumberField(_l("Số câu"), invalid_message=_l("Số câu phải là số nguyên."),
-                             render_kw={"inputmode": "numeric", "min": 1})
+    count = WholeNumberField(
+        _l("Số câu"), invalid_message=_l("Số câu phải là số nguyên."), render_kw={"inputmode": "numeric", "min": 1}
+    )
 
 
 class RoundForm(FlaskForm):
-    number = WholeNumberField(_l("Số thứ tự tuần thi"),
-                              invalid_message=_l("Số thứ tự tuần thi phải là số nguyên."),
-                              render_kw={"inputmode": "numeric", "min": 1})
+    number = WholeNumberField(
+        _l("Số thứ tự tuần thi"),
+        invalid_message=_l("Số thứ tự tuần thi phải là số nguyên."),
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
     title = StringField(_l("Tên tuần thi"))
     opens_at = VietnamTimeField(_l("Thời gian mở (giờ Việt Nam)"))
     closes_at = VietnamTimeField(_l("Thời gian đóng (giờ Việt Nam)"))
-    time_limit_minutes = WholeNumberField(_l("Thời gian làm bài (phút)"),
-                                          invalid_message=_l("Thời gian làm bài phải là số phút (số nguyên)."),
-                                          render_kw={"inputmode": "numeric", "min": 1})
-    attempts_allowed = WholeNumberField(_l("Số lượt thi tối đa của mỗi người"),
-                                        invalid_message=_l("Số lượt thi phải là số nguyên."),
-                                        render_kw={"inputmode": "numeric", "min": 1})
+    time_limit_minutes = WholeNumberField(
+        _l("Thời gian làm bài (phút)"),
+        invalid_message=_l("Thời gian làm bài phải là số phút (số nguyên)."),
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
+    attempts_allowed = WholeNumberField(
+        _l("Số lượt thi tối đa của mỗi người"),
+        invalid_message=_l("Số lượt thi phải là số nguyên."),
+        render_kw={"inputmode": "numeric", "min": 1},
+    )
     blueprint = FieldList(FormField(BlueprintRowForm), min_entries=BLUEPRINT_ROWS_MIN, max_entries=BLUEPRINT_ROWS_MAX)
     prediction_enabled = BooleanField(_l("Có câu hỏi dự đoán"))
     prediction_text = TextAreaField(_l("Nội dung câu hỏi dự đoán"), render_kw={"rows": 2})
     prediction_basis = RadioField(
         _l("Con số cần dự đoán"),
-        choices=[("people", _l("Số người trả lời đúng tất cả các câu")),
-                 ("attempts", _l("Số lượt thi trả lời đúng tất cả các câu"))],
+        choices=[
+            ("people", _l("Số người trả lời đúng tất cả các câu")),
+            ("attempts", _l("Số lượt thi trả lời đúng tất cả các câu")),
+        ],
         validate_choice=False,
     )
     shuffle_questions = BooleanField(_l("Trộn thứ tự câu hỏi"))
     shuffle_options = BooleanField(_l("Trộn thứ tự phương án trả lời"))
     show_score_after_submit = BooleanField(_l("Cho thí sinh xem điểm và thời gian ngay sau khi nộp bài"))
     show_key_after_close = BooleanField(_l("Cho thí sinh xem đáp án sau khi tuần thi kết thúc"))
-    ranking_rule = FieldList(SelectField(_l("Tiêu chí"), validate_choice=False), min_entries=len(RANKING_CRITERIA),
-                             max_entries=len(RANKING_CRITERIA))
+    ranking_rule = FieldList(
+        SelectField(_l("Tiêu chí"), validate_choice=False),
+        min_entries=len(RANKING_CRITERIA),
+        max_entries=len(RANKING_CRITERIA),
+    )
     submit = SubmitField(_l("Lưu tuần thi"))
 
     def __init__(self, *args, **kwargs):
@@ -192,15 +210,22 @@ class RoundForm(FlaskForm):
     def for_input(cls, data: RoundInput, **kwargs):
         """A form pre-filled from a RoundInput (stored UTC shown as Việt Nam time)."""
         values = dict(
-            number=data.number, title=data.title,
+            number=data.number,
+            title=data.title,
             opens_at=utc_to_local(data.opens_at) if data.opens_at else None,
             closes_at=utc_to_local(data.closes_at) if data.closes_at else None,
-            time_limit_minutes=data.time_limit_minutes, attempts_allowed=data.attempts_allowed,
-            blueprint=[{"category_id": r.category_id or 0, "difficulty": r.difficulty or "", "count": r.count}
-                       for r in data.blueprint],
-            prediction_enabled=data.prediction_enabled, prediction_text=data.prediction_text,
-            prediction_basis=data.prediction_basis, shuffle_questions=data.shuffle_questions,
-            shuffle_options=data.shuffle_options, show_score_after_submit=data.show_score_after_submit,
+            time_limit_minutes=data.time_limit_minutes,
+            attempts_allowed=data.attempts_allowed,
+            blueprint=[
+                {"category_id": r.category_id or 0, "difficulty": r.difficulty or "", "count": r.count}
+                for r in data.blueprint
+            ],
+            prediction_enabled=data.prediction_enabled,
+            prediction_text=data.prediction_text,
+            prediction_basis=data.prediction_basis,
+            shuffle_questions=data.shuffle_questions,
+            shuffle_options=data.shuffle_options,
+            show_score_after_submit=data.show_score_after_submit,
             show_key_after_close=data.show_key_after_close,
             ranking_rule=list(data.ranking_rule) + [""] * (len(RANKING_CRITERIA) - len(data.ranking_rule)),
         )
@@ -208,9 +233,13 @@ class RoundForm(FlaskForm):
 
     def to_input(self) -> RoundInput:
         rules = [
-            BlueprintRule(category_id=e.form.category_id.data or None, count=e.form.count.data,
-                          difficulty=e.form.difficulty.data or None)
-            for e in self.blueprint.entries if e.form.count.data is not None
+            BlueprintRule(
+                category_id=e.form.category_id.data or None,
+                count=e.form.count.data,
+                difficulty=e.form.difficulty.data or None,
+            )
+            for e in self.blueprint.entries
+            if e.form.count.data is not None
         ]
         return RoundInput(
             number=self.number.data,

@@ -1,4 +1,5 @@
 """Organiser routes for contests and rounds (/quan-tri/cuoc-thi/...) and the public banner route."""
+
 import re
 
 from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
@@ -9,7 +10,6 @@ from sqlalchemy import func, select
 from wtforms import FieldList
 
 from contest.accounts.guards import role_required
-from contest.extensions import db
 from contest.judging.services import audit_changes, record_action
 from contest.organise import bp
 from contest.organise.banners import MAX_BANNER_BYTES, banner_dir, check_banner, remove_banner, save_banner
@@ -29,10 +29,20 @@ from contest.organise.services import (
 )
 from contest.organise.timezones import format_local
 from contest.rounds.models import Attempt, Contest, Round
+from infra.extensions import db
 
 BANNER_NAME = re.compile(r"^\d+-[0-9a-f]{16}\.(jpg|png|webp)$")
-ROUND_FIELDS = ("number", "title", "opens_at", "closes_at", "time_limit_minutes", "attempts_allowed",
-                "prediction_enabled", "prediction_text", "prediction_basis")
+ROUND_FIELDS = (
+    "number",
+    "title",
+    "opens_at",
+    "closes_at",
+    "time_limit_minutes",
+    "attempts_allowed",
+    "prediction_enabled",
+    "prediction_text",
+    "prediction_basis",
+)
 
 
 @bp.app_template_filter("paragraphs")
@@ -98,14 +108,26 @@ def new_contest():
             banner = _read_banner(form)
             if banner is not None:
                 check_banner(banner)  # before any row is written: a bad image changes nothing
-            contest = create_contest(title=form.title.data, description=form.description.data,
-                                     rules_text=form.rules_text.data, unit_ids=form.unit_ids.data,
-                                     created_by_id=current_user.id, commit=False)
+            contest = create_contest(
+                title=form.title.data,
+                description=form.description.data,
+                rules_text=form.rules_text.data,
+                unit_ids=form.unit_ids.data,
+                created_by_id=current_user.id,
+                commit=False,
+            )
             db.session.flush()
             if banner is not None:
                 save_banner(contest, banner, commit=False)
-            record_action(current_user, "contest_create", object_type="contest", object_id=contest.id,
-                          title=contest.title, unit_ids=sorted(form.unit_ids.data or []), banner=banner is not None)
+            record_action(
+                current_user,
+                "contest_create",
+                object_type="contest",
+                object_id=contest.id,
+                title=contest.title,
+                unit_ids=sorted(form.unit_ids.data or []),
+                banner=banner is not None,
+            )
             db.session.commit()
         except OrganiseError as exc:
             db.session.rollback()
@@ -131,14 +153,25 @@ def edit_contest(contest_id):
             if banner is not None:
                 check_banner(banner)
             before = _contest_state(contest)
-            update_contest(contest, title=form.title.data, description=form.description.data,
-                           rules_text=form.rules_text.data, unit_ids=form.unit_ids.data, commit=False)
+            update_contest(
+                contest,
+                title=form.title.data,
+                description=form.description.data,
+                rules_text=form.rules_text.data,
+                unit_ids=form.unit_ids.data,
+                commit=False,
+            )
             if banner is not None:
                 save_banner(contest, banner, commit=False)
             elif form.remove_banner.data:
                 remove_banner(contest, commit=False)
-            record_action(current_user, "contest_update", object_type="contest", object_id=contest.id,
-                          changes=audit_changes(before, _contest_state(contest)))
+            record_action(
+                current_user,
+                "contest_update",
+                object_type="contest",
+                object_id=contest.id,
+                changes=audit_changes(before, _contest_state(contest)),
+            )
             db.session.commit()
         except OrganiseError as exc:
             db.session.rollback()
@@ -146,12 +179,17 @@ def edit_contest(contest_id):
         else:
             flash(_("Đã lưu cuộc thi."), "success")
             return redirect(url_for("organise.edit_contest", contest_id=contest.id))
-    attempts = dict(db.session.execute(
-        select(Attempt.round_id, func.count(Attempt.id)).join(Round).where(Round.contest_id == contest.id)
-        .group_by(Attempt.round_id)
-    ).all())
-    return render_template("organise/contest_form.html", form=form, contest=contest, attempts=attempts,
-                           publish_form=PublishForm()), (422 if _has_errors(form) else 200)
+    attempts = dict(
+        db.session.execute(
+            select(Attempt.round_id, func.count(Attempt.id))
+            .join(Round)
+            .where(Round.contest_id == contest.id)
+            .group_by(Attempt.round_id)
+        ).all()
+    )
+    return render_template(
+        "organise/contest_form.html", form=form, contest=contest, attempts=attempts, publish_form=PublishForm()
+    ), (422 if _has_errors(form) else 200)
 
 
 @bp.route("/quan-tri/cuoc-thi/<int:contest_id>/cong-bo", methods=["POST"])
@@ -164,8 +202,13 @@ def publish(contest_id):
     wanted = request.form.get("published") == "1"
     try:
         set_published(contest, wanted, commit=False)
-        record_action(current_user, "contest_publish" if wanted else "contest_unpublish", object_type="contest",
-                      object_id=contest.id, title=contest.title)
+        record_action(
+            current_user,
+            "contest_publish" if wanted else "contest_unpublish",
+            object_type="contest",
+            object_id=contest.id,
+            title=contest.title,
+        )
         db.session.commit()
     except OrganiseError as exc:
         db.session.rollback()
@@ -178,14 +221,25 @@ def publish(contest_id):
 
 def _contest_state(contest):
     """What an organiser can change on a contest, for the audit log's before/after."""
-    return dict(title=contest.title, description=contest.description, rules_text=contest.rules_text,
-                unit_ids=sorted(u.id for u in contest.eligible_units), banner=contest.banner_path)
+    return dict(
+        title=contest.title,
+        description=contest.description,
+        rules_text=contest.rules_text,
+        unit_ids=sorted(u.id for u in contest.eligible_units),
+        banner=contest.banner_path,
+    )
 
 
 def _round_page(contest, form, rnd, status=200):
-    return render_template("organise/round_form.html", form=form, contest=contest, rnd=rnd,
-                           attempts=attempt_count(rnd) if rnd is not None else 0,
-                           delete_form=DeleteForm(), ranking_labels=RANKING_LABELS), status
+    return render_template(
+        "organise/round_form.html",
+        form=form,
+        contest=contest,
+        rnd=rnd,
+        attempts=attempt_count(rnd) if rnd is not None else 0,
+        delete_form=DeleteForm(),
+        ranking_labels=RANKING_LABELS,
+    ), status
 
 
 def _save_round(contest, rnd):
@@ -203,9 +257,14 @@ def _save_round(contest, rnd):
         before = RoundInput.from_round(rnd).__dict__.copy() if rnd is not None else {}
         saved = update_round(rnd, data, commit=False) if rnd is not None else create_round(contest, data, commit=False)
         db.session.flush()
-        record_action(current_user, "round_update" if rnd is not None else "round_create", object_type="round",
-                      object_id=saved.id, contest_id=contest.id,
-                      changes=audit_changes(before, RoundInput.from_round(saved).__dict__))
+        record_action(
+            current_user,
+            "round_update" if rnd is not None else "round_create",
+            object_type="round",
+            object_id=saved.id,
+            contest_id=contest.id,
+            changes=audit_changes(before, RoundInput.from_round(saved).__dict__),
+        )
         db.session.commit()
     except OrganiseError as exc:  # the bank changed between the check above and this save
         db.session.rollback()
@@ -224,9 +283,14 @@ def new_round(contest_id):
             flash(_("Đã tạo tuần thi số %(n)d.", n=saved.number), "success")
             return redirect(url_for("organise.edit_contest", contest_id=contest.id))
         return _round_page(contest, form, None, 422)
-    defaults = RoundInput(number=next_round_number(contest), title=_("Tuần thi thứ %(n)d", n=next_round_number(contest)),
-                          opens_at=None, closes_at=None, time_limit_minutes=20,
-                          prediction_text=Round.__table__.c.prediction_text.default.arg)
+    defaults = RoundInput(
+        number=next_round_number(contest),
+        title=_("Tuần thi thứ %(n)d", n=next_round_number(contest)),
+        opens_at=None,
+        closes_at=None,
+        time_limit_minutes=20,
+        prediction_text=Round.__table__.c.prediction_text.default.arg,
+    )
     return _round_page(contest, RoundForm.for_input(defaults, formdata=None), None)
 
 
@@ -253,8 +317,15 @@ def remove_round(contest_id, round_id):
         abort(400)
     number = rnd.number
     try:
-        record_action(current_user, "round_delete", object_type="round", object_id=rnd.id, contest_id=contest.id,
-                      number=number, title=rnd.title)
+        record_action(
+            current_user,
+            "round_delete",
+            object_type="round",
+            object_id=rnd.id,
+            contest_id=contest.id,
+            number=number,
+            title=rnd.title,
+        )
         delete_round(rnd, commit=False)
         db.session.commit()
     except OrganiseError as exc:

@@ -3,6 +3,7 @@
 Every check that can refuse an input lives here, so a bad save changes nothing whatever calls it.
 Times arrive and are stored as naive UTC; the forms convert from Asia/Ho_Chi_Minh.
 """
+
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -13,9 +14,10 @@ from sqlalchemy import func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from contest.accounts.models import Unit
-from contest.extensions import db
 from contest.organise.timezones import format_local
-from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round, utcnow
+from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round
+from infra.clock import utcnow
+from infra.extensions import db
 from question_bank.draw import BlueprintError, BlueprintRule, check_blueprint
 
 RANKING_CRITERIA = tuple(DEFAULT_RANKING_RULE)
@@ -34,6 +36,7 @@ class OrganiseError(ValueError):
 
 
 # ---------------------------------------------------------------- contests
+
 
 def slugify(text: str) -> str:
     """ASCII slug from a Vietnamese title: 'Tìm hiểu Hiến pháp' -> 'tim-hieu-hien-phap'."""
@@ -74,8 +77,14 @@ def _contest_fields(title, description, rules_text, unit_ids):
 
 def create_contest(*, title, description="", rules_text="", unit_ids=(), created_by_id=None, commit=True) -> Contest:
     title, description, rules_text, units = _contest_fields(title, description, rules_text, unit_ids)
-    contest = Contest(title=title, slug=_unique_slug(title), description=description, rules_text=rules_text,
-                      created_by_id=created_by_id, published=False)
+    contest = Contest(
+        title=title,
+        slug=_unique_slug(title),
+        description=description,
+        rules_text=rules_text,
+        created_by_id=created_by_id,
+        published=False,
+    )
     contest.eligible_units = units
     db.session.add(contest)
     if commit:
@@ -105,28 +114,17 @@ def set_published(contest: Contest, published: bool, commit=True) -> Contest:
             try:
                 check_blueprint([BlueprintRule.from_dict(r) for r in rnd.blueprint or []])
             except BlueprintError as exc:
-                raise OrganiseError({"published": _("Chưa thể công bố: tuần thi số %(n)d: %(problem)s",
-                                                    n=rnd.number, problem=str(exc))})
+                raise OrganiseError(
+                    {"published": _("Chưa thể công bố: tuần thi số %(n)d: %(problem)s", n=rnd.number, problem=str(exc))}
+                ) from None
     contest.published = published
     if commit:
         db.session.commit()
     return contest
 
 
-def user_is_eligible(contest: Contest, user) -> bool:
-    """No eligible units means everyone; otherwise the user's unit or one of its ancestors must be chosen."""
-    chosen = {u.id for u in contest.eligible_units}
-    if not chosen:
-        return True
-    node = user.unit
-    while node is not None:
-        if node.id in chosen:
-            return True
-        node = node.parent
-    return False
-
-
 # ---------------------------------------------------------------- rounds
+
 
 @dataclass
 class RoundInput:
@@ -151,13 +149,21 @@ class RoundInput:
     @classmethod
     def from_round(cls, rnd: Round) -> "RoundInput":
         return cls(
-            number=rnd.number, title=rnd.title, opens_at=rnd.opens_at, closes_at=rnd.closes_at,
-            time_limit_minutes=max(1, rnd.time_limit_seconds // 60), attempts_allowed=rnd.attempts_allowed,
+            number=rnd.number,
+            title=rnd.title,
+            opens_at=rnd.opens_at,
+            closes_at=rnd.closes_at,
+            time_limit_minutes=max(1, rnd.time_limit_seconds // 60),
+            attempts_allowed=rnd.attempts_allowed,
             blueprint=[BlueprintRule.from_dict(r) for r in rnd.blueprint or []],
-            prediction_enabled=rnd.prediction_enabled, prediction_text=rnd.prediction_text,
-            prediction_basis=rnd.prediction_basis, shuffle_questions=rnd.shuffle_questions,
-            shuffle_options=rnd.shuffle_options, show_score_after_submit=rnd.show_score_after_submit,
-            show_key_after_close=rnd.show_key_after_close, ranking_rule=list(rnd.ranking_rule or DEFAULT_RANKING_RULE),
+            prediction_enabled=rnd.prediction_enabled,
+            prediction_text=rnd.prediction_text,
+            prediction_basis=rnd.prediction_basis,
+            shuffle_questions=rnd.shuffle_questions,
+            shuffle_options=rnd.shuffle_options,
+            show_score_after_submit=rnd.show_score_after_submit,
+            show_key_after_close=rnd.show_key_after_close,
+            ranking_rule=list(rnd.ranking_rule or DEFAULT_RANKING_RULE),
         )
 
 
@@ -229,7 +235,9 @@ def validate_round(contest: Contest, data: RoundInput, rnd: Round | None = None)
                 errors["opens_at"] = _(
                     "Thời gian trùng với tuần thi số %(n)d (%(start)s – %(end)s). "
                     "Các tuần thi của một cuộc thi không được chồng lên nhau.",
-                    n=other.number, start=format_local(other.opens_at), end=format_local(other.closes_at),
+                    n=other.number,
+                    start=format_local(other.opens_at),
+                    end=format_local(other.closes_at),
                 )
 
     if data.time_limit_minutes is None or not 1 <= data.time_limit_minutes <= MAX_TIME_LIMIT_MINUTES:

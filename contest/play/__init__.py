@@ -1,4 +1,5 @@
 """The contestant's pages: contests, rules and countdown, the attempt page, results, public leaderboard."""
+
 from flask import Blueprint
 
 bp = Blueprint("play", __name__)

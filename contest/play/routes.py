@@ -1,21 +1,30 @@
 """Thin routes over contest.rounds.services; the attempt itself runs over Socket.IO (realtime.play)."""
+
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from contest.extensions import db
 from contest.play import bp
 from contest.rounds import leaderboard
-from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round, utcnow
+from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
 from contest.rounds.services import (
-    AttemptError, attempt_view, attempts_for, round_state, server_now_ms, start_attempt, to_ms,
+    AttemptError,
+    attempt_view,
+    attempts_for,
+    round_state,
+    server_now_ms,
+    start_attempt,
+    to_ms,
 )
+from infra.clock import utcnow
+from infra.extensions import db
 from question_bank.models import Question
 
 
 def published_contests():
-    return db.session.scalars(select(Contest).where(Contest.published.is_(True)).order_by(Contest.created_at.desc())
-                              .limit(20)).all()
+    return db.session.scalars(
+        select(Contest).where(Contest.published.is_(True)).order_by(Contest.created_at.desc()).limit(20)
+    ).all()
 
 
 @bp.app_template_global()
@@ -56,8 +65,9 @@ def contest_page(slug):
 def start(round_id):
     round_ = db.session.get(Round, round_id) or abort(404)
     try:
-        attempt = start_attempt(current_user, round_, client_ip=request.remote_addr,
-                                device_id=request.form.get("device_id"))
+        attempt = start_attempt(
+            current_user, round_, client_ip=request.remote_addr, device_id=request.form.get("device_id")
+        )
     except AttemptError as exc:
         flash(exc.message, "error")
         return redirect(url_for("play.contest_page", slug=round_.contest.slug))
@@ -90,15 +100,27 @@ def result(attempt_id):
     review = None
     # The key is shown only once the round has closed (and only if the organisers allow it).
     if round_.show_key_after_close and utcnow() >= round_.closes_at:
-        answers = {a.question_id: a for a in db.session.scalars(
-            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
-        questions = {q.id: q for q in db.session.scalars(
-            select(Question).where(Question.id.in_([aq.question_id for aq in attempt.questions])))}
+        answers = {
+            a.question_id: a
+            for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+        }
+        questions = {
+            q.id: q
+            for q in db.session.scalars(
+                select(Question).where(Question.id.in_([aq.question_id for aq in attempt.questions]))
+            )
+        }
         review = [(aq, questions[aq.question_id], answers.get(aq.question_id)) for aq in attempt.questions]
     used = len(attempts_for(round_.id, current_user.id))
     can_retry = round_state(round_) == "open" and (round_.attempts_allowed is None or used < round_.attempts_allowed)
-    return render_template("play/result.html", attempt=attempt, round=round_, review=review, can_retry=can_retry,
-                           me=leaderboard.rank_of(round_.id, current_user.id))
+    return render_template(
+        "play/result.html",
+        attempt=attempt,
+        round=round_,
+        review=review,
+        can_retry=can_retry,
+        me=leaderboard.rank_of(round_.id, current_user.id),
+    )
 
 
 @bp.route("/vong-thi/<int:round_id>/bang-xep-hang")

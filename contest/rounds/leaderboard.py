@@ -6,8 +6,9 @@ The three are packed into one integer below 2**53, so the float Redis stores sta
 The prediction tiebreak needs the actual number of perfect scores, known only when the round
 closes; the judges' final ranking applies it (DOMAIN.md), the live board does not.
 """
-from contest.extensions import get_redis
+
 from contest.rounds.redis_scripts import RECORD_ENTRY
+from infra.extensions import get_redis
 
 TIME_BITS = 23
 SUBMIT_BITS = 22
@@ -44,8 +45,16 @@ def record(attempt) -> bool:
     unit = user.unit.name if user.unit is not None else ""
     details = f"{attempt.correct_count}|{attempt.time_taken_ms}|{user.full_name}|{unit}"
     r = get_redis()
-    changed = r.eval(RECORD_ENTRY, 3, board_key(round_.id), details_key(round_.id), version_key(round_.id),
-                     user.id, str(value), details)
+    changed = r.eval(
+        RECORD_ENTRY,
+        3,
+        board_key(round_.id),
+        details_key(round_.id),
+        version_key(round_.id),
+        user.id,
+        str(value),
+        details,
+    )
     return bool(changed)
 
 
@@ -64,8 +73,14 @@ def top_entries(round_id, n=10) -> list[dict]:
 
 def _entry(rank, member, detail):
     correct, time_ms, name, unit = (detail or "0|0||").split("|", 3)
-    return {"rank": rank, "user_id": int(member), "name": name, "unit": unit, "correct": int(correct),
-            "time_ms": int(time_ms)}
+    return {
+        "rank": rank,
+        "user_id": int(member),
+        "name": name,
+        "unit": unit,
+        "correct": int(correct),
+        "time_ms": int(time_ms),
+    }
 
 
 def rank_of(round_id, user_id) -> dict | None:
@@ -93,4 +108,3 @@ def ranks_of(round_id, user_ids) -> dict[int, int | None]:
 def public_entry(entry: dict) -> dict:
     """What a public page may show: no user id."""
     return {k: v for k, v in entry.items() if k != "user_id"}
-

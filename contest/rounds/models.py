@@ -2,20 +2,35 @@
 
 Times are stored as naive UTC datetimes; the UI shows Asia/Ho_Chi_Minh.
 """
-from datetime import datetime, timezone
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from contest.extensions import db
+from infra.clock import utcnow
+from infra.extensions import Model, db
 
 # The usual order of the published rules (DOMAIN.md); each round may reorder or drop criteria.
-DEFAULT_RANKING_RULE = ["correct_desc", "prediction_distance_asc", "time_taken_asc", "submitted_at_asc",
-                        "attempts_used_asc", "registered_at_asc"]
-
-
-def utcnow():
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+DEFAULT_RANKING_RULE = [
+    "correct_desc",
+    "prediction_distance_asc",
+    "time_taken_asc",
+    "submitted_at_asc",
+    "attempts_used_asc",
+    "registered_at_asc",
+]
 
 
 contest_units = Table(
@@ -26,7 +41,7 @@ contest_units = Table(
 )
 
 
-class Contest(db.Model):
+class Contest(Model):
     __tablename__ = "contests"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,12 +54,13 @@ class Contest(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    rounds: Mapped[list["Round"]] = relationship(back_populates="contest", order_by="Round.number",
-                                                 cascade="all, delete-orphan")
+    rounds: Mapped[list["Round"]] = relationship(
+        back_populates="contest", order_by="Round.number", cascade="all, delete-orphan"
+    )
     eligible_units = relationship("Unit", secondary=contest_units)  # empty: everyone may take part
 
 
-class Round(db.Model):
+class Round(Model):
     """A weekly round (tuần thi): its window, time limit, blueprint, attempt limit and ranking rule."""
 
     __tablename__ = "rounds"
@@ -84,7 +100,7 @@ class Round(db.Model):
         return sum(int(rule["count"]) for rule in self.blueprint or [])
 
 
-class Attempt(db.Model):
+class Attempt(Model):
     """One try at a round (lượt thi). The server's clock decides started_at, deadline_at, submitted_at."""
 
     __tablename__ = "attempts"
@@ -113,11 +129,12 @@ class Attempt(db.Model):
 
     round: Mapped[Round] = relationship()
     user = relationship("User")
-    questions: Mapped[list["AttemptQuestion"]] = relationship(order_by="AttemptQuestion.position",
-                                                              cascade="all, delete-orphan")
+    questions: Mapped[list["AttemptQuestion"]] = relationship(
+        order_by="AttemptQuestion.position", cascade="all, delete-orphan"
+    )
 
 
-class AttemptQuestion(db.Model):
+class AttemptQuestion(Model):
     """The questions an attempt drew, in the order shown, with the option order shown (for audit and scoring)."""
 
     __tablename__ = "attempt_questions"
@@ -128,7 +145,7 @@ class AttemptQuestion(db.Model):
     option_order: Mapped[list] = mapped_column(JSON)
 
 
-class AttemptAnswer(db.Model):
+class AttemptAnswer(Model):
     """The latest saved answer to one question of an attempt, as written behind from the Redis stream."""
 
     __tablename__ = "attempt_answers"
@@ -138,6 +155,8 @@ class AttemptAnswer(db.Model):
     attempt_id: Mapped[int] = mapped_column(ForeignKey("attempts.id", ondelete="CASCADE"))
     question_id: Mapped[int] = mapped_column(ForeignKey("qb_questions.id", ondelete="RESTRICT"))
     selected: Mapped[list] = mapped_column(JSON)  # option ids
-    seq: Mapped[int] = mapped_column(BigInteger, default=0)  # per-attempt sequence: a later write never loses to an earlier one
+    seq: Mapped[int] = mapped_column(
+        BigInteger, default=0
+    )  # per-attempt sequence: a later write never loses to an earlier one
     answered_at: Mapped[datetime]
     is_correct: Mapped[bool | None]  # filled when the attempt is scored

@@ -3,21 +3,23 @@
 SQL holds the durable record; Redis holds the live attempt state and decides time (see
 redis_scripts). Errors are AttemptError with a stable code; the UI maps codes to Vietnamese text.
 """
+
 import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from contest.extensions import db, get_redis
-from contest.organise.services import user_is_eligible
 from contest.rounds import leaderboard
-from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round, utcnow
+from contest.rounds.eligibility import user_is_eligible
+from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round
 from contest.rounds.redis_scripts import ANSWER, CLOSE
+from infra.clock import utcnow
+from infra.extensions import db, get_redis
 from question_bank.draw import BlueprintRule, draw_questions
 from question_bank.models import Question, QuestionOption
 
@@ -65,11 +67,11 @@ def answers_key(attempt_id):
 
 
 def to_ms(dt: datetime) -> int:
-    return int(dt.replace(tzinfo=timezone.utc).timestamp() * 1000)
+    return int(dt.replace(tzinfo=UTC).timestamp() * 1000)
 
 
 def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).replace(tzinfo=None)
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
 
 
 def server_now_ms() -> int:
@@ -89,10 +91,12 @@ def round_state(round_, now=None):
 
 # --- start ------------------------------------------------------------------------------------
 
+
 def _open_attempt(round_id, user_id):
     return db.session.scalar(
-        select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id,
-                              Attempt.status == "in_progress").order_by(Attempt.number.desc())
+        select(Attempt)
+        .where(Attempt.round_id == round_id, Attempt.user_id == user_id, Attempt.status == "in_progress")
+        .order_by(Attempt.number.desc())
         .execution_options(populate_existing=True)
     )
 
@@ -121,15 +125,22 @@ def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
         return _start_locked(user, round_, now, client_ip, device_id)
     finally:
         # Release only our own lock (a compare-and-delete).
-        r.eval("if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-               1, lock, token)
+        r.eval(
+            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
+            1,
+            lock,
+            token,
+        )
 
 
 def _start_locked(user, round_, now, client_ip, device_id):
     # One query for the user's attempts in this round, fresh from the database (populate_existing):
     # another tab may have created or closed one while we waited for the lock.
-    mine = db.session.scalars(select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user.id)
-                              .execution_options(populate_existing=True)).all()
+    mine = db.session.scalars(
+        select(Attempt)
+        .where(Attempt.round_id == round_.id, Attempt.user_id == user.id)
+        .execution_options(populate_existing=True)
+    ).all()
     current = max((a for a in mine if a.status == "in_progress"), key=lambda a: a.number, default=None)
     if current is not None:
         if current.deadline_at > utcnow():
@@ -140,29 +151,42 @@ def _start_locked(user, round_, now, client_ip, device_id):
     if round_.attempts_allowed is not None and used >= round_.attempts_allowed:
         raise AttemptError("attempt_limit")
     seed = secrets.token_hex(16)
-    drawn = draw_questions([BlueprintRule.from_dict(rule) for rule in round_.blueprint], seed,
-                           shuffle_options=round_.shuffle_options)
+    drawn = draw_questions(
+        [BlueprintRule.from_dict(rule) for rule in round_.blueprint], seed, shuffle_options=round_.shuffle_options
+    )
     if not round_.shuffle_questions:
         drawn = sorted(drawn, key=lambda d: d.question_id)
     deadline = min(now + timedelta(seconds=round_.time_limit_seconds), round_.closes_at)
-    attempt = Attempt(round_id=round_.id, user_id=user.id, number=used + 1, seed=seed, status="in_progress",
-                      started_at=now, deadline_at=deadline, question_count=len(drawn),
-                      client_ip=client_ip, device_id=(device_id or None) and str(device_id)[:64])
-    attempt.questions = [AttemptQuestion(position=i, question_id=d.question_id, option_order=list(d.option_order))
-                         for i, d in enumerate(drawn, start=1)]
+    attempt = Attempt(
+        round_id=round_.id,
+        user_id=user.id,
+        number=used + 1,
+        seed=seed,
+        status="in_progress",
+        started_at=now,
+        deadline_at=deadline,
+        question_count=len(drawn),
+        client_ip=client_ip,
+        device_id=(device_id or None) and str(device_id)[:64],
+    )
+    attempt.questions = [
+        AttemptQuestion(position=i, question_id=d.question_id, option_order=list(d.option_order))
+        for i, d in enumerate(drawn, start=1)
+    ]
     db.session.add(attempt)
     try:
         db.session.flush()
         # What Redis needs, read before the commit expires the objects: reading them back would
         # cost a query per relationship on the busiest request of a contest's opening minutes.
-        state = _State(attempt.id, user.id, round_.id, deadline, now, "in_progress", None,
-                       [d.question_id for d in drawn])
+        state = _State(
+            attempt.id, user.id, round_.id, deadline, now, "in_progress", None, [d.question_id for d in drawn]
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         current = _open_attempt(round_.id, user.id)
         if current is None:
-            raise AttemptError("attempt_limit")
+            raise AttemptError("attempt_limit") from None
         load_state(current)
         return current
     _write_state(state, saved={})
@@ -172,6 +196,7 @@ def _start_locked(user, round_, now, client_ip, device_id):
 @dataclass
 class _State:
     """The fields of an attempt that its live Redis state is built from."""
+
     attempt_id: int
     user_id: int
     round_id: int
@@ -186,10 +211,20 @@ def load_state(attempt: Attempt, force=False):
     """Writes the attempt's live state to Redis (no-op if present), rebuilding saved answers from SQL."""
     if not force and get_redis().exists(attempt_key(attempt.id)):
         return
-    state = _State(attempt.id, attempt.user_id, attempt.round_id, attempt.deadline_at, attempt.started_at,
-                   attempt.status, attempt.submitted_at, [aq.question_id for aq in attempt.questions])
-    saved = {a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
-             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+    state = _State(
+        attempt.id,
+        attempt.user_id,
+        attempt.round_id,
+        attempt.deadline_at,
+        attempt.started_at,
+        attempt.status,
+        attempt.submitted_at,
+        [aq.question_id for aq in attempt.questions],
+    )
+    saved = {
+        a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
+        for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    }
     _write_state(state, saved)
 
 
@@ -203,15 +238,21 @@ def _write_state(state: _State, saved: dict):
     key = attempt_key(state.attempt_id)
     options, multi = {}, set()
     for qid, oid, correct, is_multi in db.session.execute(
-            select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct, Question.multi_select)
-            .join(Question, Question.id == QuestionOption.question_id)
-            .where(QuestionOption.question_id.in_(state.question_ids))):
+        select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct, Question.multi_select)
+        .join(Question, Question.id == QuestionOption.question_id)
+        .where(QuestionOption.question_id.in_(state.question_ids))
+    ):
         options.setdefault(qid, []).append((oid, correct))
         if is_multi:
             multi.add(qid)
     status = {"in_progress": "open"}.get(state.status, state.status)
-    fields = {"user": state.user_id, "round": state.round_id, "deadline": to_ms(state.deadline_at),
-              "started": to_ms(state.started_at), "status": status}
+    fields = {
+        "user": state.user_id,
+        "round": state.round_id,
+        "deadline": to_ms(state.deadline_at),
+        "started": to_ms(state.started_at),
+        "status": status,
+    }
     if state.submitted_at:
         fields["closed"] = to_ms(state.submitted_at)
     for qid in state.question_ids:
@@ -236,6 +277,7 @@ def _write_state(state: _State, saved: dict):
 
 # --- answers ----------------------------------------------------------------------------------
 
+
 @dataclass
 class AnswerAck:
     question_id: int
@@ -244,8 +286,13 @@ class AnswerAck:
     duplicate: bool
 
     def to_dict(self):
-        return {"ok": True, "question_id": self.question_id, "selected": self.selected, "seq": self.seq,
-                "duplicate": self.duplicate}
+        return {
+            "ok": True,
+            "question_id": self.question_id,
+            "selected": self.selected,
+            "seq": self.seq,
+            "duplicate": self.duplicate,
+        }
 
 
 def _csv(ids):
@@ -272,8 +319,10 @@ def _scripts():
 def save_answer(attempt_id: int, user_id: int, question_id: int, selected: list[int], seq: int) -> AnswerAck:
     """One Redis round trip: deadline check, idempotent store and stream append, atomically."""
     answer, _ = _scripts()
-    reply = answer(keys=[attempt_key(attempt_id), answers_key(attempt_id), STREAM],
-                   args=[user_id, question_id, _csv(selected), seq, attempt_id])
+    reply = answer(
+        keys=[attempt_key(attempt_id), answers_key(attempt_id), STREAM],
+        args=[user_id, question_id, _csv(selected), seq, attempt_id],
+    )
     if reply[0] == "err":
         raise AttemptError(reply[1])
     return AnswerAck(question_id, _ids(reply[1]), int(reply[2]), duplicate=reply[0] == "dup")
@@ -290,6 +339,7 @@ def saved_answers(attempt_id: int) -> dict[int, dict]:
 
 # --- submit, expiry, scoring ------------------------------------------------------------------
 
+
 def score(answers: dict[int, list[int]], key: dict[int, list[int]]) -> dict[int, bool]:
     """Right only when the selected set equals the correct set (multi-select included)."""
     return {qid: bool(correct) and sorted(answers.get(qid, [])) == sorted(correct) for qid, correct in key.items()}
@@ -302,8 +352,12 @@ def submit_attempt(attempt_id: int, user_id: int, prediction=None) -> Attempt:
     if attempt.user_id != user_id:
         raise AttemptError("forbidden")
     # Past the deadline the server closes the attempt whatever is missing; before it, the rules ask.
-    if (attempt.status == "in_progress" and attempt.round.prediction_enabled and prediction is None
-            and server_now_ms() < to_ms(attempt.deadline_at)):
+    if (
+        attempt.status == "in_progress"
+        and attempt.round.prediction_enabled
+        and prediction is None
+        and server_now_ms() < to_ms(attempt.deadline_at)
+    ):
         raise AttemptError("prediction_required")
     return close_attempt(attempt_id, user_id=user_id, prediction=prediction)
 
@@ -322,8 +376,9 @@ def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, 
     if not r.exists(attempt_key(attempt_id)):
         load_state(attempt)
     _, close = _scripts()
-    reply = close(keys=[attempt_key(attempt_id), answers_key(attempt_id)],
-                  args=[user_id if user_id is not None else "", mode])
+    reply = close(
+        keys=[attempt_key(attempt_id), answers_key(attempt_id)], args=[user_id if user_id is not None else "", mode]
+    )
     if reply[0] == "err":
         raise AttemptError(reply[1])
     status, closed_ms, flat = reply[0], int(reply[1]), reply[2]
@@ -332,9 +387,11 @@ def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, 
         seq, _, csv = value.partition("|")
         answers[int(qid)] = (int(seq), _ids(csv))
     key = {aq.question_id: [] for aq in attempt.questions}
-    for qid, oid in db.session.execute(select(QuestionOption.question_id, QuestionOption.id)
-                                       .where(QuestionOption.question_id.in_(list(key)),
-                                              QuestionOption.is_correct.is_(True))):
+    for qid, oid in db.session.execute(
+        select(QuestionOption.question_id, QuestionOption.id).where(
+            QuestionOption.question_id.in_(list(key)), QuestionOption.is_correct.is_(True)
+        )
+    ):
         key[qid].append(oid)
     marks = score({q: sel for q, (_, sel) in answers.items()}, key)
     _write_answers(attempt_id, answers, marks, closed_ms)
@@ -352,13 +409,16 @@ def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, 
 
 def _write_answers(attempt_id, answers, marks, closed_ms):
     """The final answers go to SQL with the submit, so scoring never waits for the worker."""
-    existing = {a.question_id: a for a in db.session.scalars(
-        select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))}
+    existing = {
+        a.question_id: a
+        for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
+    }
     for qid, (seq, selected) in answers.items():
         row = existing.get(qid)
         if row is None:
-            row = AttemptAnswer(attempt_id=attempt_id, question_id=qid, selected=selected, seq=seq,
-                                answered_at=from_ms(closed_ms))
+            row = AttemptAnswer(
+                attempt_id=attempt_id, question_id=qid, selected=selected, seq=seq, answered_at=from_ms(closed_ms)
+            )
             db.session.add(row)
         elif row.seq < seq:
             row.selected, row.seq = selected, seq
@@ -383,8 +443,9 @@ def sweep_expired(limit=200) -> int:
             db.session.rollback()
             log.exception("sweep of attempt %s failed", attempt_id)
     # Attempts Redis no longer tracks (state lost or never loaded) are closed from SQL.
-    stale = db.session.scalars(select(Attempt.id).where(Attempt.status == "in_progress",
-                                                        Attempt.deadline_at < from_ms(now)).limit(limit)).all()
+    stale = db.session.scalars(
+        select(Attempt.id).where(Attempt.status == "in_progress", Attempt.deadline_at < from_ms(now)).limit(limit)
+    ).all()
     for attempt_id in stale:
         try:
             close_attempt(attempt_id, mode="sweep")
@@ -397,18 +458,21 @@ def sweep_expired(limit=200) -> int:
 
 # --- what the contestant sees -----------------------------------------------------------------
 
+
 def attempt_view(attempt: Attempt) -> dict:
     """Everything the attempt page needs. Never the key: only option ids and texts, in shown order."""
     qids = [aq.question_id for aq in attempt.questions]
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(qids)))}
-    texts = {oid: text for oid, text in db.session.execute(
-        select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids)))}
+    rows = db.session.execute(select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids)))
+    texts = {option_id: text for option_id, text in rows}
     if attempt.status == "in_progress":
         load_state(attempt)
         answers = saved_answers(attempt.id)
     else:
-        answers = {a.question_id: {"selected": a.selected, "seq": a.seq} for a in db.session.scalars(
-            select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))}
+        answers = {
+            a.question_id: {"selected": a.selected, "seq": a.seq}
+            for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+        }
     round_ = attempt.round
     return {
         "attempt_id": attempt.id,
@@ -419,9 +483,13 @@ def attempt_view(attempt: Attempt) -> dict:
         "server_ms": server_now_ms(),
         "prediction": {"enabled": round_.prediction_enabled, "text": round_.prediction_text},
         "questions": [
-            {"position": aq.position, "id": aq.question_id, "stem": questions[aq.question_id].stem,
-             "multi": questions[aq.question_id].multi_select,
-             "options": [{"id": oid, "text": texts[oid]} for oid in aq.option_order]}
+            {
+                "position": aq.position,
+                "id": aq.question_id,
+                "stem": questions[aq.question_id].stem,
+                "multi": questions[aq.question_id].multi_select,
+                "options": [{"id": oid, "text": texts[oid]} for oid in aq.option_order],
+            }
             for aq in attempt.questions
         ],
         "answers": {str(qid): a for qid, a in answers.items()},
@@ -430,8 +498,11 @@ def attempt_view(attempt: Attempt) -> dict:
 
 
 def attempts_for(round_id: int, user_id: int) -> list[Attempt]:
-    return list(db.session.scalars(select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id)
-                                   .order_by(Attempt.number)))
+    return list(
+        db.session.scalars(
+            select(Attempt).where(Attempt.round_id == round_id, Attempt.user_id == user_id).order_by(Attempt.number)
+        )
+    )
 
 
 def get_round(round_id) -> Round | None:

@@ -4,6 +4,7 @@ Entries are XACKed (and deleted) only after the SQL commit, so a worker killed m
 them pending; the next worker claims them with XAUTOCLAIM. Upserts keep the highest seq, so a
 replayed entry never overwrites a newer answer.
 """
+
 import logging
 import os
 import socket
@@ -14,9 +15,9 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from contest.extensions import db, get_redis
 from contest.rounds.models import Attempt, AttemptAnswer
 from contest.rounds.services import STREAM, from_ms, sweep_expired
+from infra.extensions import db, get_redis
 
 GROUP = "sql"
 log = logging.getLogger(__name__)
@@ -38,9 +39,13 @@ def _rows(entries):
     """Stream entries to one row per (attempt, question), the highest seq winning."""
     best = {}
     for _id, fields in entries:
-        row = {"attempt_id": int(fields["a"]), "question_id": int(fields["q"]),
-               "selected": [int(x) for x in fields["s"].split(",") if x], "seq": int(fields["n"]),
-               "answered_at": from_ms(int(fields["t"]))}
+        row = {
+            "attempt_id": int(fields["a"]),
+            "question_id": int(fields["q"]),
+            "selected": [int(x) for x in fields["s"].split(",") if x],
+            "seq": int(fields["n"]),
+            "answered_at": from_ms(int(fields["t"])),
+        }
         key = (row["attempt_id"], row["question_id"])
         if key not in best or best[key]["seq"] < row["seq"]:
             best[key] = row
@@ -106,7 +111,7 @@ def run(consumer=None, count=500, block_ms=1000, claim_idle_ms=30000, sweep_ever
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             log.warning("redis unavailable (%s); retrying", exc)
             time.sleep(0.5)
-        except Exception:  # noqa: BLE001  (a database outage must not end the worker; entries stay pending)
+        except Exception:
             db.session.rollback()
             log.exception("worker batch failed; retrying")
             time.sleep(1.0)

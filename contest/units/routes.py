@@ -1,4 +1,5 @@
 """List and add units; a unit with contestants or children cannot be deleted."""
+
 from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -10,9 +11,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import Unit
-from contest.extensions import db
 from contest.judging.services import record_action
 from contest.units import bp
+from infra.extensions import db
 
 
 class UnitForm(FlaskForm):
@@ -31,8 +32,16 @@ def add_unit(name, parent_id=None, code=None, headcount=None, actor=None):
     db.session.add(unit)
     if actor is not None:
         db.session.flush()
-        record_action(actor, "unit_create", object_type="unit", object_id=unit.id, name=unit.name,
-                      parent_id=parent_id, code=unit.code, headcount=headcount)
+        record_action(
+            actor,
+            "unit_create",
+            object_type="unit",
+            object_id=unit.id,
+            name=unit.name,
+            parent_id=parent_id,
+            code=unit.code,
+            headcount=headcount,
+        )
     db.session.commit()
     return unit
 
@@ -49,8 +58,9 @@ def index():
         if form.code.data and db.session.scalar(select(Unit.id).where(Unit.code == form.code.data)):
             form.code.errors.append(_("Mã đơn vị này đã tồn tại."))
         else:
-            unit = add_unit(form.name.data, form.parent_id.data or None, form.code.data, form.headcount.data,
-                            actor=current_user)
+            unit = add_unit(
+                form.name.data, form.parent_id.data or None, form.code.data, form.headcount.data, actor=current_user
+            )
             flash(_("Đã thêm đơn vị %(name)s.", name=unit.name), "success")
             return redirect(url_for("units.index"))
     return render_template("units/index.html", roots=roots, form=form), (422 if form.errors else 200)

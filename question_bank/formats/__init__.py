@@ -3,6 +3,7 @@
 Every reader returns a ParseResult of format-neutral ParsedQuestion items, each with the line
 (or spreadsheet row) it starts on, so validation errors can point at the source.
 """
+
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -35,9 +36,16 @@ class ParsedQuestion:
     def key(self):
         """Everything a round trip must preserve."""
         return (
-            self.category, self.title or None, self.stem, self.multi_select,
-            tuple((o.text, o.is_correct) for o in self.options), self.explanation or None,
-            self.legal_document or None, self.legal_article or None, self.difficulty, tuple(sorted(self.tags)),
+            self.category,
+            self.title or None,
+            self.stem,
+            self.multi_select,
+            tuple((o.text, o.is_correct) for o in self.options),
+            self.explanation or None,
+            self.legal_document or None,
+            self.legal_article or None,
+            self.difficulty,
+            tuple(sorted(self.tags)),
         )
 
 
@@ -103,8 +111,15 @@ def parse_difficulty(value: str | None) -> str | None:
     v = normalize_text(value)
     if not v:
         return "medium"
-    table = {"de": "easy", "easy": "easy", "trung binh": "medium", "medium": "medium", "tb": "medium",
-             "kho": "hard", "hard": "hard"}
+    table = {
+        "de": "easy",
+        "easy": "easy",
+        "trung binh": "medium",
+        "medium": "medium",
+        "tb": "medium",
+        "kho": "hard",
+        "hard": "hard",
+    }
     return table.get(v)
 
 
@@ -140,7 +155,7 @@ def guess_format(filename: str) -> str | None:
     name = filename.lower()
     if name.endswith((".gift", ".txt")) and not name.endswith(".aiken.txt"):
         return "gift"
-    if name.endswith(".aiken.txt") or name.endswith(".aiken"):
+    if name.endswith((".aiken.txt", ".aiken")):
         return "aiken"
     if name.endswith(".csv"):
         return "csv"
@@ -159,5 +174,7 @@ def _decode(data: bytes) -> str:
     except UnicodeDecodeError as exc:
         # Line of the first bad byte, so the organiser can find it.
         line = data[: exc.start].count(b"\n") + 1
-        raise UndecodableFile(_("Dòng %(line)s: tệp không phải mã UTF-8 (hãy lưu lại với bảng mã UTF-8).", line=line))
+        raise UndecodableFile(
+            _("Dòng %(line)s: tệp không phải mã UTF-8 (hãy lưu lại với bảng mã UTF-8).", line=line)
+        ) from None
     return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -3,6 +3,7 @@
 Aiken carries only the stem, the options and one correct answer; exports of multi-select
 questions are refused by `can_carry`, and line breaks inside a text become spaces.
 """
+
 import re
 
 from flask_babel import gettext as _
@@ -28,31 +29,60 @@ def parse(text: str, default_category: tuple[str, ...] = ()) -> ParseResult:
         option = _OPTION.match(line)
         if answer:
             letter = answer.group(1).strip().upper()
-            letters = [l for l, _t in options]
+            letters = [letter for letter, _t in options]
             if not stem_lines:
-                result.errors.append(ParseIssue(number, _("Dòng %(line)s: dòng ANSWER không có câu hỏi đứng trước.", line=number)))
+                result.errors.append(
+                    ParseIssue(number, _("Dòng %(line)s: dòng ANSWER không có câu hỏi đứng trước.", line=number))
+                )
             elif not options:
-                result.errors.append(ParseIssue(start, _("Dòng %(line)s: câu hỏi không có phương án A., B., ...", line=start)))
+                result.errors.append(
+                    ParseIssue(start, _("Dòng %(line)s: câu hỏi không có phương án A., B., ...", line=start))
+                )
             elif not re.fullmatch(r"[A-Z]", letter) or letter not in letters:
-                result.errors.append(ParseIssue(number, _("Dòng %(line)s: đáp án \"%(letter)s\" không phải là một phương án của câu hỏi.", line=number, letter=letter)))
+                result.errors.append(
+                    ParseIssue(
+                        number,
+                        _(
+                            'Dòng %(line)s: đáp án "%(letter)s" không phải là một phương án của câu hỏi.',
+                            line=number,
+                            letter=letter,
+                        ),
+                    )
+                )
             else:
-                result.questions.append(ParsedQuestion(
-                    line=start, stem=" ".join(stem_lines), category=tuple(default_category),
-                    options=[ParsedOption(t, l == letter) for l, t in options],
-                ))
+                result.questions.append(
+                    ParsedQuestion(
+                        line=start,
+                        stem=" ".join(stem_lines),
+                        category=tuple(default_category),
+                        options=[ParsedOption(t, option_letter == letter) for option_letter, t in options],
+                    )
+                )
             stem_lines, options, start = [], [], None
         elif option and stem_lines:
             expected = chr(ord("A") + len(options))
             if option.group(1) != expected:
-                result.errors.append(ParseIssue(number, _("Dòng %(line)s: phương án %(got)s đứng sai thứ tự (cần %(want)s).", line=number, got=option.group(1), want=expected)))
+                result.errors.append(
+                    ParseIssue(
+                        number,
+                        _(
+                            "Dòng %(line)s: phương án %(got)s đứng sai thứ tự (cần %(want)s).",
+                            line=number,
+                            got=option.group(1),
+                            want=expected,
+                        ),
+                    )
+                )
             options.append((option.group(1), option.group(2).strip()))
         elif options:
-            result.errors.append(ParseIssue(number, _("Dòng %(line)s: thiếu dòng \"ANSWER: X\" sau các phương án.", line=number)))
+            result.errors.append(
+                ParseIssue(number, _('Dòng %(line)s: thiếu dòng "ANSWER: X" sau các phương án.', line=number))
+            )
             stem_lines, options, start = [line], [], number
         else:
             stem_lines.append(line)
     if stem_lines:
-        result.errors.append(ParseIssue(start, _("Dòng %(line)s: câu hỏi chưa có dòng \"ANSWER: X\".", line=start)))
+        result.errors.append(ParseIssue(start, _('Dòng %(line)s: câu hỏi chưa có dòng "ANSWER: X".', line=start)))
     return result
 
 

@@ -4,6 +4,7 @@ Questions are separated by blank lines, as Moodle reads them. Platform metadata 
 lines Moodle ignores or understands: `// [tag:...]` (Moodle's own), `// [difficulty:...]`,
 `// [legal_document:...]`, `// [legal_article:...]`.
 """
+
 import html
 import re
 
@@ -117,7 +118,7 @@ def _parse_block(block, category, result):
     start = body_lines[0][0]
     first = body_lines[0][1].strip()
     if first.startswith("$CATEGORY:"):
-        return _category_path(first[len("$CATEGORY:"):]) or category
+        return _category_path(first[len("$CATEGORY:") :]) or category
     raw = "\n".join(line for _, line in body_lines).strip()
     question, issue = _parse_question(raw, start, category, meta)
     if issue is not None:
@@ -177,7 +178,10 @@ def _parse_question(raw, line, category, meta):
     if any(_find(text, "->") >= 0 for _m, text in answers):
         return None, ("unsupported", _("%(where)s: câu hỏi ghép đôi (matching) chưa được hỗ trợ.", where=label()))
     if all(marker == "=" for marker, _t in answers):
-        return None, ("unsupported", _("%(where)s: câu hỏi trả lời ngắn (short answer) chưa được hỗ trợ.", where=label()))
+        return None, (
+            "unsupported",
+            _("%(where)s: câu hỏi trả lời ngắn (short answer) chưa được hỗ trợ.", where=label()),
+        )
     options, weighted = [], False
     has_equals = any(marker == "=" for marker, _t in answers)
     for marker, text in answers:
@@ -189,7 +193,7 @@ def _parse_question(raw, line, category, meta):
         weight = None
         if m:
             weight = float(m.group(1))
-            text = text[m.end():].strip()
+            text = text[m.end() :].strip()
             weighted = True
         if marker == "=":
             correct = weight is None or weight > 0
@@ -212,9 +216,16 @@ def _html_to_text(text: str) -> str:
 def _build(line, category, title, stem, options, multi, general, meta):
     difficulty = parse_difficulty((meta.get("difficulty") or [""])[-1]) or (meta.get("difficulty") or [""])[-1]
     return ParsedQuestion(
-        line=line, stem=stem, options=options, category=tuple(category), title=title, multi_select=multi,
-        explanation=general, legal_document=(meta.get("legal_document") or [None])[-1] or None,
-        legal_article=(meta.get("legal_article") or [None])[-1] or None, difficulty=difficulty,
+        line=line,
+        stem=stem,
+        options=options,
+        category=tuple(category),
+        title=title,
+        multi_select=multi,
+        explanation=general,
+        legal_document=(meta.get("legal_document") or [None])[-1] or None,
+        legal_article=(meta.get("legal_article") or [None])[-1] or None,
+        difficulty=difficulty,
         tags=tuple(t for t in meta.get("tag", []) if t),
     )
 

@@ -1,17 +1,36 @@
 """The Vietnamese spreadsheet template (CSV and XLSX): one question per row, headers in Vietnamese."""
+
 import csv
 import io
 import re
 
 from flask_babel import gettext as _
 
-from question_bank.formats import DIFFICULTY_LABELS, ParsedOption, ParsedQuestion, ParseIssue, ParseResult, parse_difficulty
+from question_bank.formats import (
+    DIFFICULTY_LABELS,
+    ParsedOption,
+    ParsedQuestion,
+    ParseIssue,
+    ParseResult,
+    parse_difficulty,
+)
 from question_bank.normalize import normalize_text
 
 LETTERS = "ABCDEF"
-OPTION_HEADERS = [f"Phương án {l}" for l in LETTERS]
-HEADERS = ["Chủ đề", "Tiêu đề", "Câu hỏi", *OPTION_HEADERS, "Đáp án đúng", "Chọn nhiều đáp án", "Giải thích",
-           "Văn bản pháp luật", "Điều, khoản", "Độ khó", "Thẻ"]
+OPTION_HEADERS = [f"Phương án {letter}" for letter in LETTERS]
+HEADERS = [
+    "Chủ đề",
+    "Tiêu đề",
+    "Câu hỏi",
+    *OPTION_HEADERS,
+    "Đáp án đúng",
+    "Chọn nhiều đáp án",
+    "Giải thích",
+    "Văn bản pháp luật",
+    "Điều, khoản",
+    "Độ khó",
+    "Thẻ",
+]
 REQUIRED = ["Câu hỏi", "Phương án A", "Phương án B", "Đáp án đúng"]
 CATEGORY_SEPARATOR = " > "
 _YES = {"co", "x", "1", "yes", "true", "c"}
@@ -54,9 +73,15 @@ def _rows_to_questions(rows, default_category, result):
     columns = _header_map(header)
     missing = [h for h in REQUIRED if h not in columns]
     if missing:
-        result.errors.append(ParseIssue(header_number, _("Dòng %(row)s: thiếu cột bắt buộc: %(cols)s.", row=header_number, cols=", ".join(missing))))
+        result.errors.append(
+            ParseIssue(
+                header_number,
+                _("Dòng %(row)s: thiếu cột bắt buộc: %(cols)s.", row=header_number, cols=", ".join(missing)),
+            )
+        )
         return result
     for number, cells in rows:
+
         def cell(name):
             i = columns.get(name)
             if i is None or i >= len(cells) or cells[i] is None:
@@ -65,6 +90,7 @@ def _rows_to_questions(rows, default_category, result):
 
         if not any(str(c).strip() for c in cells if c is not None):
             continue
+
         def where():  # only built for an error: gettext per row costs a second on 10,000 rows
             return _("Dòng %(row)s", row=number)
 
@@ -75,26 +101,53 @@ def _rows_to_questions(rows, default_category, result):
         letters = [a for a in answer.split(",") if a]
         bad = [a for a in letters if a not in LETTERS[: len(option_texts)]]
         if not letters:
-            result.errors.append(ParseIssue(number, _("%(where)s: thiếu đáp án đúng (ví dụ: A hoặc A, C).", where=where())))
+            result.errors.append(
+                ParseIssue(number, _("%(where)s: thiếu đáp án đúng (ví dụ: A hoặc A, C).", where=where()))
+            )
             continue
         if bad:
-            result.errors.append(ParseIssue(number, _("%(where)s: đáp án đúng \"%(value)s\" không khớp với các phương án có nội dung.", where=where(), value=", ".join(bad))))
+            result.errors.append(
+                ParseIssue(
+                    number,
+                    _(
+                        '%(where)s: đáp án đúng "%(value)s" không khớp với các phương án có nội dung.',
+                        where=where(),
+                        value=", ".join(bad),
+                    ),
+                )
+            )
             continue
         difficulty_raw = cell("Độ khó")
         difficulty = parse_difficulty(difficulty_raw)
         if difficulty is None:
-            result.errors.append(ParseIssue(number, _("%(where)s: độ khó \"%(value)s\" không hợp lệ (dùng: dễ, trung bình, khó).", where=where(), value=difficulty_raw)))
+            result.errors.append(
+                ParseIssue(
+                    number,
+                    _(
+                        '%(where)s: độ khó "%(value)s" không hợp lệ (dùng: dễ, trung bình, khó).',
+                        where=where(),
+                        value=difficulty_raw,
+                    ),
+                )
+            )
             continue
         category_raw = cell("Chủ đề")
         category = tuple(p.strip() for p in category_raw.split(">")) if category_raw else tuple(default_category)
-        result.questions.append(ParsedQuestion(
-            line=number, stem=cell("Câu hỏi"), category=category, title=cell("Tiêu đề") or None,
-            options=[ParsedOption(t, LETTERS[i] in letters) for i, t in enumerate(option_texts)],
-            multi_select=normalize_text(cell("Chọn nhiều đáp án")) in _YES or len(set(letters)) > 1,
-            explanation=cell("Giải thích") or None, legal_document=cell("Văn bản pháp luật") or None,
-            legal_article=cell("Điều, khoản") or None, difficulty=difficulty,
-            tags=tuple(t.strip() for t in cell("Thẻ").split(",") if t.strip()),
-        ))
+        result.questions.append(
+            ParsedQuestion(
+                line=number,
+                stem=cell("Câu hỏi"),
+                category=category,
+                title=cell("Tiêu đề") or None,
+                options=[ParsedOption(t, LETTERS[i] in letters) for i, t in enumerate(option_texts)],
+                multi_select=normalize_text(cell("Chọn nhiều đáp án")) in _YES or len(set(letters)) > 1,
+                explanation=cell("Giải thích") or None,
+                legal_document=cell("Văn bản pháp luật") or None,
+                legal_article=cell("Điều, khoản") or None,
+                difficulty=difficulty,
+                tags=tuple(t.strip() for t in cell("Thẻ").split(",") if t.strip()),
+            )
+        )
     return result
 
 
@@ -113,7 +166,12 @@ def parse_csv(text: str, default_category=()) -> ParseResult:
     try:
         return _rows_to_questions(numbered(), default_category, result)
     except csv.Error as exc:
-        result.errors.append(ParseIssue(reader.line_num, _("Dòng %(row)s: lỗi định dạng CSV (%(detail)s).", row=reader.line_num, detail=str(exc))))
+        result.errors.append(
+            ParseIssue(
+                reader.line_num,
+                _("Dòng %(row)s: lỗi định dạng CSV (%(detail)s).", row=reader.line_num, detail=str(exc)),
+            )
+        )
         return result
 
 
@@ -127,7 +185,10 @@ def parse_xlsx(data: bytes, default_category=()) -> ParseResult:
         result.errors.append(ParseIssue(1, _("Tệp không phải là bảng tính Excel .xlsx hợp lệ.")))
         return result
     sheet = book.worksheets[0]
-    rows = ((n, ["" if v is None else str(v) for v in row]) for n, row in enumerate(sheet.iter_rows(values_only=True), start=1))
+    rows = (
+        (n, ["" if v is None else str(v) for v in row])
+        for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
+    )
     _rows_to_questions(rows, default_category, result)
     book.close()
     return result
@@ -136,9 +197,19 @@ def parse_xlsx(data: bytes, default_category=()) -> ParseResult:
 def to_row(q) -> list[str]:
     texts = [o.text for o in q.options] + [""] * (len(LETTERS) - len(q.options))
     correct = ", ".join(LETTERS[i] for i, o in enumerate(q.options) if o.is_correct)
-    return [CATEGORY_SEPARATOR.join(q.category), q.title or "", q.stem, *texts, correct,
-            "có" if q.multi_select else "", q.explanation or "", q.legal_document or "", q.legal_article or "",
-            DIFFICULTY_LABELS[q.difficulty], ", ".join(q.tags)]
+    return [
+        CATEGORY_SEPARATOR.join(q.category),
+        q.title or "",
+        q.stem,
+        *texts,
+        correct,
+        "có" if q.multi_select else "",
+        q.explanation or "",
+        q.legal_document or "",
+        q.legal_article or "",
+        DIFFICULTY_LABELS[q.difficulty],
+        ", ".join(q.tags),
+    ]
 
 
 def write_csv(questions) -> str:

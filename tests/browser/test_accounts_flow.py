@@ -1,9 +1,10 @@
 """A contestant registers, logs out, logs back in, and meets the Vietnamese duplicate-CCCD error."""
+
 import pytest
 from playwright.sync_api import expect
 
 from contest.accounts.models import Unit
-from contest.extensions import db
+from infra.extensions import db
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,5 @@
 """A contestant on a phone: register, start, answer, reload mid-attempt, submit, result; the board updates live."""
+
 import json
 import re
 

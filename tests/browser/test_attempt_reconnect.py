@@ -2,6 +2,7 @@
 
 The server process is killed (the open WebSocket dies with it, as in a cut) and a new one is started on the
 same port, as a restarted process behind the same address would be; Redis keeps the attempt meanwhile."""
+
 import json
 import re
 
@@ -9,10 +10,10 @@ import pytest
 import redis
 from playwright.sync_api import expect
 
-from contest.extensions import db, get_redis
 from contest.rounds import worker
 from contest.rounds.models import AttemptAnswer, Round
 from contest.rounds.services import answers_key
+from infra.extensions import db, get_redis
 from tests.conftest import PASSWORD, create_account
 from tests.realtime.test_play import setup_round
 

@@ -1,9 +1,10 @@
 """Upload with progress: a broken file is refused with line numbers, a dry run writes nothing, then it imports."""
+
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.models import Question
 from tests.conftest import PASSWORD, create_account, make_app
 
@@ -15,7 +16,8 @@ GOOD = "$CATEGORY: $course$/top/Ngày Pháp luật\n\nNgày Pháp luật là ng�
 
 def _upload(page, name, text, *, skip=False, dry_run=False):
     page.get_by_label("Tệp câu hỏi (.gift, .txt, .csv, .xlsx)").set_input_files(
-        {"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")})
+        {"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")}
+    )
     # the form keeps its boxes after a submission: set both every time
     page.get_by_label("Bỏ qua các câu thuộc loại chưa hỗ trợ", exact=False).set_checked(skip)
     page.get_by_label("Chỉ kiểm tra, chưa ghi vào ngân hàng").set_checked(dry_run)

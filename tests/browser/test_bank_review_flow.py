@@ -1,8 +1,9 @@
 """Organiser A writes a question with a preview, organiser B finds it by an unaccented search and approves it."""
+
 import pytest
 from playwright.sync_api import expect
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.services import add_category
 from tests.conftest import PASSWORD, create_account, make_app
 
@@ -59,4 +60,6 @@ def test_two_organisers_write_and_approve_a_question(page, live_server, server_f
     expect(page.get_by_text("Trần Thị Duyệt")).to_be_visible()
 
     page.goto(base + "/quan-tri/ngan-hang/?q=DUONG+BO+mo+to&status=approved")
-    expect(page.get_by_role("link", name="Người đi xe mô tô trên đường bộ có bắt buộc đội mũ bảo hiểm không?")).to_be_visible()
+    expect(
+        page.get_by_role("link", name="Người đi xe mô tô trên đường bộ có bắt buộc đội mũ bảo hiểm không?")
+    ).to_be_visible()

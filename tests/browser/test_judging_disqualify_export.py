@@ -1,12 +1,13 @@
 """A judge, on a phone, disqualifies an entry with a reason and downloads the ranking as XLSX."""
+
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.judging.models import AuditEntry, Disqualification
 from contest.judging.services import TierSpec, set_prize_tiers
+from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
 
@@ -51,7 +52,9 @@ def test_judge_disqualifies_with_reason_and_downloads_xlsx(page, live_server, se
     expect(page.locator("#reason-error")).to_have_text("Vui lòng ghi rõ lý do.")
     assert page.locator("#reason").get_attribute("aria-invalid") == "true"
 
-    page.get_by_label("Lý do (bắt buộc, được ghi vào nhật ký)").fill("Làm 3 câu trong 9 giây; cùng thiết bị với tài khoản khác")
+    page.get_by_label("Lý do (bắt buộc, được ghi vào nhật ký)").fill(
+        "Làm 3 câu trong 9 giây; cùng thiết bị với tài khoản khác"
+    )
     page.get_by_role("button", name="Loại bài dự thi").click()
     expect(page.get_by_text("Đã loại bài dự thi của Phạm Gian Lận.")).to_be_visible()
     expect(page.locator("table.ranking tbody tr").first).to_contain_text("Võ Thị Chăm")
@@ -67,15 +70,22 @@ def test_judge_disqualifies_with_reason_and_downloads_xlsx(page, live_server, se
     download.save_as(path)
     rows = list(load_workbook(path).active.iter_rows(values_only=True))
     header_at = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
-    table = [dict(zip(rows[header_at], r)) for r in rows[header_at + 1:]]
-    assert [(r["Hạng"], r["Họ và tên"], r["Giải"]) for r in table] == [(1, "Võ Thị Chăm", "Giải Nhất"),
-                                                                          (2, "Đỗ Văn Chậm", None)]
+    table = [dict(zip(rows[header_at], r)) for r in rows[header_at + 1 :]]
+    assert [(r["Hạng"], r["Họ và tên"], r["Giải"]) for r in table] == [
+        (1, "Võ Thị Chăm", "Giải Nhất"),
+        (2, "Đỗ Văn Chậm", None),
+    ]
     assert table[0]["Số điện thoại"] == "090****002"
 
     with app.app_context():
         record = Disqualification.query.filter_by(round_id=round_id, user_id=cheat_id).one()
         assert record.reason.startswith("Làm 3 câu trong 9 giây")
         assert [e.action for e in AuditEntry.query.filter_by(round_id=round_id).order_by(AuditEntry.id)] == [
-            "prize_tiers", "fix_perfect_count", "review_flags", "disqualify", "export"]  # flags: computed once, by the system
+            "prize_tiers",
+            "fix_perfect_count",
+            "review_flags",
+            "disqualify",
+            "export",
+        ]  # flags: computed once, by the system
         db.session.remove()
         db.engine.dispose()

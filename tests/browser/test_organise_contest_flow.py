@@ -2,20 +2,21 @@
 
 Also: the round form works with JavaScript turned off.
 """
+
 import io
 from datetime import datetime
 
 import pytest
-from playwright.sync_api import expect
 from PIL import Image
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from contest.accounts.models import Unit
-from contest.extensions import db
 from contest.organise.services import create_contest
 from contest.rounds.models import Contest, Round
+from infra.extensions import db
 from tests.conftest import create_account, make_app
-from tests.contest.test_organise_services import seed_bank
+from tests.contest.organise.test_organise_services import seed_bank
 
 pytestmark = pytest.mark.browser
 
@@ -47,7 +48,8 @@ def test_organiser_creates_contest_and_round(page, server_factory, redis_url, tm
     page.get_by_label("Tên cuộc thi").fill("Tìm hiểu Hiến pháp năm 2026")
     page.get_by_label("Thể lệ").fill("Điều 1. Mọi công dân được dự thi.\n\nĐiều 2. <b>Không</b> dùng HTML.")
     page.get_by_label("Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)").set_input_files(
-        files=[{"name": "bia.png", "mimeType": "image/png", "buffer": _png()}])
+        files=[{"name": "bia.png", "mimeType": "image/png", "buffer": _png()}]
+    )
     page.get_by_label("Thành phố Hà Nội").check()
     page.get_by_role("button", name="Lưu cuộc thi").click()
     expect(page.get_by_text("Đã tạo cuộc thi “Tìm hiểu Hiến pháp năm 2026”. Hãy thêm tuần thi.")).to_be_visible()
@@ -93,8 +95,10 @@ def test_organiser_creates_contest_and_round(page, server_factory, redis_url, tm
         rnd = db.session.scalar(select(Round))
         assert (rnd.opens_at, rnd.closes_at) == (datetime(2026, 12, 1, 1, 0), datetime(2026, 12, 7, 13, 0))
         assert rnd.time_limit_seconds == 900 and rnd.attempts_allowed is None
-        assert rnd.blueprint == [{"category_id": category_id, "count": 4, "difficulty": "easy"},
-                                 {"category_id": None, "count": 2, "difficulty": "hard"}]
+        assert rnd.blueprint == [
+            {"category_id": category_id, "count": 4, "difficulty": "easy"},
+            {"category_id": None, "count": 2, "difficulty": "hard"},
+        ]
 
     # reopening the round shows the same Việt Nam wall-clock times that were typed
     page.get_by_role("link", name="Tuần thi thứ 1").click()

@@ -1,4 +1,5 @@
 """The English catalog: complete, placeholders intact, compiled, and every area of the UI renders it."""
+
 import re
 from datetime import timedelta
 from pathlib import Path
@@ -10,10 +11,10 @@ from babel.support import Translations
 from lxml import html as lxml_html
 
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.judging.services import TierSpec, publish, set_prize_tiers
 from contest.rounds.models import Attempt, Round
 from contest.rounds.services import save_answer, start_attempt, submit_attempt
+from infra.extensions import db
 from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round
 
@@ -50,13 +51,18 @@ def test_english_catalog_is_complete_and_keeps_placeholders():
 
 def test_catalog_holds_every_marked_string_of_the_sources():
     """Fails when someone marks a string and forgets `make i18n`."""
-    method_map = [("contest/**.py", "python"), ("question_bank/**.py", "python"), ("realtime/**.py", "python"),
-                  ("templates/**.html", "jinja2")]
+    method_map = [
+        ("contest/**.py", "python"),
+        ("question_bank/**.py", "python"),
+        ("realtime/**.py", "python"),
+        ("templates/**.html", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None, "lazy_gettext": None}
     in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog() if m.id}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, keywords=keywords, options_map={"templates/**.html": {}}):
+        str(ROOT), method_map, keywords=keywords, options_map={"templates/**.html": {}}
+    ):
         found.add(message if isinstance(message, str) else message[0])
     assert found and found - in_catalog == set()
 
@@ -112,8 +118,12 @@ def test_organiser_pages_are_english(app, english):
     _english(english, "/quan-tri/ngan-hang/", ["Question bank", "Search and filter questions", "Apply"])
     _english(english, "/quan-tri/ngan-hang/nhap", ["Import questions from a file"])
     _english(english, "/quan-tri/ngan-hang/cau-hoi/moi", ["Write a question", "Save the question"])
-    _english(english, "/quan-tri/ngan-hang/chu-de", ["Question categories", "Add category"],
-             ["Pháp luật về phổ biến, giáo dục pháp luật"])
+    _english(
+        english,
+        "/quan-tri/ngan-hang/chu-de",
+        ["Question categories", "Add category"],
+        ["Pháp luật về phổ biến, giáo dục pháp luật"],
+    )
     _english(english, "/quan-tri/ngan-hang/xuat", ["Export the question bank"])
     with app.app_context():
         from question_bank.models import Question
@@ -123,8 +133,9 @@ def test_organiser_pages_are_english(app, english):
     _english(english, f"/quan-tri/ngan-hang/cau-hoi/{qid}", ["As contestants see it"], qdata)
     _english(english, "/quan-tri/cuoc-thi/", ["Create a new contest", "Rounds"], data)
     _english(english, f"/quan-tri/cuoc-thi/{contest_id}", ["Save the contest", "Add round"], data)
-    _english(english, f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi", ["Question paper blueprint", "Save the round"],
-             data)
+    _english(
+        english, f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi", ["Question paper blueprint", "Save the round"], data
+    )
     # validators speak English too
     response = english.post(f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi", data={"number": "x", "title": ""})
     body = response.get_data(as_text=True)
@@ -147,15 +158,23 @@ def test_contestant_pages_are_english(app, english):
     assert 'data-days="{n} d"' in countdown
     with app.app_context():
         attempt_id = start_attempt(db.session.get(User, user_id), db.session.get(Round, round_id)).id
-    page = _english(english, f"/luot-thi/{attempt_id}", ["Previous question", "Next question", "Submit",
-                                                         "Question {n} saved.", "Connection lost"], data)
+    page = _english(
+        english,
+        f"/luot-thi/{attempt_id}",
+        ["Previous question", "Next question", "Submit", "Question {n} saved.", "Connection lost"],
+        data,
+    )
     assert "Đã lưu câu" not in page  # the attempt.js strings come from the catalog
     with app.app_context():
         q1 = db.session.get(Attempt, attempt_id).questions[0].question_id
         save_answer(attempt_id, user_id, q1, key_of(q1), 1)
         submit_attempt(attempt_id, user_id)
-    result = _english(english, f"/luot-thi/{attempt_id}/ket-qua",
-                      ["Attempt result", "The answers will be published after the round closes."], data)
+    result = _english(
+        english,
+        f"/luot-thi/{attempt_id}/ket-qua",
+        ["Attempt result", "The answers will be published after the round closes."],
+        data,
+    )
     assert "Correct answers" in result and "Current rank" in result and ">1/10<" in result
 
 
@@ -175,16 +194,33 @@ def test_judge_and_public_results_pages_are_english(app, english):
         rid, first = rnd.id, people[0].id
         data = [rnd.contest.title, rnd.title, "Nguyễn Thị Ánh", "Lê Văn Bình", "Trần Thẩm Phán", "Giải Nhất"]
     _english(english, "/giam-khao/", ["Judges — rounds"], data)
-    page = _english(english, f"/giam-khao/vong/{rid}", ["Provisional ranking", "Time taken too short",
-                                                        "Correct answers (more ranks higher)", "Publish the results"],
-                    data)
+    page = _english(
+        english,
+        f"/giam-khao/vong/{rid}",
+        ["Provisional ranking", "Time taken too short", "Correct answers (more ranks higher)", "Publish the results"],
+        data,
+    )
     assert "Số câu trả lời đúng" not in page
     # “tuyệt đối” is the keyword typed in the prize-structure box, quoted as is in English
-    _english(english, f"/giam-khao/vong/{rid}/cai-dat", ["Save the prize structure", "Save the ranking rule"],
-             data + ["“tuyệt đối”"])
-    _english(english, f"/giam-khao/vong/{rid}/bai/{first}", ["Disqualify the entry", "Reason (required, recorded in the audit log)"], data)
+    _english(
+        english,
+        f"/giam-khao/vong/{rid}/cai-dat",
+        ["Save the prize structure", "Save the ranking rule"],
+        data + ["“tuyệt đối”"],
+    )
+    _english(
+        english,
+        f"/giam-khao/vong/{rid}/bai/{first}",
+        ["Disqualify the entry", "Reason (required, recorded in the audit log)"],
+        data,
+    )
     _english(english, f"/giam-khao/vong/{rid}/nhat-ky", ["Audit log"], data)
-    _english(english, f"/giam-khao/vong/{rid}/thong-ke", ["Statistics", "Distribution of correct answers", "Total attempts"], data)
+    _english(
+        english,
+        f"/giam-khao/vong/{rid}/thong-ke",
+        ["Statistics", "Distribution of correct answers", "Total attempts"],
+        data,
+    )
     response = english.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
     assert response.status_code == 422 and "Please state the reason." in response.get_data(as_text=True)
     with app.app_context():

@@ -1,9 +1,10 @@
 """The lost-answers check: acknowledged answers (the clients' log) against SQL, on SQLite and PostgreSQL."""
+
 from datetime import date, datetime, timedelta
 
 from contest.accounts.models import User
-from contest.extensions import db
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
+from infra.extensions import db
 from loadtests.answer_check import AckLog, check_answers, read_acks
 from question_bank.models import Category, Question
 
@@ -13,8 +14,12 @@ def _attempt_with_questions(n=3):
     category = Category(name="Luật Giao thông")
     questions = [Question(category=category, stem=f"Câu {i}") for i in range(n)]
     now = datetime(2026, 11, 23, 9, 0)
-    round_ = Round(contest=Contest(slug="thu-tai", title="Thử tải"), title="Tuần 1", opens_at=now,
-                   closes_at=now + timedelta(days=7))
+    round_ = Round(
+        contest=Contest(slug="thu-tai", title="Thử tải"),
+        title="Tuần 1",
+        opens_at=now,
+        closes_at=now + timedelta(days=7),
+    )
     db.session.add_all([user, category, *questions, round_])
     db.session.flush()
     attempt = Attempt(round_id=round_.id, user_id=user.id, seed="s", deadline_at=now + timedelta(minutes=20))
@@ -24,8 +29,15 @@ def _attempt_with_questions(n=3):
 
 
 def _store(attempt_id, question_id, selected, seq):
-    db.session.add(AttemptAnswer(attempt_id=attempt_id, question_id=question_id, selected=selected, seq=seq,
-                                 answered_at=datetime(2026, 11, 23, 9, 1)))
+    db.session.add(
+        AttemptAnswer(
+            attempt_id=attempt_id,
+            question_id=question_id,
+            selected=selected,
+            seq=seq,
+            answered_at=datetime(2026, 11, 23, 9, 1),
+        )
+    )
     db.session.commit()
 
 

@@ -1,23 +1,39 @@
 """The load clients' view of the live protocol: it refuses malformed acks and leaked answer keys."""
+
 import pytest
 
 from loadtests import protocol
 
 
 def test_join_ack_is_parsed_into_questions_options_and_saved_answers():
-    ack = {"ok": True, "state": {"deadline_ms": 5, "server_ms": 1, "seq": 4, "answers": {"7": {"seq": 4}},
-                                 "questions": [{"id": 7, "options": [{"id": 70, "text": "A"}, {"id": 71}]},
-                                               {"id": 8, "options": [{"id": 80}, {"id": 81}, {"id": 82}]}]}}
+    ack = {
+        "ok": True,
+        "state": {
+            "deadline_ms": 5,
+            "server_ms": 1,
+            "seq": 4,
+            "answers": {"7": {"seq": 4}},
+            "questions": [
+                {"id": 7, "options": [{"id": 70, "text": "A"}, {"id": 71}]},
+                {"id": 8, "options": [{"id": 80}, {"id": 81}, {"id": 82}]},
+            ],
+        },
+    }
     joined = protocol.parse_join(3, ack)
     assert joined.attempt_id == 3 and joined.deadline_ms == 5 and joined.seq == 4 and joined.answered == {7}
     assert [(q.id, q.option_ids) for q in joined.questions] == [(7, [70, 71]), (8, [80, 81, 82])]
 
 
-@pytest.mark.parametrize("ack", [
-    None, {"ok": False, "error": "attempt_closed"}, {"ok": True},
-    {"ok": True, "state": {"questions": [{"id": 1, "options": []}]}},
-    {"ok": True, "state": {"questions": [{"id": 1, "options": [{"id": 2, "is_correct": True}]}]}},
-])
+@pytest.mark.parametrize(
+    "ack",
+    [
+        None,
+        {"ok": False, "error": "attempt_closed"},
+        {"ok": True},
+        {"ok": True, "state": {"questions": [{"id": 1, "options": []}]}},
+        {"ok": True, "state": {"questions": [{"id": 1, "options": [{"id": 2, "is_correct": True}]}]}},
+    ],
+)
 def test_join_refusals_malformed_acks_and_leaked_keys_are_errors(ack):
     with pytest.raises(protocol.ProtocolError):
         protocol.parse_join(1, ack)

@@ -2,6 +2,7 @@
 
 Keeps the scripts from rotting: zero failures, zero lost answers, and a complete report.
 """
+
 import json
 import subprocess
 import sys
@@ -11,9 +12,29 @@ from loadtests.stack import PROJECT_ROOT
 
 def test_small_http_load_run_has_no_failures_and_loses_no_answers(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "loadtests.run", "--users", "50", "--spawn-rate", "25", "--duration", "30s",
-         "--procs", "2", "--db", "sqlite", "--scenario", "http", "--results", str(tmp_path)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=240,
+        [
+            sys.executable,
+            "-m",
+            "loadtests.run",
+            "--users",
+            "50",
+            "--spawn-rate",
+            "25",
+            "--duration",
+            "30s",
+            "--procs",
+            "2",
+            "--db",
+            "sqlite",
+            "--scenario",
+            "http",
+            "--results",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     run_dir = (tmp_path / "latest").resolve()

@@ -2,6 +2,7 @@
 
 Runs once the live protocol (realtime/play.py, from the rounds branch) is part of the tree.
 """
+
 import importlib.util
 import json
 import os
@@ -12,17 +13,40 @@ import pytest
 
 from loadtests.stack import PROJECT_ROOT
 
-pytestmark = pytest.mark.skipif(importlib.util.find_spec("realtime.play") is None,
-                                reason="the live Socket.IO protocol arrives with the rounds branch")
+pytestmark = pytest.mark.skipif(
+    importlib.util.find_spec("realtime.play") is None,
+    reason="the live Socket.IO protocol arrives with the rounds branch",
+)
 
 
 def test_small_live_round_loses_no_acknowledged_answer(tmp_path):
     # Logins are scrypt checks (CPU-bound, ~0.1-0.5 s each on this machine): a gentle ramp.
     env = {**os.environ, "LOADTEST_THINK": "0.5,1.5"}
     result = subprocess.run(
-        [sys.executable, "-m", "loadtests.run", "--users", "30", "--spawn-rate", "3", "--duration", "45s",
-         "--procs", "2", "--db", "sqlite", "--scenario", "steady", "--results", str(tmp_path)],
-        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300, env=env,
+        [
+            sys.executable,
+            "-m",
+            "loadtests.run",
+            "--users",
+            "30",
+            "--spawn-rate",
+            "3",
+            "--duration",
+            "45s",
+            "--procs",
+            "2",
+            "--db",
+            "sqlite",
+            "--scenario",
+            "steady",
+            "--results",
+            str(tmp_path),
+        ],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     summary = json.loads(((tmp_path / "latest").resolve() / "summary.json").read_text())

@@ -1,4 +1,6 @@
 """The nginx configuration the stack renders is valid for Debian's nginx and keeps the properties we rely on."""
+
+import argparse
 import subprocess
 
 import pytest
@@ -14,8 +16,11 @@ def test_rendered_nginx_conf_passes_nginx_t(tmp_path):
     (tmp_path / "nginx.conf").write_text(conf)
     nginx = find_nginx()
     assert nginx, "nginx is installed by scripts/bootstrap.sh --load"
-    check = subprocess.run([nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                            "-e", str(tmp_path / "error.log")], capture_output=True, text=True)
+    check = subprocess.run(
+        [nginx, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+    )
     assert check.returncode == 0, check.stderr
     assert "${" not in conf
     for port in (15001, 15002, 15003):
@@ -32,7 +37,7 @@ def test_duration_syntax():
     assert duration_seconds("30s") == 30
     assert duration_seconds("2m") == 120
     assert duration_seconds("1h30m") == 5400
-    with pytest.raises(Exception):
+    with pytest.raises(argparse.ArgumentTypeError):
         duration_seconds("2 minutes")
 
 
@@ -50,9 +55,14 @@ def test_locustfile_imports_and_lists_every_scenario_user():
     from loadtests.stack import PROJECT_ROOT
 
     # In a subprocess: importing locust monkey-patches the interpreter with gevent.
-    listing = subprocess.run([str(Path(sys.executable).parent / "locust"), "-f", "loadtests/locustfile.py", "--list"],
-                             cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
-                             env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"})
+    listing = subprocess.run(
+        [str(Path(sys.executable).parent / "locust"), "-f", "loadtests/locustfile.py", "--list"],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
     assert listing.returncode == 0, listing.stderr
     for classes in SCENARIOS.values():
         for name in classes:

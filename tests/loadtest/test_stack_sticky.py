@@ -1,4 +1,5 @@
 """The stack's nginx keeps a client on one app process: long-polling works across 2 processes, WebSocket too."""
+
 import socketio
 
 from loadtests.stack import Stack

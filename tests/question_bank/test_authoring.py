@@ -1,21 +1,33 @@
 """Authoring rules: two-person review, versioning of used questions, bulk actions, accent-insensitive search."""
+
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.models import Question
 from question_bank.normalize import normalize_stem, normalize_text
 from question_bank.services import (
-    BankError, QuestionDraft, QuestionFilter, add_category, approve_questions, create_question, move_category,
-    move_questions, retire_questions, search_questions, update_question,
+    BankError,
+    QuestionDraft,
+    QuestionFilter,
+    add_category,
+    approve_questions,
+    create_question,
+    move_category,
+    move_questions,
+    retire_questions,
+    search_questions,
+    update_question,
 )
 from tests.conftest import create_account
 
 
 def draft(category_id, stem="Luật Giao thông đường bộ quy định gì về mũ bảo hiểm?", **kw):
-    return QuestionDraft(stem=stem, category_id=category_id, options=[("Bắt buộc đội", True), ("Không bắt buộc", False)], **kw)
+    return QuestionDraft(
+        stem=stem, category_id=category_id, options=[("Bắt buộc đội", True), ("Không bắt buộc", False)], **kw
+    )
 
 
 @pytest.fixture
@@ -63,7 +75,8 @@ def test_editing_an_unused_question_edits_in_place_and_needs_review_again(ctx, p
 
 
 def test_editing_a_used_question_creates_a_new_version_and_attempts_keep_the_old(ctx, people):
-    from contest.rounds.models import Attempt, AttemptQuestion, Contest, Round, utcnow
+    from contest.rounds.models import Attempt, AttemptQuestion, Contest, Round
+    from infra.clock import utcnow
 
     author, reviewer = people
     cat = add_category("Giao thông")
@@ -74,12 +87,16 @@ def test_editing_a_used_question_creates_a_new_version_and_attempts_keep_the_old
     attempt = Attempt(round=rnd, user_id=author, seed="s", deadline_at=utcnow() + timedelta(minutes=20))
     db.session.add_all([contest, rnd, attempt])
     db.session.flush()
-    db.session.add(AttemptQuestion(attempt_id=attempt.id, position=0, question_id=q.id, option_order=[o.id for o in q.options]))
+    db.session.add(
+        AttemptQuestion(attempt_id=attempt.id, position=0, question_id=q.id, option_order=[o.id for o in q.options])
+    )
     db.session.commit()
     old_id, old_options = q.id, [o.text for o in q.options]
 
     new = update_question(q, draft(cat.id, stem="Phiên bản 2?"), reviewer)
-    assert new.id != old_id and new.family_id == old_id and new.version == 2 and new.is_current and new.status == "draft"
+    assert (
+        new.id != old_id and new.family_id == old_id and new.version == 2 and new.is_current and new.status == "draft"
+    )
     old = db.session.get(Question, old_id)
     assert old.stem.startswith("Luật Giao thông") and not old.is_current and old.status == "approved"
     assert [o.text for o in old.options] == old_options
@@ -134,9 +151,11 @@ def test_search_filters_on_both_databases(any_db_app):
     with any_db_app.app_context():
         from question_bank.services import import_questions
 
-        text = ("$CATEGORY: $course$/top/Pháp luật/Giao thông\n\n// [tag:xe máy]\n// [tag:100%_an toàn]\n"
-                "Đội mũ bảo hiểm khi đi xe máy trên đường bộ? {=Có ~Không}\n\n"
-                "$CATEGORY: $course$/top/Hôn nhân\n\nTuổi kết hôn của nữ? {=18 ~16}\n")
+        text = (
+            "$CATEGORY: $course$/top/Pháp luật/Giao thông\n\n// [tag:xe máy]\n// [tag:100%_an toàn]\n"
+            "Đội mũ bảo hiểm khi đi xe máy trên đường bộ? {=Có ~Không}\n\n"
+            "$CATEGORY: $course$/top/Hôn nhân\n\nTuổi kết hôn của nữ? {=18 ~16}\n"
+        )
         assert not import_questions(text.encode(), "gift").refused
         law = db.session.scalar(select(Question.category_id).where(Question.stem.startswith("Đội")))
 

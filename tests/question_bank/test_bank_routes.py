@@ -1,9 +1,10 @@
 """Organiser pages: role guard, create with preview, two-person approval, search, bulk, import, export."""
+
 import io
 
 from sqlalchemy import func, select
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.models import Category, Question
 from question_bank.services import add_category, import_questions
 from tests.conftest import create_account, login
@@ -16,10 +17,17 @@ def organiser(app, client):
 
 
 def question_form(category_id, **extra):
-    data = {"category_id": category_id, "stem": "Ngày Pháp luật Việt Nam là ngày nào?", "difficulty": "easy",
-            "option_0": "Ngày 9 tháng 11", "correct_0": "y", "option_1": "Ngày 2 tháng 9",
-            "legal_document": "Luật Phổ biến, giáo dục pháp luật năm 2012", "legal_article": "Điều 8",
-            "tags": "ngày pháp luật, luật pbgdpl"}
+    data = {
+        "category_id": category_id,
+        "stem": "Ngày Pháp luật Việt Nam là ngày nào?",
+        "difficulty": "easy",
+        "option_0": "Ngày 9 tháng 11",
+        "correct_0": "y",
+        "option_1": "Ngày 2 tháng 9",
+        "legal_document": "Luật Phổ biến, giáo dục pháp luật năm 2012",
+        "legal_article": "Điều 8",
+        "tags": "ngày pháp luật, luật pbgdpl",
+    }
     data.update(extra)
     return data
 
@@ -48,24 +56,37 @@ def test_create_preview_then_save_and_second_organiser_approves(app, client):
     assert saved.status_code == 302
     with app.app_context():
         q = db.session.scalar(select(Question))
-        assert (q.author_id, q.status, q.tags, q.correct_positions) == (author, "draft", "ngày pháp luật,luật pbgdpl", [0])
+        assert (q.author_id, q.status, q.tags, q.correct_positions) == (
+            author,
+            "draft",
+            "ngày pháp luật,luật pbgdpl",
+            [0],
+        )
         qid = q.id
     own = client.get(f"/quan-tri/ngan-hang/cau-hoi/{qid}").get_data(as_text=True)
     assert "cần một thành viên khác" in own and "Duyệt câu hỏi" not in own
-    refused = client.post("/quan-tri/ngan-hang/hang-loat", data={"ids": str(qid), "action": "approve"}, follow_redirects=True)
+    refused = client.post(
+        "/quan-tri/ngan-hang/hang-loat", data={"ids": str(qid), "action": "approve"}, follow_redirects=True
+    )
     assert "không được tự duyệt" in refused.get_data(as_text=True)
 
     client.post("/dang-xuat")
     reviewer = organiser(app, client)
-    done = client.post("/quan-tri/ngan-hang/hang-loat", data={"ids": str(qid), "action": "approve"}, follow_redirects=True)
+    done = client.post(
+        "/quan-tri/ngan-hang/hang-loat", data={"ids": str(qid), "action": "approve"}, follow_redirects=True
+    )
     assert "Đã duyệt 1 câu hỏi." in done.get_data(as_text=True)
     with app.app_context():
         q = db.session.get(Question, qid)
         assert (q.status, q.reviewer_id) == ("approved", reviewer)
 
-    again = client.post("/quan-tri/ngan-hang/cau-hoi/moi", data=question_form(cat_id, preview="y",
-                                                                           stem="NGÀY PHÁP LUẬT Việt Nam là ngày nào"))
-    assert "Nội dung gần trùng với câu hỏi đã có:" in again.get_data(as_text=True) and f"#{qid}" in again.get_data(as_text=True)
+    again = client.post(
+        "/quan-tri/ngan-hang/cau-hoi/moi",
+        data=question_form(cat_id, preview="y", stem="NGÀY PHÁP LUẬT Việt Nam là ngày nào"),
+    )
+    assert "Nội dung gần trùng với câu hỏi đã có:" in again.get_data(as_text=True) and f"#{qid}" in again.get_data(
+        as_text=True
+    )
 
     found = client.get("/quan-tri/ngan-hang/?q=ngay+phap+luat&status=approved").get_data(as_text=True)
     assert "Ngày Pháp luật Việt Nam là ngày nào?" in found
@@ -84,7 +105,9 @@ def test_bulk_move_and_retire_and_paging(app, client):
     assert "Câu số 54?" in first and "Câu số 0?" not in first and "Trang sau" in first
     second = client.get("/quan-tri/ngan-hang/?page=2").get_data(as_text=True)
     assert "Câu số 0?" in second and "Trang sau" not in second
-    client.post("/quan-tri/ngan-hang/hang-loat", data={"ids": [str(i) for i in ids[:3]], "action": "move", "target": target})
+    client.post(
+        "/quan-tri/ngan-hang/hang-loat", data={"ids": [str(i) for i in ids[:3]], "action": "move", "target": target}
+    )
     client.post("/quan-tri/ngan-hang/hang-loat", data={"ids": [str(ids[0])], "action": "retire"})
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question).where(Question.category_id == target)) == 3
@@ -96,12 +119,17 @@ def test_bulk_move_and_retire_and_paging(app, client):
 def test_upload_refuses_with_line_numbers_then_imports(app, client):
     organiser(app, client)
     broken = io.BytesIO("Câu một {=A ~B}\n\nCâu hai không có đáp án\n".encode())
-    page = client.post("/quan-tri/ngan-hang/nhap", data={"file": (broken, "bo-de.gift")}, content_type="multipart/form-data")
+    page = client.post(
+        "/quan-tri/ngan-hang/nhap", data={"file": (broken, "bo-de.gift")}, content_type="multipart/form-data"
+    )
     html = page.get_data(as_text=True)
     assert page.status_code == 422 and "Dòng 3" in html and "Không nhập câu nào" in html
     ok = io.BytesIO("Câu một {=A ~B}\n\nViết cảm nghĩ. {}\n".encode())
-    page = client.post("/quan-tri/ngan-hang/nhap", data={"file": (ok, "bo-de.gift"), "skip_unsupported": "y"},
-                       content_type="multipart/form-data")
+    page = client.post(
+        "/quan-tri/ngan-hang/nhap",
+        data={"file": (ok, "bo-de.gift"), "skip_unsupported": "y"},
+        content_type="multipart/form-data",
+    )
     assert page.status_code == 200 and "Đã nhập 1 câu hỏi" in page.get_data(as_text=True)
 
 
@@ -128,31 +156,47 @@ def test_category_tree_add_and_move(app, client):
     client.post("/quan-tri/ngan-hang/chu-de", data={"add-name": "Hiến pháp", "add-parent_id": 0, "add-submit": "y"})
     with app.app_context():
         root = db.session.scalar(select(Category).where(Category.name == "Hiến pháp")).id
-    client.post("/quan-tri/ngan-hang/chu-de", data={"add-name": "Quyền con người", "add-parent_id": root, "add-submit": "y"})
+    client.post(
+        "/quan-tri/ngan-hang/chu-de", data={"add-name": "Quyền con người", "add-parent_id": root, "add-submit": "y"}
+    )
     page = client.get("/quan-tri/ngan-hang/chu-de").get_data(as_text=True)
     assert "Quyền con người" in page
     with app.app_context():
         child = db.session.scalar(select(Category).where(Category.name == "Quyền con người"))
         assert child.path == f"/{root}/{child.id}/"
         child_id = child.id
-    bad = client.post("/quan-tri/ngan-hang/chu-de", data={"move-category_id": root, "move-new_parent_id": child_id,
-                                                          "move-submit_move": "y"}, follow_redirects=True)
+    bad = client.post(
+        "/quan-tri/ngan-hang/chu-de",
+        data={"move-category_id": root, "move-new_parent_id": child_id, "move-submit_move": "y"},
+        follow_redirects=True,
+    )
     assert "chính nó" in bad.get_data(as_text=True)
-    client.post("/quan-tri/ngan-hang/chu-de", data={"rename-category_id": child_id, "rename-new_name": "Quyền công dân",
-                                                    "rename-submit_rename": "y"})
+    client.post(
+        "/quan-tri/ngan-hang/chu-de",
+        data={"rename-category_id": child_id, "rename-new_name": "Quyền công dân", "rename-submit_rename": "y"},
+    )
     with app.app_context():
         assert db.session.get(Category, child_id).name == "Quyền công dân"
         import_questions("Câu hỏi? {=a ~b}\n".encode(), "gift", default_category=["Hiến pháp", "Quyền công dân"])
-    refused = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": child_id, "delete-submit_delete": "y"},
-                          follow_redirects=True)
+    refused = client.post(
+        "/quan-tri/ngan-hang/chu-de",
+        data={"delete-category_id": child_id, "delete-submit_delete": "y"},
+        follow_redirects=True,
+    )
     assert "còn câu hỏi" in refused.get_data(as_text=True)
-    refused = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": root, "delete-submit_delete": "y"},
-                          follow_redirects=True)
+    refused = client.post(
+        "/quan-tri/ngan-hang/chu-de",
+        data={"delete-category_id": root, "delete-submit_delete": "y"},
+        follow_redirects=True,
+    )
     assert "còn chủ đề con" in refused.get_data(as_text=True)
     with app.app_context():
         empty = add_category("Trống").id
-    done = client.post("/quan-tri/ngan-hang/chu-de", data={"delete-category_id": empty, "delete-submit_delete": "y"},
-                       follow_redirects=True)
+    done = client.post(
+        "/quan-tri/ngan-hang/chu-de",
+        data={"delete-category_id": empty, "delete-submit_delete": "y"},
+        follow_redirects=True,
+    )
     assert "Đã xóa chủ đề." in done.get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Category, empty) is None
@@ -177,7 +221,9 @@ def test_edit_page_is_prefilled_and_saving_sends_the_question_back_to_review(app
     page = client.get(f"/quan-tri/ngan-hang/cau-hoi/{qid}/sua").get_data(as_text=True)
     assert "Ngày Pháp luật Việt Nam là ngày nào?" in page and 'value="Ngày 9 tháng 11"' in page
     assert 'value="ngày pháp luật, luật pbgdpl"' in page
-    response = client.post(f"/quan-tri/ngan-hang/cau-hoi/{qid}/sua", data=question_form(cat_id, option_1="Ngày 1 tháng 7"))
+    response = client.post(
+        f"/quan-tri/ngan-hang/cau-hoi/{qid}/sua", data=question_form(cat_id, option_1="Ngày 1 tháng 7")
+    )
     assert response.status_code == 302
     with app.app_context():
         q = db.session.get(Question, qid)

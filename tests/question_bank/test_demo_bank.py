@@ -1,13 +1,14 @@
 """The shipped demo bank: at least 60 approved questions with their legal basis, loaded once by seed_demo."""
+
 from sqlalchemy import func, select
 
 from contest.accounts.models import User
-from contest.demo import seed_demo
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.demo import DEMO_BANK
 from question_bank.draw import BlueprintRule, check_blueprint, draw_questions
 from question_bank.formats import gift, validate_question
 from question_bank.models import Question
+from server.demo import seed_demo
 
 
 def test_demo_file_is_valid_vietnamese_gift_with_legal_basis(ctx):

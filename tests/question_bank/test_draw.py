@@ -1,8 +1,9 @@
 """The draw: distinct approved questions, reproducible per seed, least-seen first, cached per bank version."""
+
 import pytest
 from sqlalchemy import event, select
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.draw import BlueprintError, BlueprintRule, bank_version, check_blueprint, draw_questions
 from question_bank.models import Question, QuestionOption
 from question_bank.services import add_category, approve_questions, import_questions, retire_questions
@@ -42,7 +43,7 @@ def test_draw_is_distinct_approved_and_reproducible(ctx):
 def test_least_seen_questions_come_first(ctx):
     root, sub = _bank(n_easy=0, n_hard=20)
     all_ids = list(db.session.scalars(select(Question.id)))
-    seen = {q: 1 for q in all_ids[:15]}
+    seen = dict.fromkeys(all_ids[:15], 1)
     seen[all_ids[0]] = 3
     drawn = {d.question_id for d in draw_questions([BlueprintRule(sub.id, 8)], seed=7, seen_counts=seen)}
     assert set(all_ids[15:]) <= drawn  # the 5 never-seen ones
@@ -52,7 +53,7 @@ def test_least_seen_questions_come_first(ctx):
 def test_large_pool_sampling_avoids_seen_questions(ctx):
     root, _sub = _bank(n_easy=200, n_hard=0)
     all_ids = list(db.session.scalars(select(Question.id)))
-    seen = {q: 2 for q in all_ids[:60]}
+    seen = dict.fromkeys(all_ids[:60], 2)
     for seed in range(20):
         drawn = [d.question_id for d in draw_questions([BlueprintRule(None, 30)], seed=seed, seen_counts=seen)]
         assert len(set(drawn)) == 30 and not set(drawn) & set(seen)
@@ -122,7 +123,7 @@ def test_blueprint_errors_are_clear(ctx):
 
 
 def test_a_redis_outage_never_fails_a_bank_write(sqlite_url, redis_url, caplog):
-    from contest.localredis import free_port
+    from infra.localredis import free_port
     from tests.conftest import make_app
 
     app = make_app(sqlite_url, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there

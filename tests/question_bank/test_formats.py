@@ -1,4 +1,5 @@
 """Reading GIFT, Aiken, CSV and XLSX: Moodle-style files parse, broken ones are refused with line numbers."""
+
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,10 @@ def test_gift_moodle_export_parses_categories_titles_tf_weights_and_escapes():
     assert first.title == "Quyền bất khả xâm phạm"
     assert first.stem == "Theo Hiến pháp năm 2013, ai có quyền bất khả xâm phạm về thân thể?"
     assert [(o.text, o.is_correct) for o in first.options] == [
-        ("Mọi người", True), ("Chỉ công dân Việt Nam", False), ("Chỉ người thành niên", False)]
+        ("Mọi người", True),
+        ("Chỉ công dân Việt Nam", False),
+        ("Chỉ người thành niên", False),
+    ]
     assert first.tags == ("hiến pháp",) and first.line == 6
     assert [(o.text, o.is_correct) for o in tf.options] == [("Đúng", True), ("Sai", False)]
     assert tf.explanation == "Điều 120 Hiến pháp 2013 quy định."
@@ -31,7 +35,10 @@ def test_gift_moodle_export_parses_categories_titles_tf_weights_and_escapes():
     assert escaped.stem == "Tốc độ {tối đa} trong khu dân cư có dải phân cách = 60 km/h: đúng hay sai?"
     assert [(o.text, o.is_correct) for o in escaped.options] == [("Đúng", True), ("Sai", False)]
     # essay and matching are valid GIFT but not runnable here: reported with their lines
-    assert [(u.line, "tự luận" in u.message or "ghép đôi" in u.message) for u in result.unsupported] == [(25, True), (27, True)]
+    assert [(u.line, "tự luận" in u.message or "ghép đôi" in u.message) for u in result.unsupported] == [
+        (25, True),
+        (27, True),
+    ]
 
 
 def test_gift_syntax_errors_carry_line_numbers():
@@ -48,7 +55,9 @@ def test_gift_category_with_slash_and_system_prefix():
 
 
 def test_aiken_both_option_styles_and_errors():
-    ok = aiken.parse("Thủ đô của Việt Nam là?\nA. Hà Nội\nB) Huế\nC. Đà Nẵng\nANSWER: A\n\nCâu 2?\nA) x\nB) y\nANSWER: B\n")
+    ok = aiken.parse(
+        "Thủ đô của Việt Nam là?\nA. Hà Nội\nB) Huế\nC. Đà Nẵng\nANSWER: A\n\nCâu 2?\nA) x\nB) y\nANSWER: B\n"
+    )
     assert ok.errors == []
     assert [q.stem for q in ok.questions] == ["Thủ đô của Việt Nam là?", "Câu 2?"]
     assert [o.is_correct for o in ok.questions[1].options] == [False, True]
@@ -60,8 +69,8 @@ def test_aiken_both_option_styles_and_errors():
 def test_csv_template_rows_and_errors_by_row_number():
     text = (
         "Chủ đề,Câu hỏi,Phương án A,Phương án B,Phương án C,Đáp án đúng,Độ khó,Thẻ\n"
-        "Hiến pháp > Quyền con người,Câu hỏi một?,Có,Không,,A,dễ,\"a, b\"\n"
-        "Hiến pháp,Câu hỏi hai?,X,Y,Z,\"A, C\",Trung binh,\n"
+        'Hiến pháp > Quyền con người,Câu hỏi một?,Có,Không,,A,dễ,"a, b"\n'
+        'Hiến pháp,Câu hỏi hai?,X,Y,Z,"A, C",Trung binh,\n'
         "Hiến pháp,Câu hỏi ba?,X,Y,,D,khó,\n"
         "Hiến pháp,Câu hỏi bốn?,X,Y,,B,rất khó,\n"
     )
@@ -70,7 +79,9 @@ def test_csv_template_rows_and_errors_by_row_number():
     one, two = result.questions
     assert one.category == ("Hiến pháp", "Quyền con người") and one.difficulty == "easy" and one.tags == ("a", "b")
     assert len(one.options) == 2
-    assert two.multi_select and [o.is_correct for o in two.options] == [True, False, True] and two.difficulty == "medium"
+    assert (
+        two.multi_select and [o.is_correct for o in two.options] == [True, False, True] and two.difficulty == "medium"
+    )
 
 
 def test_csv_missing_required_column_is_refused():
@@ -87,15 +98,34 @@ def test_validation_messages():
 
 
 SAMPLE = [
-    ParsedQuestion(line=0, stem="Dòng một\nDòng hai có {ngoặc} = và ~ # : \\ kí tự", category=("Hiến pháp", "Quyền/Nghĩa vụ"),
-                   title="Tiêu đề: có dấu", options=[ParsedOption("Đáp án = đúng", True), ParsedOption("Sai ~ rồi", False)],
-                   explanation="Giải thích\nhai dòng", legal_document="Hiến pháp năm 2013", legal_article="Điều 14, khoản 2",
-                   difficulty="hard", tags=("hiến pháp", "quyền con người")),
-    ParsedQuestion(line=0, stem="Chọn các đáp án đúng", category=("Giao thông",), multi_select=True,
-                   options=[ParsedOption("A", True), ParsedOption("B", True), ParsedOption("C", True), ParsedOption("D", False)],
-                   difficulty="easy"),
-    ParsedQuestion(line=0, stem="Một đáp án nhưng chọn nhiều", category=("Giao thông",), multi_select=True,
-                   options=[ParsedOption("A", True), ParsedOption("B", False), ParsedOption("=C", False)], difficulty="medium"),
+    ParsedQuestion(
+        line=0,
+        stem="Dòng một\nDòng hai có {ngoặc} = và ~ # : \\ kí tự",
+        category=("Hiến pháp", "Quyền/Nghĩa vụ"),
+        title="Tiêu đề: có dấu",
+        options=[ParsedOption("Đáp án = đúng", True), ParsedOption("Sai ~ rồi", False)],
+        explanation="Giải thích\nhai dòng",
+        legal_document="Hiến pháp năm 2013",
+        legal_article="Điều 14, khoản 2",
+        difficulty="hard",
+        tags=("hiến pháp", "quyền con người"),
+    ),
+    ParsedQuestion(
+        line=0,
+        stem="Chọn các đáp án đúng",
+        category=("Giao thông",),
+        multi_select=True,
+        options=[ParsedOption("A", True), ParsedOption("B", True), ParsedOption("C", True), ParsedOption("D", False)],
+        difficulty="easy",
+    ),
+    ParsedQuestion(
+        line=0,
+        stem="Một đáp án nhưng chọn nhiều",
+        category=("Giao thông",),
+        multi_select=True,
+        options=[ParsedOption("A", True), ParsedOption("B", False), ParsedOption("=C", False)],
+        difficulty="medium",
+    ),
 ]
 
 
@@ -108,8 +138,14 @@ def test_round_trip_is_exact_for_full_formats(fmt):
 
 
 def test_aiken_round_trip_keeps_what_aiken_can_carry():
-    single = [ParsedQuestion(line=0, stem="Luật có hiệu lực khi nào?", category=("X",),
-                             options=[ParsedOption("Ngày ký", False), ParsedOption("Ngày 01/01/2013", True)])]
+    single = [
+        ParsedQuestion(
+            line=0,
+            stem="Luật có hiệu lực khi nào?",
+            category=("X",),
+            options=[ParsedOption("Ngày ký", False), ParsedOption("Ngày 01/01/2013", True)],
+        )
+    ]
     result = formats.read("aiken", formats.write("aiken", single + SAMPLE[1:2]), ("X",))
     assert [q.key() for q in result.questions] == [q.key() for q in single]
 
@@ -126,7 +162,11 @@ def test_gift_html_from_moodle_becomes_plain_text_and_partial_credit_is_not_corr
     )
     q = gift.parse(text).questions[0]
     assert q.stem == "Ngày Pháp luật là ngày nào?\nChọn một đáp án."
-    assert [(o.text, o.is_correct) for o in q.options] == [("9/11 & hằng năm", True), ("Tháng 11", False), ("2/9", False)]
+    assert [(o.text, o.is_correct) for o in q.options] == [
+        ("9/11 & hằng năm", True),
+        ("Tháng 11", False),
+        ("2/9", False),
+    ]
     assert q.explanation == "Điều 8 Luật PBGDPL." and not q.multi_select
 
 
@@ -150,8 +190,10 @@ def test_xlsx_errors_carry_spreadsheet_row_numbers():
 
 
 def test_csv_saved_by_excel_with_bom_and_semicolons_and_unaccented_headers():
-    data = ("\ufeffchu de;cau hoi;phuong an a;phuong an b;dap an dung;do kho\r\n"
-            "Hiến pháp;Quốc hội có nhiệm kỳ mấy năm?;5 năm;4 năm;a;kho\r\n").encode("utf-8")
+    data = (
+        "\ufeffchu de;cau hoi;phuong an a;phuong an b;dap an dung;do kho\r\n"
+        "Hiến pháp;Quốc hội có nhiệm kỳ mấy năm?;5 năm;4 năm;a;kho\r\n"
+    ).encode("utf-8")
     result = formats.read("csv", data)
     assert result.errors == []
     q = result.questions[0]
@@ -159,17 +201,37 @@ def test_csv_saved_by_excel_with_bom_and_semicolons_and_unaccented_headers():
     assert [o.is_correct for o in q.options] == [True, False]
 
 
-FORMULA_TEXTS = ["=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")", "+84 912 345 678", "-5 độ C", "@SUM(A1:A9)",
-                 "'=đã có dấu nháy", "''+hai dấu nháy", "'bình thường"]
+FORMULA_TEXTS = [
+    '=HYPERLINK("http://evil.example","Bấm vào đây")',
+    "+84 912 345 678",
+    "-5 độ C",
+    "@SUM(A1:A9)",
+    "'=đã có dấu nháy",
+    "''+hai dấu nháy",
+    "'bình thường",
+]
 
 
 def _formula_question():
     return ParsedQuestion(
-        line=0, stem=FORMULA_TEXTS[0], category=("=Hiến pháp", "-Chương II"), title="+Tiêu đề",
-        options=[ParsedOption(FORMULA_TEXTS[1], True), ParsedOption(FORMULA_TEXTS[2], False),
-                 ParsedOption(FORMULA_TEXTS[3], False), ParsedOption(FORMULA_TEXTS[4], False),
-                 ParsedOption(FORMULA_TEXTS[5], False), ParsedOption(FORMULA_TEXTS[6], False)],
-        explanation="=1+1", legal_document="@Luật", legal_article="-Điều 1", difficulty="easy", tags=("=thẻ",))
+        line=0,
+        stem=FORMULA_TEXTS[0],
+        category=("=Hiến pháp", "-Chương II"),
+        title="+Tiêu đề",
+        options=[
+            ParsedOption(FORMULA_TEXTS[1], True),
+            ParsedOption(FORMULA_TEXTS[2], False),
+            ParsedOption(FORMULA_TEXTS[3], False),
+            ParsedOption(FORMULA_TEXTS[4], False),
+            ParsedOption(FORMULA_TEXTS[5], False),
+            ParsedOption(FORMULA_TEXTS[6], False),
+        ],
+        explanation="=1+1",
+        legal_document="@Luật",
+        legal_article="-Điều 1",
+        difficulty="easy",
+        tags=("=thẻ",),
+    )
 
 
 def test_csv_export_quotes_cells_a_spreadsheet_would_run_and_import_undoes_it():
@@ -181,7 +243,7 @@ def test_csv_export_quotes_cells_a_spreadsheet_would_run_and_import_undoes_it():
     rows = list(csv.reader(io.StringIO(text)))
     cells = [c for c in rows[1] if c]
     assert not [c for c in cells if c[0] in "=+-@\t\r"], cells
-    assert "'=HYPERLINK(\"http://evil.example\",\"Bấm vào đây\")" in cells and "'+84 912 345 678" in cells
+    assert '\'=HYPERLINK("http://evil.example","Bấm vào đây")' in cells and "'+84 912 345 678" in cells
     assert "''=đã có dấu nháy" in cells and "'''+hai dấu nháy" in cells and "'bình thường" in cells
     back = formats.read("csv", text.encode("utf-8"))
     assert back.errors == [] and [b.key() for b in back.questions] == [q.key()]

@@ -1,10 +1,11 @@
 """Import is all or nothing with line numbers; export then import into an empty bank gives the same questions."""
+
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from contest.extensions import db
+from infra.extensions import db
 from question_bank.models import Category, Question, QuestionOption
 from question_bank.services import export_questions, import_questions, to_parsed
 from tests.conftest import create_account
@@ -40,7 +41,12 @@ def test_import_creates_drafts_with_categories_and_metadata(ctx):
     assert q.status == "draft" and q.family_id == q.id and q.is_current
     assert q.category.names() == ["Hiến pháp", "Quyền con người"]
     assert q.category.path == f"{q.category.parent.path}{q.category.id}/"
-    assert (q.difficulty, q.legal_document, q.legal_article, q.tags) == ("easy", "Hiến pháp năm 2013", "Điều 20", "hiến pháp")
+    assert (q.difficulty, q.legal_document, q.legal_article, q.tags) == (
+        "easy",
+        "Hiến pháp năm 2013",
+        "Điều 20",
+        "hiến pháp",
+    )
     assert q.stem_normalized == "ai co quyen bat kha xam pham ve than the"
     assert [o.text for o in q.options] == ["Mọi người", "Chỉ công dân"] and q.correct_positions == [0]
 

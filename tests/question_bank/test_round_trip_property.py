@@ -1,4 +1,5 @@
 """Property: any question the platform accepts survives GIFT, CSV and XLSX exactly, whatever its characters."""
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from question_bank.formats import ParsedOption, ParsedQuestion
 # Vietnamese letters plus every character GIFT, CSV or a spreadsheet treats specially.
 ALPHABET = "aăâbcdđeêghiklmnoôơpqrstuưvxyáàảãạếềểễệốồổỗộớờởỡợứừửữựíìỉĩịýỳỷỹỵ ĐƯỜNG0123456789~=#{}:\\%\"',;>/\n-|$[]+@"
 # Starts that a spreadsheet reads as a formula, and apostrophes before them (the CSV export's escape).
-FORMULA_STARTS = ["=", "+", "-", "@", "'=", "''+", "'-", "'", "'a", "=HYPERLINK(\"http://x\")", "@SUM(1)"]
+FORMULA_STARTS = ["=", "+", "-", "@", "'=", "''+", "'-", "'", "'a", '=HYPERLINK("http://x")', "@SUM(1)"]
 
 
 def text(min_size=1):
@@ -18,7 +19,11 @@ def text(min_size=1):
     return st.one_of(plain, formula).map(str.strip).filter(lambda s: len(s) >= min_size)
 
 
-name = st.text(alphabet="aăâbcdđeêghiklmnoôơ ĐƯỜNG0123456789,>/:=+-@'", min_size=1, max_size=20).map(str.strip).filter(bool)
+name = (
+    st.text(alphabet="aăâbcdđeêghiklmnoôơ ĐƯỜNG0123456789,>/:=+-@'", min_size=1, max_size=20)
+    .map(str.strip)
+    .filter(bool)
+)
 
 
 @st.composite
@@ -32,10 +37,15 @@ def questions(draw):
         right = draw(st.integers(0, n - 1))
         flags = [i == right for i in range(n)]
     return ParsedQuestion(
-        line=0, stem=draw(text()), options=[ParsedOption(t, f) for t, f in zip(texts, flags)],
-        category=tuple(draw(st.lists(name, min_size=1, max_size=3))), multi_select=multi,
-        title=draw(st.none() | text()), explanation=draw(st.none() | text()),
-        legal_document=draw(st.none() | name), legal_article=draw(st.none() | name),
+        line=0,
+        stem=draw(text()),
+        options=[ParsedOption(t, f) for t, f in zip(texts, flags)],
+        category=tuple(draw(st.lists(name, min_size=1, max_size=3))),
+        multi_select=multi,
+        title=draw(st.none() | text()),
+        explanation=draw(st.none() | text()),
+        legal_document=draw(st.none() | name),
+        legal_article=draw(st.none() | name),
         difficulty=draw(st.sampled_from(["easy", "medium", "hard"])),
         tags=tuple(draw(st.lists(name, max_size=3, unique=True))),
     )
@@ -43,8 +53,8 @@ def questions(draw):
 
 @pytest.fixture(scope="module")
 def babel_ctx():
-    from contest import create_app
-    from contest.config import TestingConfig
+    from infra.config import TestingConfig
+    from server.app import create_app
 
     app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://", REDIS_URL="redis://127.0.0.1:1/0")
     with app.app_context():

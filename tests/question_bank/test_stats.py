@@ -1,4 +1,5 @@
 """Item statistics against a hand-computed example."""
+
 import pytest
 
 from question_bank.stats import item_statistics
@@ -7,9 +8,16 @@ from question_bank.stats import item_statistics
 # 27% of 10 attempts = 2.7 -> groups of 3: upper {a1, a2, a3}, lower {a8, a9, a10}.
 ROWS = []
 KEY = {  # attempt -> (q1, q2, q3) correct?
-    1: (1, 1, 1), 2: (1, 1, 1), 3: (1, 1, 1),
-    4: (1, 1, 0), 5: (1, 0, 1), 6: (1, 1, 0), 7: (0, 1, 1),
-    8: (1, 0, 0), 9: (0, 0, 0), 10: (0, 0, 0),
+    1: (1, 1, 1),
+    2: (1, 1, 1),
+    3: (1, 1, 1),
+    4: (1, 1, 0),
+    5: (1, 0, 1),
+    6: (1, 1, 0),
+    7: (0, 1, 1),
+    8: (1, 0, 0),
+    9: (0, 0, 0),
+    10: (0, 0, 0),
 }
 for attempt, answers in KEY.items():
     for qid, ok in zip((101, 102, 103), answers):
@@ -43,8 +51,17 @@ def test_ties_at_the_group_boundary_count_fractionally():
     # Five attempts with totals 2, 2, 1, 0, 0 -> groups of round(1.35) = 1 attempt.
     # Upper: the two attempts with total 2 share the single place (half each).
     # Question 9 is right in attempt 1 only: p_upper = 0.5; lower (one of the two zero-total attempts) = 0.
-    rows = [(1, 9, True), (1, 8, True), (2, 9, False), (2, 8, True), (2, 7, True),
-            (3, 9, False), (3, 8, True), (4, 9, False), (5, 9, False)]
+    rows = [
+        (1, 9, True),
+        (1, 8, True),
+        (2, 9, False),
+        (2, 8, True),
+        (2, 7, True),
+        (3, 9, False),
+        (3, 8, True),
+        (4, 9, False),
+        (5, 9, False),
+    ]
     stats = item_statistics(rows)
     assert stats[9].facility == pytest.approx(0.2) and stats[9].discrimination == pytest.approx(0.5)
     # question 8: both total-2 attempts right -> 1.0; never seen by the lower group -> no index

@@ -1,4 +1,5 @@
 """The Socket.IO server refuses anonymous sockets and shares the Redis session with pages."""
+
 import pytest
 import socketio
 

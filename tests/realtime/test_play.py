@@ -1,12 +1,11 @@
 """The contestant protocol against a real server: clock, join, answers, errors, submit, leaderboard pushes."""
+
 import json
 import threading
 import time
 
-import pytest
-
-from contest.extensions import db
 from contest.rounds.models import Attempt
+from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.roundkit import make_round
 from tests.live import connect_socket, csrf_token, http_login
@@ -96,11 +95,13 @@ def test_full_attempt_over_socket_with_bad_payloads(live_server, server_factory,
         assert len(questions) == 10
         # every bad payload gets an error ack and the connection stays usable
         bad = [
-            ("answer", None), ("answer", "x"), ("answer", {"attempt_id": "1"}),
+            ("answer", None),
+            ("answer", "x"),
+            ("answer", {"attempt_id": "1"}),
             ("answer", {"attempt_id": attempt_id, "question_id": questions[0]["id"], "selected": "1", "seq": 1}),
             ("answer", {"attempt_id": attempt_id, "question_id": questions[0]["id"], "selected": [True], "seq": 1}),
             ("answer", {"attempt_id": attempt_id, "question_id": questions[0]["id"], "selected": [], "seq": -1}),
-            ("answer", {"attempt_id": attempt_id, "question_id": 10 ** 30, "selected": [], "seq": 1}),
+            ("answer", {"attempt_id": attempt_id, "question_id": 10**30, "selected": [], "seq": 1}),
             ("submit", {"attempt_id": attempt_id, "prediction": -5}),
             ("attempt:join", {"attempt_id": attempt_id + 1000}),
             ("leaderboard:join", {"round_id": "abc"}),
@@ -109,19 +110,38 @@ def test_full_attempt_over_socket_with_bad_payloads(live_server, server_factory,
             reply = sock.call(event, payload)
             assert reply["ok"] is False and reply["error"] in ("bad_request", "attempt_not_found"), (event, reply)
             assert reply["message"]
-        foreign = sock.call("answer", {"attempt_id": attempt_id, "question_id": questions[0]["id"],
-                                       "selected": [questions[1]["options"][0]["id"]], "seq": 1})
-        assert foreign == {"ok": False, "error": "unknown_option", "message": "Phương án đã chọn không thuộc câu hỏi này."}
+        foreign = sock.call(
+            "answer",
+            {
+                "attempt_id": attempt_id,
+                "question_id": questions[0]["id"],
+                "selected": [questions[1]["options"][0]["id"]],
+                "seq": 1,
+            },
+        )
+        assert foreign == {
+            "ok": False,
+            "error": "unknown_option",
+            "message": "Phương án đã chọn không thuộc câu hỏi này.",
+        }
         for seq, q in enumerate(questions[:6], start=1):
-            ack = sock.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
-                                       "seq": seq})
-            assert ack == {"ok": True, "question_id": q["id"], "selected": keys[q["id"]], "seq": seq, "duplicate": False}
+            ack = sock.call(
+                "answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]], "seq": seq}
+            )
+            assert ack == {
+                "ok": True,
+                "question_id": q["id"],
+                "selected": keys[q["id"]],
+                "seq": seq,
+                "duplicate": False,
+            }
         no_prediction = sock.call("submit", {"attempt_id": attempt_id})
         assert no_prediction["error"] == "prediction_required"
         result = sock.call("submit", {"attempt_id": attempt_id, "prediction": 42})
         assert result["ok"] and result["result"]["correct"] == 6 and result["result"]["rank"] == 1
-        late = sock.call("answer", {"attempt_id": attempt_id, "question_id": questions[7]["id"], "selected": [],
-                                    "seq": 99})
+        late = sock.call(
+            "answer", {"attempt_id": attempt_id, "question_id": questions[7]["id"], "selected": [], "seq": 99}
+        )
         assert late["error"] == "attempt_closed"
         assert_no_key(sock.payloads, keys)
         html = http.get(f"{live_server.url}/luot-thi/{attempt_id}/ket-qua").text
@@ -158,8 +178,11 @@ def test_leaderboard_push_reaches_room_and_own_rank(live_server, server_factory,
         board = watcher.wait_for(lambda e, d: e == "leaderboard" and d["top"])
         assert board["top"][0]["correct"] == 1 and board["top"][0]["name"] == "Nguyễn Văn An"
         rank = player.wait_for(lambda e, d: e == "rank")
-        assert {k: rank[k] for k in ("round_id", "rank", "version")} == {"round_id": round_id, "rank": 1,
-                                                                         "version": board["version"]}
+        assert {k: rank[k] for k in ("round_id", "rank", "version")} == {
+            "round_id": round_id,
+            "rank": 1,
+            "version": board["version"],
+        }
         assert abs(rank["server_ms"] - time.time() * 1000) < 10_000
         # nothing changed: no second push within the next seconds
         count = sum(1 for e, _ in watcher.events if e == "leaderboard")
@@ -183,15 +206,25 @@ def test_two_processes_share_attempts_and_leaderboard(server_factory, redis_url)
         state = on_a.call("attempt:join", {"attempt_id": attempt_id})["state"]
         qs = state["questions"]
         for seq, q in enumerate(qs[:3], start=1):
-            assert on_a.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
-                                        "seq": seq})["ok"]
+            assert on_a.call(
+                "answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]], "seq": seq}
+            )["ok"]
         on_a.close()
         on_b = Recorder(b.url, player_http)
         resumed = on_b.call("attempt:join", {"attempt_id": attempt_id})["state"]
         assert resumed["deadline_ms"] == state["deadline_ms"]
-        assert {int(k): v["selected"] for k, v in resumed["answers"].items()} == {q["id"]: keys[q["id"]] for q in qs[:3]}
-        assert on_b.call("answer", {"attempt_id": attempt_id, "question_id": qs[3]["id"], "selected": keys[qs[3]["id"]],
-                                    "seq": resumed["seq"] + 1})["ok"]
+        assert {int(k): v["selected"] for k, v in resumed["answers"].items()} == {
+            q["id"]: keys[q["id"]] for q in qs[:3]
+        }
+        assert on_b.call(
+            "answer",
+            {
+                "attempt_id": attempt_id,
+                "question_id": qs[3]["id"],
+                "selected": keys[qs[3]["id"]],
+                "seq": resumed["seq"] + 1,
+            },
+        )["ok"]
         result = on_b.call("submit", {"attempt_id": attempt_id})
         assert result["result"]["correct"] == 4
         board = watcher.wait_for(lambda e, d: e == "leaderboard" and d["top"])
@@ -223,8 +256,9 @@ def test_answers_neither_reread_the_session_nor_receive_boards_mid_attempt(live_
 
         before = gets()
         for seq, q in enumerate(questions, start=1):
-            assert sock.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
-                                        "seq": seq})["ok"]
+            assert sock.call(
+                "answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]], "seq": seq}
+            )["ok"]
         assert gets() - before < len(questions) // 2  # it was one session GET per event
         # Someone else finishes: the board changes; the finisher follows it, the one still answering is not sent it.
         other.call("attempt:join", {"attempt_id": other_attempt})
@@ -259,15 +293,24 @@ def test_live_answers_feed_the_metrics(live_server, server_factory, redis_url):
         questions = sock.call("attempt:join", {"attempt_id": attempt_id})["state"]["questions"]
         assert scrape()[("contest_connected_contestants", ())] == before[("contest_connected_contestants", ())] + 1
         for seq, q in enumerate(questions[:3], start=1):
-            assert sock.call("answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]],
-                                        "seq": seq})["ok"]
-        refused = sock.call("answer", {"attempt_id": attempt_id, "question_id": 10 ** 9, "selected": [1], "seq": 9})
+            assert sock.call(
+                "answer", {"attempt_id": attempt_id, "question_id": q["id"], "selected": keys[q["id"]], "seq": seq}
+            )["ok"]
+        refused = sock.call("answer", {"attempt_id": attempt_id, "question_id": 10**9, "selected": [1], "seq": 9})
         assert refused["ok"] is False
         after = scrape()
-        assert after[("contest_answers_accepted_total", ())] - before.get(("contest_answers_accepted_total", ()), 0) == 3
+        assert (
+            after[("contest_answers_accepted_total", ())] - before.get(("contest_answers_accepted_total", ()), 0) == 3
+        )
         reason = (("reason", refused["error"]),)
-        assert after[("contest_answers_refused_total", reason)] - before.get(("contest_answers_refused_total", reason), 0) == 1
-        assert after[("contest_answer_ack_seconds_count", ())] - before.get(("contest_answer_ack_seconds_count", ()), 0) == 4
+        assert (
+            after[("contest_answers_refused_total", reason)] - before.get(("contest_answers_refused_total", reason), 0)
+            == 1
+        )
+        assert (
+            after[("contest_answer_ack_seconds_count", ())] - before.get(("contest_answer_ack_seconds_count", ()), 0)
+            == 4
+        )
         assert after[("contest_redis_command_seconds_count", (("command", "answer_script"),))] >= 3
     finally:
         sock.close()

@@ -1,4 +1,5 @@
 """The pusher's pacing: at most once a second, slower when the process's message budget needs it."""
+
 from realtime.pusher import next_delay
 
 

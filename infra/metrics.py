@@ -1,0 +1,230 @@
+"""Prometheus metrics of one app process (/metrics) and the helpers the live-attempt code calls.
+
+Every app process keeps its own counters: scrape each process on its own port (the load balancer
+would hand a scrape to a random process). The helpers never raise, so instrumentation cannot break
+the hot path.
+"""
+
+import os
+import time
+from contextlib import contextmanager
+
+from flask import Blueprint, Response, abort, current_app, request
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+# A registry of our own: tests build many apps in one interpreter; the default registry would also
+# mix in collectors that other libraries register.
+REGISTRY = CollectorRegistry(auto_describe=True)
+
+# Buckets around the 250 ms answer-ack target, fine enough below it to see p99 move.
+_ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 1.0, 2.5, 5.0)
+_REDIS_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+
+connected_contestants = Gauge(
+    "contest_connected_contestants",
+    "Socket.IO connections of logged-in users held by this process",
+    registry=REGISTRY,
+)
+socketio_connections = Gauge(
+    "contest_socketio_connections",
+    "Engine.IO connections open in this process (every namespace)",
+    registry=REGISTRY,
+)
+answers_accepted = Counter(
+    "contest_answers_accepted",
+    "Answers stored in Redis and acknowledged to the contestant",
+    registry=REGISTRY,
+)
+answers_refused = Counter(
+    "contest_answers_refused",
+    "Answers refused, by reason (deadline, invalid, not_found, ...)",
+    ["reason"],
+    registry=REGISTRY,
+)
+answer_ack_seconds = Histogram(
+    "contest_answer_ack_seconds",
+    "Time from receiving an answer event to sending its ack",
+    buckets=_ACK_BUCKETS,
+    registry=REGISTRY,
+)
+write_behind_lag_seconds = Gauge(
+    "contest_write_behind_lag_seconds",
+    "Age of the oldest answer not yet written from the Redis stream to SQL",
+    registry=REGISTRY,
+)
+write_behind_pending = Gauge(
+    "contest_write_behind_pending",
+    "Answers in the Redis stream not yet written to SQL",
+    registry=REGISTRY,
+)
+redis_command_seconds = Histogram(
+    "contest_redis_command_seconds",
+    "Latency of Redis commands on the hot path, by command",
+    ["command"],
+    buckets=_REDIS_BUCKETS,
+    registry=REGISTRY,
+)
+
+http_waiting = Gauge(
+    "contest_http_requests_waiting",
+    "Page requests queued at the admission gate (infra/admission.py)",
+    registry=REGISTRY,
+)
+
+http_request_seconds = Histogram(
+    "contest_http_request_seconds",
+    "Page request time inside the app (after the admission gate), by endpoint",
+    ["endpoint"],
+    buckets=_ACK_BUCKETS,
+    registry=REGISTRY,
+)
+http_gate_wait_seconds = Histogram(
+    "contest_http_gate_wait_seconds",
+    "Time page requests waited at the admission gate",
+    buckets=_ACK_BUCKETS,
+    registry=REGISTRY,
+)
+http_limit = Gauge(
+    "contest_http_concurrency_limit",
+    "Page requests allowed to run at once (0: no admission gate)",
+    registry=REGISTRY,
+)
+
+bp = Blueprint("metrics", __name__)
+
+
+def contestant_connected():
+    connected_contestants.inc()
+
+
+def contestant_disconnected():
+    connected_contestants.dec()
+
+
+def answer_accepted(latency_s: float):
+    """One answer acknowledged; latency_s is receive-to-ack on the server."""
+    answers_accepted.inc()
+    answer_ack_seconds.observe(max(latency_s, 0.0))
+
+
+def answer_refused(reason: str, latency_s: float | None = None):
+    answers_refused.labels(reason=reason or "unknown").inc()
+    if latency_s is not None:
+        answer_ack_seconds.observe(max(latency_s, 0.0))
+
+
+def set_write_behind(lag_s: float, pending: int | None = None):
+    """Called by the write-behind worker after each batch (or by a probe at scrape time)."""
+    write_behind_lag_seconds.set(max(lag_s, 0.0))
+    if pending is not None:
+        write_behind_pending.set(pending)
+
+
+def answer_stream_lag(stream: str = "answers") -> tuple[float, int]:
+    """(age of the oldest entry, entries) of the answers stream.
+
+    The worker deletes entries once SQL has committed them, so whatever is still in the stream
+    is not yet durable in SQL, and a stream id is the Redis clock in ms when it was appended.
+    """
+    from infra.extensions import get_redis
+
+    r = get_redis()
+    with redis_timer("write_behind_probe"):
+        pipe = r.pipeline(transaction=False)
+        pipe.time()
+        pipe.xlen(stream)
+        pipe.xrange(stream, "-", "+", count=1)
+        (seconds, micros), pending, oldest = pipe.execute()
+    if not oldest:
+        return 0.0, pending
+    now_ms = seconds * 1000 + micros // 1000
+    return max(now_ms - int(oldest[0][0].split("-")[0]), 0) / 1000.0, pending
+
+
+def _default_probe():
+    return answer_stream_lag(current_app.config.get("METRICS_ANSWER_STREAM", "answers"))
+
+
+_write_behind_probe = _default_probe
+
+
+def write_behind_probe(probe):
+    """Registers probe() -> (lag_s, pending), called at every scrape (None: the answers stream).
+
+    The worker runs in its own process, so an app process learns the lag from Redis at scrape time.
+    """
+    global _write_behind_probe
+    _write_behind_probe = probe or _default_probe
+    return probe
+
+
+def observe_redis(command: str, seconds: float):
+    redis_command_seconds.labels(command=command).observe(max(seconds, 0.0))
+
+
+@contextmanager
+def redis_timer(command: str):
+    """with redis_timer("answer_script"): ... — times one Redis round trip."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        observe_redis(command, time.perf_counter() - start)
+
+
+def render_metrics() -> bytes:
+    """The exposition text, after refreshing the values read at scrape time."""
+    from infra.extensions import get_redis
+
+    try:
+        with redis_timer("ping"):
+            get_redis().ping()
+    except Exception:  # a scrape must still answer when Redis is down; /readyz reports that
+        current_app.logger.warning("metrics: Redis ping failed", exc_info=True)
+    if _write_behind_probe is not None:
+        try:
+            lag, pending = _write_behind_probe()
+            set_write_behind(lag, pending)
+        except Exception:
+            current_app.logger.warning("metrics: write-behind probe failed", exc_info=True)
+    return generate_latest(REGISTRY)
+
+
+@bp.route("/metrics")
+def metrics():
+    token = current_app.config.get("METRICS_TOKEN")
+    if token and request.headers.get("Authorization") != f"Bearer {token}":
+        abort(401)
+    return Response(render_metrics(), mimetype=CONTENT_TYPE_LATEST)
+
+
+def init_app(app):
+    from infra.extensions import csrf, limiter
+
+    app.config.setdefault("METRICS_TOKEN", os.environ.get("METRICS_TOKEN") or None)
+    csrf.exempt(bp)
+    limiter.exempt(bp)
+    app.register_blueprint(bp)
+
+    from infra.extensions import socketio
+
+    gate = app.extensions.get("admission_gate")
+    http_limit.set(gate.limit if gate is not None else 0)
+
+    @app.before_request
+    def _start_timer():
+        request.environ["contest.t0"] = time.perf_counter()
+
+    @app.teardown_request
+    def _observe_request(exc=None):
+        t0 = request.environ.get("contest.t0")
+        if t0 is not None:
+            http_request_seconds.labels(endpoint=request.endpoint or "unknown").observe(time.perf_counter() - t0)
+
+    if gate is not None:
+        http_waiting.set_function(lambda: gate.waiting)
+
+    # Read from the Engine.IO server at scrape time: no hook in the connect handlers needed.
+    server = getattr(socketio, "server", None)
+    if server is not None:
+        socketio_connections.set_function(lambda: len(server.eio.sockets))

@@ -1,0 +1,193 @@
+"""Exports: CSV with BOM and Vietnamese headers, typed XLSX, masking, snapshots and digests, the CLI."""
+
+import csv
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import load_workbook
+
+from contest.judging.exports import ExportError, ExportSource, csv_chunks, write_xlsx
+from contest.judging.models import AuditEntry
+from contest.judging.services import TierSpec, disqualify, publish, set_prize_tiers
+from infra.extensions import db
+from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
+
+
+@pytest.fixture
+def exported(ctx):
+    province = make_unit("Tỉnh Nghệ An")
+    school = make_unit("Trường THPT Huỳnh Thúc Kháng", parent=province)
+    round_ = make_round(questions=2)
+    judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+    people = [
+        make_person(
+            full_name="Nguyễn Thị Ánh", unit=school, cccd_last4="1234", phone="0912345678", dob=date(2001, 9, 2)
+        ),
+        make_person(full_name="Đặng Văn Bảo", unit=school, phone="0987654321"),
+        make_person(full_name="Hồ Thị Cúc", phone="0977000111"),
+    ]
+    add_attempt(round_, people[0], 2, time_ms=61_500, prediction=1, submitted_at=datetime(2026, 11, 2, 1, 30, 5))
+    add_attempt(round_, people[1], 2, time_ms=70_000, prediction=4)
+    add_attempt(round_, people[2], 1, time_ms=10_000, prediction=1)
+    db.session.commit()
+    set_prize_tiers(round_, [TierSpec("Giải Nhất", 1), TierSpec("Giải Nhì", 1)], judge)
+    return round_, judge, people
+
+
+def _csv(source, full_data=False):
+    text = "".join(csv_chunks(source, full_data=full_data, rows_per_chunk=1))
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text[1:])))
+    header_at = rows.index([]) + 1
+    return rows[: header_at - 1], rows[header_at], rows[header_at + 1 :]
+
+
+def test_provisional_csv_is_utf8_bom_with_vietnamese_headers_and_masked_data(exported):
+    round_, _, people = exported
+    meta, header, rows = _csv(ExportSource(round_))
+    assert "KẾT QUẢ TẠM THỜI" in meta[1][0]
+    assert header[:8] == [
+        "STT",
+        "Hạng",
+        "Họ và tên",
+        "Ngày sinh",
+        "Đơn vị",
+        "Tỉnh/Thành phố",
+        "Số điện thoại",
+        "Số CCCD",
+    ]
+    assert "Email" not in header
+    first = dict(zip(header, rows[0]))
+    assert first["Họ và tên"] == "Nguyễn Thị Ánh"
+    assert first["Ngày sinh"] == "2001"  # year only unless full data is asked for
+    assert first["Số điện thoại"] == "091****678"
+    assert first["Số CCCD"] == "********1234"
+    assert first["Đơn vị"] == "Trường THPT Huỳnh Thúc Kháng" and first["Tỉnh/Thành phố"] == "Tỉnh Nghệ An"
+    assert first["Thời điểm nộp bài (giờ Việt Nam)"] == "02/11/2026 08:30:05"
+    assert first["Thời gian làm bài (giây)"] == "61.5"
+    assert first["Giải"] == "Giải Nhất"
+    assert [r[2] for r in rows] == ["Nguyễn Thị Ánh", "Đặng Văn Bảo", "Hồ Thị Cúc"]
+    assert "0912345678" not in "".join(",".join(r) for r in rows)
+
+    _, header, rows = _csv(ExportSource(round_), full_data=True)
+    first = dict(zip(header, rows[0]))
+    assert first["Số điện thoại"] == "0912345678" and first["Ngày sinh"] == "02/09/2001" and "Email" in header
+
+
+def test_winners_csv_and_published_version_with_digest(exported):
+    round_, judge, people = exported
+    _, _, rows = _csv(ExportSource(round_, winners_only=True))
+    assert [(r[2], r[-1]) for r in rows] == [("Nguyễn Thị Ánh", "Giải Nhất"), ("Đặng Văn Bảo", "Giải Nhì")]
+    v1 = publish(round_, judge)
+    disqualify(round_, people[0].id, "Thi hộ người khác", judge)
+    meta, _, rows = _csv(ExportSource(round_))  # default: the latest published version, not the live ranking
+    assert meta[1][:2] == ["Phiên bản công bố", "1"] and meta[2] == ["Mã kiểm tra SHA-256", v1.digest]
+    assert rows[0][2] == "Nguyễn Thị Ánh"
+    _, _, rows = _csv(ExportSource(round_, provisional=True))
+    assert rows[0][2] == "Đặng Văn Bảo"
+    with pytest.raises(ExportError):
+        ExportSource(round_, version=7)
+
+
+def test_xlsx_has_typed_cells_and_widths(exported, tmp_path):
+    round_, judge, _ = exported
+    publish(round_, judge)
+    path = tmp_path / "ket-qua.xlsx"
+    write_xlsx(ExportSource(round_), path, full_data=True)
+    sheet = load_workbook(path).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0].startswith("Bảng xếp hạng")
+    assert rows[2][0] == "Mã kiểm tra SHA-256" and len(rows[2][1]) == 64
+    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
+    header = rows[header_at]
+    first = dict(zip(header, rows[header_at + 1]))
+    assert first["Hạng"] == 1 and isinstance(first["Số câu đúng"], int)
+    assert first["Thời điểm nộp bài (giờ Việt Nam)"] == datetime(2026, 11, 2, 8, 30, 5)
+    assert first["Ngày sinh"] == datetime(2001, 9, 2)
+    assert first["Thời gian làm bài (giây)"] == pytest.approx(61.5)
+    # Họ và tên: 28 characters; XlsxWriter stores Excel's width with its cell padding (28.71), shown as 28
+    assert 28 <= sheet.column_dimensions["C"].width < 29
+    assert 7 <= sheet.column_dimensions["A"].width < 8
+    submitted_cell = sheet.cell(row=header_at + 2, column=header.index("Thời điểm nộp bài (giờ Việt Nam)") + 1)
+    assert submitted_cell.is_date and isinstance(submitted_cell.value, datetime)
+
+
+def test_cli_export_writes_files_and_audits(exported, app, tmp_path):
+    round_, judge, _ = exported
+    runner = app.test_cli_runner()
+    out = tmp_path / "giai.csv"
+    result = runner.invoke(args=["results", "export", str(round_.id), "--format", "csv", "--winners", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "tạm thời" in result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("\ufeff") and "Giải Nhì" in text and "Hồ Thị Cúc" not in text
+    publish(round_, judge)
+    xlsx = tmp_path / "bxh.xlsx"
+    result = runner.invoke(
+        args=["results", "export", str(round_.id), "--format", "xlsx", "--full-data", "-o", str(xlsx)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "phiên bản 1" in result.output
+    assert load_workbook(xlsx).active.max_row >= 8
+    actions = [(e.action, e.details.get("format")) for e in AuditEntry.query.order_by(AuditEntry.id)]
+    assert ("export", "csv") in actions and ("export_full_data", "xlsx") in actions
+    result = runner.invoke(args=["results", "export", "99999", "-o", str(out)])
+    assert result.exit_code != 0 and "Không tìm thấy vòng thi" in result.output
+
+
+def test_fast_row_flush_writes_the_same_xml_as_xlsxwriter(tmp_path):
+    """The export's worksheet flushes plain rows itself; the sheet XML must equal XlsxWriter's own."""
+    import zipfile
+
+    import xlsxwriter
+    from xlsxwriter.worksheet import Worksheet
+
+    from contest.judging.exports import _StreamingWorksheet
+
+    def sheet_xml(worksheet_class):
+        path = tmp_path / f"{worksheet_class.__name__}.xlsx"
+        workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True})
+        sheet = workbook.add_worksheet("Xếp hạng", worksheet_class=worksheet_class)
+        date_format = workbook.add_format({"num_format": "dd/mm/yyyy hh:mm:ss"})
+        bold = workbook.add_format({"bold": True})
+        sheet.set_column(0, 0, 12)
+        sheet.set_column(6, 6, 9, workbook.add_format({"italic": True}))  # a column format applies to plain cells
+        for row in range(4):
+            sheet.write_string(row, 0, " Lê Thị Ánh & <Hoa> ", bold)
+            sheet.write_number(row, 1, 61.5)
+            sheet.write_datetime(row, 3, datetime(2026, 11, 2, 8, 30, 5), date_format)
+            sheet.write_string(row, 4, "điều\x01khoản")
+            sheet.write_number(row, 5, 10**12 + row)
+            sheet.write_string(row, 6, "in nghiêng")
+        sheet.write_formula(4, 0, "=B1+B2")  # not a plain row: XlsxWriter's own code writes it
+        sheet.write_number(5, 2, 7)
+        workbook.close()
+        with zipfile.ZipFile(path) as archive:
+            return archive.read("xl/worksheets/sheet1.xml").decode()
+
+    ours, theirs = sheet_xml(_StreamingWorksheet), sheet_xml(Worksheet)
+    assert "Lê Thị Ánh &amp; &lt;Hoa&gt;" in ours and "<f>B1+B2</f>" in ours
+    assert ours == theirs
+
+
+def test_formula_like_names_stay_text_in_both_formats(ctx, tmp_path):
+    """A contestant named "=HYPERLINK(...)" must not become a live formula in the judges' spreadsheet."""
+    unit = make_unit("+Đơn vị @lạ")
+    round_ = make_round(questions=2)
+    person = make_person(full_name='=HYPERLINK("http://x.example","Bấm")', unit=unit, phone="0912000111")
+    add_attempt(round_, person, 2, time_ms=50_000, prediction=1)
+    db.session.commit()
+    _, header, rows = _csv(ExportSource(round_, provisional=True))
+    first = dict(zip(header, rows[0]))
+    assert first["Họ và tên"] == '\'=HYPERLINK("http://x.example","Bấm")'
+    assert first["Đơn vị"] == "'+Đơn vị @lạ"
+    assert first["Số câu đúng"] == "2"  # numbers are untouched
+
+    path = tmp_path / "ket-qua.xlsx"
+    write_xlsx(ExportSource(round_, provisional=True), path)
+    sheet = load_workbook(path).active
+    header_at = next(i for i, r in enumerate(sheet.iter_rows(values_only=True), start=1) if r and r[0] == "STT")
+    headers = [c.value for c in sheet[header_at]]
+    name_cell = sheet.cell(row=header_at + 1, column=headers.index("Họ và tên") + 1)
+    assert name_cell.data_type == "s" and name_cell.value == '=HYPERLINK("http://x.example","Bấm")'

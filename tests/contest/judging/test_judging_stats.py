@@ -1,0 +1,101 @@
+"""Statistics: per day, per province and unit, score distribution, unit ranking, item statistics."""
+
+from datetime import datetime
+
+from contest.judging.services import TierSpec, disqualify, set_prize_tiers
+from contest.judging.stats import round_statistics, statistics_csv_chunks
+from contest.rounds.models import AttemptAnswer
+from infra.extensions import db
+from question_bank.models import Category, Question
+from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
+
+
+def _questions(n):
+    category = Category(name="Hiến pháp")
+    db.session.add(category)
+    db.session.flush()
+    questions = [Question(category_id=category.id, stem=f"Câu hỏi số {i}", title=f"Câu {i}") for i in range(n)]
+    db.session.add_all(questions)
+    db.session.flush()
+    return questions
+
+
+def test_round_statistics(any_db_app):
+    with any_db_app.app_context():
+        hanoi = make_unit("Thành phố Hà Nội")
+        school = make_unit("Trường THPT Chu Văn An", parent=hanoi, headcount=4)
+        ward = make_unit("UBND phường Ba Đình", parent=hanoi)
+        hue = make_unit("Thành phố Huế", headcount=10)
+        round_ = make_round(questions=2)
+        judge = make_person(role="judge")
+        questions = _questions(2)
+        a, b, c, d, cheat = (
+            make_person(unit=school),
+            make_person(unit=school),
+            make_person(unit=ward),
+            make_person(unit=hue),
+            make_person(unit=hue),
+        )
+        # 2026-11-01 17:30 UTC is 2 Nov in Việt Nam: days are counted in local time
+        plan = [
+            (a, 2, datetime(2026, 11, 1, 3, 0)),
+            (a, 1, datetime(2026, 11, 1, 17, 30)),
+            (b, 2, datetime(2026, 11, 2, 2, 0)),
+            (c, 0, datetime(2026, 11, 2, 3, 0)),
+            (d, 1, datetime(2026, 11, 2, 4, 0)),
+            (cheat, 2, datetime(2026, 11, 2, 5, 0)),
+        ]
+        answers = {2: (True, True), 1: (True, False), 0: (False, False)}
+        for person, correct, at in plan:
+            attempt = add_attempt(round_, person, correct, submitted_at=at)
+            for question, ok in zip(questions, answers[correct]):
+                db.session.add(
+                    AttemptAnswer(
+                        attempt_id=attempt.id, question_id=question.id, selected=[1], answered_at=at, is_correct=ok
+                    )
+                )
+        add_attempt(round_, make_person(unit=ward), None, status="in_progress")
+        db.session.commit()
+        set_prize_tiers(round_, [TierSpec("Giải Nhất", 1), TierSpec("Khuyến khích", 1)], judge)
+        disqualify(round_, cheat.id, "Dùng chung thiết bị", judge)
+
+        stats = round_statistics(round_)
+        assert (stats.attempts, stats.participants, stats.perfect_attempts) == (6, 5, 3)
+        assert stats.by_day == [("2026-11-01", 1, 1), ("2026-11-02", 5, 5)]
+        # people are counted by their best attempt, disqualified people left out; attempts are all finished ones
+        assert stats.distribution == [(2, 2, 3), (1, 1, 2), (0, 1, 1)]
+        assert stats.perfect_people == 2 and abs(stats.perfect_rate - 2 / 5) < 1e-9
+        by_unit = {r.name: r for r in stats.by_unit}
+        assert (
+            by_unit["Trường THPT Chu Văn An"].participants,
+            by_unit["Trường THPT Chu Văn An"].score_sum,
+            by_unit["Trường THPT Chu Văn An"].winners,
+        ) == (2, 4, 2)
+        assert by_unit["Trường THPT Chu Văn An"].participation_rate == 0.5
+        assert by_unit["UBND phường Ba Đình"].participation_rate is None
+        assert by_unit["Thành phố Huế"].attempts == 2 and by_unit["Thành phố Huế"].participants == 1
+        by_province = {r.name: r for r in stats.by_province}
+        assert (by_province["Thành phố Hà Nội"].participants, by_province["Thành phố Hà Nội"].score_sum) == (3, 4)
+        assert stats.by_province[0].name == "Thành phố Hà Nội"
+
+        # With the judge's stored ranking current, the same figures come from it (no window sort).
+        from contest.judging import board
+        from contest.judging.services import winners
+
+        live_winners = [(e.user_id, e.rank, e.prize) for e in winners(round_)]
+        assert not board.is_current(round_)
+        board.rebuild(round_)
+        assert board.is_current(round_)
+        stored = round_statistics(round_, include_items=False)
+        assert stored.distribution == stats.distribution and stored.perfect_people == stats.perfect_people
+        assert [vars(r) for r in stored.by_unit] == [vars(r) for r in stats.by_unit]
+        assert [vars(r) for r in stored.by_province] == [vars(r) for r in stats.by_province]
+        assert [(e.user_id, e.rank, e.prize) for e in winners(round_)] == live_winners
+
+        items = {stat.question_id: (stat, weak) for stat, _, weak in stats.items}
+        first, second = items[questions[0].id], items[questions[1].id]
+        assert first[0].responses == 6 and abs(first[0].facility - 5 / 6) < 1e-9
+        assert abs(second[0].facility - 3 / 6) < 1e-9
+        csv_text = "".join(statistics_csv_chunks(stats))
+        assert csv_text.startswith("\ufeff") and "Tỷ lệ đạt điểm tuyệt đối (%),40.0" in csv_text
+        db.session.remove()
