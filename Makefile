@@ -51,12 +51,20 @@ lint: setup-test
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy
 
-# Refresh the translation catalogs: extract every marked string, merge into the .po files, fill the
-# English msgstrs from scripts/fill_en.py (fails while a msgid has no English) and compile the .mo files.
+# Refresh the translation catalogs after marking, changing or removing strings in the code or templates:
+# extract every marked string with its file:line (keywords _ gettext ngettext N_ _l lazy_gettext, and
+# pgettext npgettext lazy_pgettext with a context as first argument), merge into the .po files without
+# fuzzy guesses, drop strings no longer used, and compile the .mo files. This target never writes a
+# translation: contest/translations/en/LC_MESSAGES/messages.po is the source of truth and is edited by
+# hand (or with a PO editor such as Poedit). To add one: mark the string, run `make i18n`, fill the new
+# empty `msgstr ""` entries in the .po, run `make i18n` again; tests/contest/test_i18n.py fails while a
+# msgstr is empty or fuzzy, or while the .po or the .mo lags behind the sources.
 i18n:
-	.venv/bin/pybabel extract -F babel.cfg -k _l -k N_ --no-location --sort-output -o contest/translations/messages.pot .
-	.venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete -i contest/translations/messages.pot -d contest/translations
-	.venv/bin/python scripts/fill_en.py contest/translations/en/LC_MESSAGES/messages.po
+	.venv/bin/pybabel extract -F babel.cfg --sort-output --no-wrap \
+		-k _l -k lazy_gettext -k N_ -k pgettext:1c,2 -k npgettext:1c,2,3 -k lazy_pgettext:1c,2 \
+		-o contest/translations/messages.pot .
+	.venv/bin/pybabel update --no-fuzzy-matching --ignore-obsolete --no-wrap \
+		-i contest/translations/messages.pot -d contest/translations
 	.venv/bin/pybabel compile -d contest/translations
 
 clean:
