@@ -17,6 +17,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -370,14 +371,15 @@ def audit(round_id):
 
 
 AUDIT_PAGE_SIZE = 100
-# Object types of organiser actions (audit log filter) -> Vietnamese label.
+# Object types of organiser actions (audit log filter and column) -> label, translated when rendered.
+# A context of their own: "Đơn vị" or "Cuộc thi" alone are plural menu entries elsewhere.
 AUDIT_OBJECTS = {
-    "contest": "Cuộc thi",
-    "round": "Tuần thi",
-    "unit": "Đơn vị",
-    "question": "Câu hỏi",
-    "category": "Chủ đề câu hỏi",
-    "bank_import": "Nhập ngân hàng câu hỏi",
+    "contest": lazy_pgettext("audit object", "Cuộc thi"),
+    "round": lazy_pgettext("audit object", "Tuần thi"),
+    "unit": lazy_pgettext("audit object", "Đơn vị"),
+    "question": lazy_pgettext("audit object", "Câu hỏi"),
+    "category": lazy_pgettext("audit object", "Chủ đề câu hỏi"),
+    "bank_import": lazy_pgettext("audit object", "Nhập ngân hàng câu hỏi"),
 }
 
 

@@ -1,13 +1,16 @@
-"""The English catalog: complete, placeholders intact, compiled, and every area of the UI renders it."""
+"""The English catalog: complete, current with the sources, placeholders intact, compiled, and every area of
+the UI renders it, pgettext contexts included."""
 
 import re
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
+from babel.messages.frontend import parse_keywords, parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from babel.util import pathmatch
 from lxml import html as lxml_html
 
 from contest.accounts.models import User
@@ -49,22 +52,48 @@ def test_english_catalog_is_complete_and_keeps_placeholders():
         assert not all(VIETNAMESE.search(s) and s == ids[0] for s in strings), m.id
 
 
-def test_catalog_holds_every_marked_string_of_the_sources():
-    """Fails when someone marks a string and forgets `make i18n`."""
-    method_map = [
-        ("contest/**.py", "python"),
-        ("question_bank/**.py", "python"),
-        ("realtime/**.py", "python"),
-        ("templates/**.html", "jinja2"),
-    ]
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "N_": None, "lazy_gettext": None}
-    in_catalog = {m.id if isinstance(m.id, str) else m.id[0] for m in _catalog() if m.id}
-    found = set()
-    for _filename, _lineno, message, _comments, _context in extract_from_dir(
-        str(ROOT), method_map, keywords=keywords, options_map={"templates/**.html": {}}
-    ):
-        found.add(message if isinstance(message, str) else message[0])
-    assert found and found - in_catalog == set()
+def _extraction_setup():
+    """What `make i18n` extracts with: babel.cfg's mapping and the Makefile's `-k` keywords (on top of
+    babel's defaults, which pybabel keeps)."""
+    with (ROOT / "babel.cfg").open() as f:
+        method_map, options_map = parse_mapping_cfg(f)
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\ni18n:") :].split("\n\n")[0]
+    keywords = {**DEFAULT_KEYWORDS, **parse_keywords(re.findall(r"-k\s+(\S+)", recipe))}
+    assert {"_l", "lazy_pgettext", "pgettext"} <= set(keywords)
+    return method_map, options_map, keywords
+
+
+def _key(message):
+    """A catalog key: (context, msgid), the msgid of a plural being its singular."""
+    return message.context, message.id if isinstance(message.id, str) else message.id[0]
+
+
+def test_catalog_is_current_with_the_sources():
+    """A fresh extraction gives exactly the .po's entries: fails when someone marks (or drops) a string
+    and forgets `make i18n`."""
+    method_map, options_map, keywords = _extraction_setup()
+    found = {
+        (context, message if isinstance(message, str) else message[0])
+        for _filename, _lineno, message, _comments, context in extract_from_dir(
+            str(ROOT), method_map, options_map, keywords=keywords
+        )
+    }
+    in_catalog = {_key(m) for m in _catalog() if m.id}
+    assert found and found - in_catalog == set(), "marked in the code, missing from the .po: run `make i18n`"
+    assert in_catalog - found == set(), "in the .po, no longer in the code: run `make i18n`"
+
+
+def test_babel_cfg_covers_every_package_with_marked_strings():
+    method_map, _options_map, keywords = _extraction_setup()
+    packages = [p.name for p in ROOT.iterdir() if (p / "__init__.py").exists() and p.name != "tests"]
+    uncovered = set()
+    for package in packages:
+        for filename, *_rest in extract_from_dir(str(ROOT / package), [("**.py", "python")], keywords=keywords):
+            path = f"{package}/{filename}"
+            if not any(pathmatch(pattern, path) for pattern, _method in method_map):
+                uncovered.add(path)
+    assert uncovered == set(), "add these packages to babel.cfg"
 
 
 def test_compiled_catalog_matches_the_po_file():
@@ -72,7 +101,8 @@ def test_compiled_catalog_matches_the_po_file():
     catalog = _catalog()
     for m in catalog:
         if m.id and isinstance(m.id, str):
-            assert translations.gettext(m.id) == m.string, f"run `make i18n`: stale .mo for {m.id!r}"
+            compiled = translations.pgettext(m.context, m.id) if m.context else translations.gettext(m.id)
+            assert compiled == m.string, f"run `make i18n`: stale .mo for {_key(m)!r}"
 
 
 # ------------------------------------------------------------------------------------------- pages in English
@@ -215,12 +245,13 @@ def test_judge_and_public_results_pages_are_english(app, english):
         data,
     )
     _english(english, f"/giam-khao/vong/{rid}/nhat-ky", ["Audit log"], data)
-    _english(
+    stats = _english(
         english,
         f"/giam-khao/vong/{rid}/thong-ke",
         ["Statistics", "Distribution of correct answers", "Total attempts"],
         data,
     )
+    assert ">2 correct<" in stats  # the bar of people with 2 correct answers (msgctxt "number of correct answers")
     response = english.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
     assert response.status_code == 422 and "Please state the reason." in response.get_data(as_text=True)
     with app.app_context():
@@ -228,3 +259,47 @@ def test_judge_and_public_results_pages_are_english(app, english):
     _english(english, f"/giam-khao/vong/{rid}/in", ["PRIZE WINNERS", "HEAD OF THE JUDGING PANEL"], data)
     english.post("/dang-xuat")  # the public page, as anyone sees it (the language stays chosen)
     _english(english, f"/ket-qua/vong/{rid}", ["Results", "Published at", "SHA-256 checksum:", "Phone number"], data)
+
+
+def _texts(page, xpath):
+    return [" ".join(node.text_content().split()) for node in lxml_html.fromstring(page).xpath(xpath)]
+
+
+def test_pgettext_contexts_render_the_english_of_their_place(app, english):
+    """One Vietnamese word, several English ones: the msgctxt picks the English where the word is used."""
+    # "Đối tượng" of a contestant is an occupation (not the question bank's "Category")
+    register = _english(english, "/dang-ky", ["— Choose your occupation —"])
+    assert "Occupation" in _texts(register, "//label")
+    _, phone = create_account(app, role="organiser")
+    login(english, phone)
+    english.post("/quan-tri/don-vi/", data={"name": "Sở Tư pháp", "parent_id": "0"})  # an audited action
+    with app.app_context():
+        rnd = make_round()
+        contest_id, data = rnd.contest_id, [rnd.contest.title, rnd.title, "Sở Tư pháp"]
+    # the menu lists "Units" and "Contests"; a table column holds one "Contest"
+    contests = _english(english, "/quan-tri/cuoc-thi/", [], data)
+    assert {"Units", "Contests"} <= set(_texts(contests, "//nav[@class='main-nav']//a"))
+    assert "Contest" in _texts(contests, "//th")
+    # "Thời gian" of a round is its time limit; on a leaderboard it is the time taken
+    contest = _english(english, f"/quan-tri/cuoc-thi/{contest_id}", [], data)
+    assert "Time limit" in _texts(contest, "//th")
+    assert "Time" in _texts(english.get(f"/vong-thi/{rnd.id}/bang-xep-hang").get_data(as_text=True), "//th")
+    # the bank's menu links to "Categories"; a question has one "Category"
+    bank = _english(english, "/quan-tri/ngan-hang/", [], data)
+    assert "Categories" in _texts(bank, "//nav[@class='bank-nav']//a")
+    with app.app_context():
+        from question_bank.models import Question
+
+        question = db.session.query(Question).first()
+        qid, qdata = question.id, [question.stem, *(o.text for o in question.options)]
+    assert "Category" in _texts(_english(english, f"/quan-tri/ngan-hang/cau-hoi/{qid}", [], qdata), "//dt")
+    # the units page lists the participating units; a person's "Đơn vị dự thi" is their unit
+    units = _english(english, "/quan-tri/don-vi/", [], data)
+    assert _texts(units, "//h1") == ["Participating units"]
+    # the audit log: the "Đối tượng" column is the object acted on, labelled in the singular
+    audit = _english(english, "/quan-tri/nhat-ky", [], data)
+    assert "Object" in _texts(audit, "//th")
+    assert {"Contest", "Round", "Unit", "Question", "Question category", "Question bank import"} <= set(
+        _texts(audit, "//nav[@class='actions']/a")
+    )
+    assert any(cell.startswith("Unit #") for cell in _texts(audit, "//td"))
