@@ -288,8 +288,10 @@ def judge_pages(app, round_id, pages):
 
 def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True):
     from contest.judging.exports import ExportSource, write_csv, write_xlsx
+    from contest.judging.flags import refresh_review_flags
+    from contest.judging.prizes import TierSpec, set_prize_tiers
     from contest.judging.ranking import rank_entries
-    from contest.judging.services import TierSpec, fix_perfect_count, refresh_review_flags, set_prize_tiers
+    from contest.judging.settlement import fix_perfect_count
     from contest.judging.stats import round_statistics
     from contest.rounds.models import Round
     from infra.extensions import db

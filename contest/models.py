@@ -1,8 +1,8 @@
 """Imports every model module so db.metadata (and Alembic) sees all tables."""
 
 from contest.accounts.models import Unit, User  # noqa: F401
+from contest.audit.models import AuditEntry  # noqa: F401
 from contest.judging.models import (  # noqa: F401
-    AuditEntry,
     Disqualification,
     JudgingSettings,
     PrizeTier,

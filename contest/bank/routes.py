@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from contest.accounts.guards import role_required
+from contest.audit import record_action
 from contest.bank import bp
 from contest.bank.forms import (
     LETTERS,
@@ -19,7 +20,6 @@ from contest.bank.forms import (
     QuestionForm,
     RenameCategoryForm,
 )
-from contest.judging.services import record_action
 from infra.extensions import db
 from question_bank import formats
 from question_bank.formats import MAX_OPTIONS

@@ -10,14 +10,22 @@ reinstating therefore needs no recomputation; a new rule or target does (the key
 """
 
 from bisect import bisect_left
+from operator import attrgetter
 
 from sqlalchemy import delete, func, insert, select
 
 from contest.accounts.models import User
-from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
-from contest.judging.ranking import FINISHED, Entry, effective_rule, prediction_target, rank_entries
+from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings, RankingEntry
+from contest.judging.ranking import FINISHED, Entry, effective_rule, person_columns, prediction_target, rank_entries
+from contest.judging.settings import settings_for
+from contest.judging.settlement import is_settled
 from contest.rounds.models import Attempt, Round
+from infra.clock import utcnow
 from infra.extensions import db
+
+# The stored ranking's columns in table order; a row is the round's id, then the entry's ranked fields.
+_COLUMNS = ("round_id", *RANKED_COLUMNS)
+_ranked_values = attrgetter(*RANKED_COLUMNS)
 
 
 def ranking_key(round_: Round) -> str:
@@ -32,9 +40,6 @@ def ranking_key(round_: Round) -> str:
 
 def rebuild(round_: Round, key=None, batch=5000) -> int:
     """Stores the round's ranking, disqualified people included; returns the number of entries."""
-    from contest.judging.services import settings_for
-    from infra.clock import utcnow
-
     key = key or ranking_key(round_)
     table = RankingEntry.__table__
     db.session.execute(delete(table).where(table.c.round_id == round_.id))
@@ -42,21 +47,7 @@ def rebuild(round_: Round, key=None, batch=5000) -> int:
     rows, count = [], 0
     for entry in rank_entries(round_, include_disqualified=True):
         count += 1
-        rows.append(
-            (
-                round_.id,
-                entry.position,
-                entry.rank,
-                entry.user_id,
-                entry.attempt_id,
-                entry.correct_count,
-                entry.question_count,
-                entry.time_taken_ms,
-                entry.submitted_at,
-                entry.prediction,
-                entry.attempts_used,
-            )
-        )
+        rows.append((round_.id, *_ranked_values(entry)))
         if len(rows) >= batch:
             write(rows)
             rows = []
@@ -73,8 +64,6 @@ def rebuild(round_: Round, key=None, batch=5000) -> int:
 def is_current(round_: Round) -> bool:
     """True when the round is settled and its stored ranking matches the current inputs (readers that must not
     trigger a recomputation, e.g. statistics, use the stored ranking only then)."""
-    from contest.judging.services import is_settled
-
     if not is_settled(round_):
         return False
     settings = db.session.get(JudgingSettings, round_.id)
@@ -95,21 +84,6 @@ def people_by_unit_and_score(round_id):
         )
         .group_by(u.c.unit_id, r.c.correct_count)
     ).all()
-
-
-_COLUMNS = (
-    "round_id",
-    "position",
-    "rank",
-    "user_id",
-    "attempt_id",
-    "correct_count",
-    "question_count",
-    "time_taken_ms",
-    "submitted_at",
-    "prediction",
-    "attempts_used",
-)
 
 
 def _insert_writer(table):
@@ -137,8 +111,6 @@ def _copy_writer(table):
 def ensure(round_: Round) -> bool:
     """For a settled round, makes sure the stored ranking is current (computing it if not) and returns True;
     for a round still taking attempts returns False: its pages rank live."""
-    from contest.judging.services import is_settled
-
     if not is_settled(round_):
         return False
     key = ranking_key(round_)
@@ -178,25 +150,7 @@ def page(round_id, offset, limit) -> list[Entry]:
     r = RankingEntry.__table__
     u = User.__table__
     query = (
-        select(
-            r.c.position,
-            r.c.rank,
-            r.c.user_id,
-            r.c.attempt_id,
-            r.c.correct_count,
-            r.c.question_count,
-            r.c.time_taken_ms,
-            r.c.submitted_at,
-            r.c.prediction,
-            r.c.attempts_used,
-            u.c.created_at,
-            u.c.full_name,
-            u.c.phone,
-            u.c.email,
-            u.c.date_of_birth,
-            u.c.cccd_last4,
-            u.c.unit_id,
-        )  # Entry's field order
+        select(*(r.c[name] for name in RANKED_COLUMNS), *person_columns(u))  # Entry's field order
         .join(u, u.c.id == r.c.user_id)
         .where(r.c.round_id == round_id, r.c.position >= start)
         .order_by(r.c.position)

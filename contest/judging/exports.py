@@ -4,7 +4,7 @@ cells), both streamed from SQL row by row."""
 import csv
 import io
 import os
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 import xlsxwriter
 from sqlalchemy import select
@@ -12,20 +12,16 @@ from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
 from contest.accounts.models import Unit
+from contest.audit import record_action
 from contest.judging.models import ResultSnapshot
-from contest.judging.ranking import rank_entries
-from contest.judging.services import (
-    award_prizes,
-    latest_snapshot,
-    prize_tiers,
-    record_action,
-    snapshot_entries,
-)
+from contest.judging.prizes import award_prizes, prize_tiers
+from contest.judging.publishing import latest_snapshot, snapshot_entries
+from contest.judging.ranking import prediction_target, rank_entries
+from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
+from infra.clock import to_vn_time
 from infra.extensions import db
 from question_bank.formats.table import quote_formula
-
-VN_OFFSET = timedelta(hours=7)  # Asia/Ho_Chi_Minh has no daylight saving time
 
 # (header, width in characters); full_only columns appear only when a judge asks for full data.
 COLUMNS = [
@@ -63,10 +59,6 @@ _DATE_COLUMNS = {"Ngày sinh", "Thời điểm nộp bài (giờ Việt Nam)"}
 
 class ExportError(ValueError):
     pass
-
-
-def to_local(value: datetime | None):
-    return value + VN_OFFSET if value else None
 
 
 def unit_names() -> dict[int, tuple[str, str]]:
@@ -115,7 +107,7 @@ def entry_values(entry, units, target, full_data):
     values += [
         entry.correct_count,
         round(entry.time_taken_ms / 1000, 3) if entry.time_taken_ms is not None else None,
-        to_local(entry.submitted_at).replace(microsecond=0) if entry.submitted_at else None,
+        to_vn_time(entry.submitted_at).replace(microsecond=0) if entry.submitted_at else None,
         entry.prediction,
         distance,
         entry.attempts_used,
@@ -149,9 +141,6 @@ class ExportSource:
         if snapshot is not None:
             self.target = snapshot.perfect_count_actual
         else:
-            from contest.judging.ranking import prediction_target
-            from contest.judging.services import fix_perfect_count, is_settled
-
             if is_settled(round_) and round_.perfect_count_actual is None:
                 fix_perfect_count(round_)
             self.target = prediction_target(round_)
@@ -166,7 +155,7 @@ class ExportSource:
                     "Phiên bản công bố",
                     snapshot.version,
                     "Công bố lúc (giờ Việt Nam)",
-                    to_local(snapshot.published_at).replace(microsecond=0),
+                    to_vn_time(snapshot.published_at).replace(microsecond=0),
                 ]
             )
             rows.append(["Mã kiểm tra SHA-256", snapshot.digest])

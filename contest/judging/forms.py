@@ -5,7 +5,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from contest.judging.services import MIN_REASON_LENGTH
+from contest.judging.disqualification import MIN_REASON_LENGTH
 
 
 class ReasonForm(FlaskForm):

@@ -1,10 +1,12 @@
-"""Judging records: per-round settings, prize tiers, disqualifications, published snapshots, the audit log."""
+"""Judging records: settings, review flags, prize tiers, disqualifications, snapshots, the stored ranking."""
 
 from datetime import datetime
+from typing import ClassVar
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column, relationship
 
+from contest.audit.models import refuse_change
 from infra.clock import utcnow
 from infra.extensions import Model
 
@@ -73,35 +75,6 @@ class Disqualification(Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
 
-class AuditEntry(Model):
-    """One judge or organiser action: who, when, what, on which round, person or object, and why. Never edited.
-
-    Judging actions name their round (round_id). Organiser actions name the object they changed by type and id
-    (contest, round, unit, question, import...) without a foreign key, so the record outlives a deleted round or
-    draft. The ORM refuses updates and deletes; database triggers (migration 0005b) refuse them in SQL too.
-    """
-
-    __tablename__ = "judging_audit_log"
-    __table_args__ = (
-        Index("ix_judging_audit_log_round_at", "round_id", "at"),
-        Index("ix_judging_audit_log_object", "object_type", "object_id"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    action: Mapped[str] = mapped_column(String(40))
-    round_id: Mapped[int | None] = mapped_column(ForeignKey("rounds.id", ondelete="RESTRICT"))
-    subject_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
-    object_type: Mapped[str | None] = mapped_column(String(20))
-    object_id: Mapped[int | None]
-    reason: Mapped[str | None] = mapped_column(Text)
-    details: Mapped[dict] = mapped_column(JSON, default=dict)
-
-    actor = relationship("User", foreign_keys=[actor_id])
-    subject = relationship("User", foreign_keys=[subject_user_id])
-
-
 class ResultSnapshot(Model):
     """A published, frozen ranking of a round. A later change publishes a new version; old ones stay."""
 
@@ -124,50 +97,83 @@ class ResultSnapshot(Model):
     published_by = relationship("User")
 
 
-class SnapshotEntry(Model):
+# The columns a ranked entry is stored with, in table order, shared by a published snapshot's rows and the stored
+# provisional ranking (RankedEntryColumns). It is also the order of ranking.Entry's first fields: the code that
+# writes or reads these tables lists its columns from here (a test checks the three agree).
+RANKED_COLUMNS = (
+    "position",
+    "rank",
+    "user_id",
+    "attempt_id",
+    "correct_count",
+    "question_count",
+    "time_taken_ms",
+    "submitted_at",
+    "prediction",
+    "attempts_used",
+)
+
+
+def _at(name):
+    """A shared column's place in the table: after the table's own key (0), before any column it adds after."""
+    return RANKED_COLUMNS.index(name) + 1
+
+
+AFTER_RANKED_COLUMNS = len(RANKED_COLUMNS) + 1
+
+
+class RankedEntryColumns:
+    """The RANKED_COLUMNS of a ranked-entry table; each table declares its own key first and may add columns."""
+
+    position: Mapped[int] = mapped_column(primary_key=True, sort_order=_at("position"))
+    rank: Mapped[int] = mapped_column(sort_order=_at("rank"))
+
+    @declared_attr
+    def user_id(cls) -> Mapped[int]:
+        # A snapshot keeps its people (RESTRICT, indexed to find a person's results); the stored ranking is a
+        # cache that goes with them (CASCADE).
+        return mapped_column(
+            ForeignKey("users.id", ondelete=cls.user_ondelete), index=cls.user_indexed, sort_order=_at("user_id")
+        )
+
+    attempt_id: Mapped[int] = mapped_column(BigInteger, sort_order=_at("attempt_id"))
+    correct_count: Mapped[int | None] = mapped_column(sort_order=_at("correct_count"))
+    question_count: Mapped[int] = mapped_column(default=0, sort_order=_at("question_count"))
+    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger, sort_order=_at("time_taken_ms"))
+    submitted_at: Mapped[datetime | None] = mapped_column(sort_order=_at("submitted_at"))
+    prediction: Mapped[int | None] = mapped_column(BigInteger, sort_order=_at("prediction"))
+    attempts_used: Mapped[int] = mapped_column(default=1, sort_order=_at("attempts_used"))
+
+    user_ondelete: ClassVar[str]
+    user_indexed: ClassVar[bool]
+
+
+class SnapshotEntry(RankedEntryColumns, Model):
     """One ranked entry of a snapshot, with the personal data it was published with."""
 
     __tablename__ = "judging_snapshot_entries"
+    user_ondelete = "RESTRICT"
+    user_indexed = True
 
-    snapshot_id: Mapped[int] = mapped_column(ForeignKey("judging_snapshots.id", ondelete="RESTRICT"), primary_key=True)
-    position: Mapped[int] = mapped_column(primary_key=True)
-    rank: Mapped[int]
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"), index=True)
-    attempt_id: Mapped[int] = mapped_column(BigInteger)
-    correct_count: Mapped[int | None]
-    question_count: Mapped[int] = mapped_column(default=0)
-    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger)
-    submitted_at: Mapped[datetime | None]
-    prediction: Mapped[int | None] = mapped_column(BigInteger)
-    attempts_used: Mapped[int] = mapped_column(default=1)
-    prize: Mapped[str | None] = mapped_column(String(120))
+    snapshot_id: Mapped[int] = mapped_column(
+        ForeignKey("judging_snapshots.id", ondelete="RESTRICT"), primary_key=True, sort_order=0
+    )
+    prize: Mapped[str | None] = mapped_column(String(120), sort_order=AFTER_RANKED_COLUMNS)
 
 
-class RankingEntry(Model):
+class RankingEntry(RankedEntryColumns, Model):
     """One row of a settled round's provisional ranking, stored so the judge's pages read a page by position
     instead of ranking a million attempts per view. Disqualified people are kept in it (the pages skip them
     and shift positions and ranks), so a disqualification or a reinstatement needs no recomputation."""
 
     __tablename__ = "judging_ranking_entries"
     __table_args__ = (Index("ix_judging_ranking_entries_round_user", "round_id", "user_id"),)
+    user_ondelete = "CASCADE"
+    user_indexed = False
 
-    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True)
-    position: Mapped[int] = mapped_column(primary_key=True)
-    rank: Mapped[int]
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    attempt_id: Mapped[int] = mapped_column(BigInteger)
-    correct_count: Mapped[int | None]
-    question_count: Mapped[int] = mapped_column(default=0)
-    time_taken_ms: Mapped[int | None] = mapped_column(BigInteger)
-    submitted_at: Mapped[datetime | None]
-    prediction: Mapped[int | None] = mapped_column(BigInteger)
-    attempts_used: Mapped[int] = mapped_column(default=1)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rounds.id", ondelete="CASCADE"), primary_key=True, sort_order=0)
 
 
-def _refuse_change(mapper, connection, target):
-    raise PermissionError(f"{type(target).__name__} is append-only: publish a new version or add an entry instead")
-
-
-for _model in (AuditEntry, ResultSnapshot, SnapshotEntry):
-    event.listen(_model, "before_update", _refuse_change)
-    event.listen(_model, "before_delete", _refuse_change)
+for _model in (ResultSnapshot, SnapshotEntry):
+    event.listen(_model, "before_update", refuse_change)
+    event.listen(_model, "before_delete", refuse_change)

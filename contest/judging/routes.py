@@ -1,6 +1,5 @@
-"""Judge pages, exports and the public results page (thin: the work is in services, exports and stats)."""
+"""Judge pages, exports and the public results page (thin: the work is in the modules beside this one)."""
 
-import json
 import os
 import tempfile
 
@@ -17,21 +16,31 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_pgettext
 from flask_login import current_user
 from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
-from contest.judging import board, bp, services
+from contest.audit import OBJECT_LABELS, audit_log
+from contest.judging import board, bp, publishing
+from contest.judging.disqualification import disqualifications, disqualify, reinstate
+from contest.judging.errors import JudgingError
 from contest.judging.exports import (
     ExportError,
     ExportSource,
     audit_export,
     csv_chunks,
-    to_local,
     unit_names,
     write_xlsx,
+)
+from contest.judging.flags import (
+    FLAG_LABELS,
+    ensure_review_flags,
+    flag_counts,
+    flagged_people,
+    refresh_review_flags,
+    stored_flags,
+    update_thresholds,
 )
 from contest.judging.forms import (
     ExportForm,
@@ -42,17 +51,20 @@ from contest.judging.forms import (
     RecomputeFlagsForm,
     ReviewSettingsForm,
 )
+from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, winners
 from contest.judging.ranking import (
-    CRITERIA,
-    RankingRuleError,
+    CRITERIA_LABELS,
     effective_rule,
     prediction_target,
     rank_entries,
     ranked_count,
 )
-from contest.judging.services import FLAG_LABELS, JudgingError
+from contest.judging.settings import set_ranking_rule, settings_for
+from contest.judging.settlement import fix_perfect_count, is_closed, is_settled
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
+from contest.rounds.ranking_rule import RankingRuleError
+from infra.clock import utcnow
 from infra.extensions import db
 
 PAGE_SIZE = 50
@@ -65,18 +77,6 @@ def _round_or_404(round_id) -> Round:
     return round_
 
 
-@bp.app_template_filter("vn_time_s")
-def vn_time_s(value):
-    """Việt Nam time to the second: judging records when things happened, to the second."""
-    return to_local(value).strftime("%d/%m/%Y %H:%M:%S") if value else ""
-
-
-@bp.app_template_filter("audit_details")
-def audit_details(details):
-    """An audit entry's details as readable JSON (Vietnamese letters kept, not \\u-escaped); escaped by Jinja."""
-    return json.dumps(details or {}, ensure_ascii=False, sort_keys=True)
-
-
 @bp.app_template_filter("seconds")
 def seconds(ms):
     return f"{ms / 1000:.3f}".replace(".", ",") if ms is not None else ""
@@ -86,7 +86,7 @@ def seconds(ms):
 @role_required("judge")
 def index():
     rounds = db.session.scalars(select(Round).order_by(Round.closes_at.desc())).all()
-    return render_template("judging/index.html", rounds=rounds, now=services.utcnow())
+    return render_template("judging/index.html", rounds=rounds, now=utcnow())
 
 
 @bp.route("/giam-khao/vong/<int:round_id>")
@@ -94,11 +94,11 @@ def index():
 def round_page(round_id):
     round_ = _round_or_404(round_id)
     page = max(request.args.get("trang", 1, type=int), 1)
-    if services.is_settled(round_) and round_.perfect_count_actual is None:
+    if is_settled(round_) and round_.perfect_count_actual is None:
         # The first look after the close fixes the prediction's target (audited, by the system).
-        services.fix_perfect_count(round_)
+        fix_perfect_count(round_)
     # Review flags are stored: computed here only the first time (and once more after the round settles).
-    services.ensure_review_flags(round_)
+    ensure_review_flags(round_)
     target = prediction_target(round_)
     # A settled round's ranking is stored once and read by position; a round still open is ranked live.
     stored = board.ensure(round_)
@@ -106,15 +106,15 @@ def round_page(round_id):
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     offset = (page - 1) * PAGE_SIZE
-    tiers = services.prize_tiers(round_.id)
+    tiers = prize_tiers(round_.id)
     ranked = (
         board.page(round_.id, offset, PAGE_SIZE)
         if stored
         else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
     )
-    entries = list(services.award_prizes(ranked, tiers))
-    flags = services.stored_flags(round_.id, [e.user_id for e in entries])
-    flagged_count, flags_by_kind = services.flag_counts(round_.id)
+    entries = list(award_prizes(ranked, tiers))
+    flags = stored_flags(round_.id, [e.user_id for e in entries])
+    flagged_count, flags_by_kind = flag_counts(round_.id)
     return render_template(
         "judging/round.html",
         round=round_,
@@ -127,16 +127,16 @@ def round_page(round_id):
         pages=pages,
         target=target,
         tiers=tiers,
-        rule=[CRITERIA[k] for k in effective_rule(round_)],
-        closed=services.is_closed(round_),
-        disqualified=services.disqualifications(round_.id),
-        snapshots=services.snapshots(round_.id),
-        changed=services.changed_since_publication(round_),
+        rule=[CRITERIA_LABELS[k] for k in effective_rule(round_)],
+        closed=is_closed(round_),
+        disqualified=disqualifications(round_.id),
+        snapshots=publishing.snapshots(round_.id),
+        changed=publishing.changed_since_publication(round_),
         publish_form=PublishForm(),
         export_form=ExportForm(),
         flagged_count=flagged_count,
         flags_by_kind=flags_by_kind,
-        settings=services.settings_for(round_),
+        settings=settings_for(round_),
         recompute_form=RecomputeFlagsForm(),
         stored=stored,
     )
@@ -147,15 +147,15 @@ def round_page(round_id):
 def flagged(round_id):
     """The flagged entries, page by page (there can be many thousands), optionally one kind of flag."""
     round_ = _round_or_404(round_id)
-    services.ensure_review_flags(round_)
+    ensure_review_flags(round_)
     kind = request.args.get("loai") or None
     if kind not in FLAG_LABELS:
         kind = None
-    flagged_count, flags_by_kind = services.flag_counts(round_.id)
+    flagged_count, flags_by_kind = flag_counts(round_.id)
     total = flags_by_kind.get(kind, 0) if kind else flagged_count
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(max(request.args.get("trang", 1, type=int), 1), pages)
-    people = services.flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    people = flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "judging/flagged.html",
         round=round_,
@@ -168,7 +168,7 @@ def flagged(round_id):
         flagged_count=flagged_count,
         flags_by_kind=flags_by_kind,
         units=unit_names(),
-        settings=services.settings_for(round_),
+        settings=settings_for(round_),
         recompute_form=RecomputeFlagsForm(),
     )
 
@@ -178,8 +178,8 @@ def flagged(round_id):
 def recompute_flags(round_id):
     round_ = _round_or_404(round_id)
     if RecomputeFlagsForm().validate_on_submit():
-        count = services.refresh_review_flags(round_, current_user)
-        if services.is_settled(round_):
+        count = refresh_review_flags(round_, current_user)
+        if is_settled(round_):
             board.rebuild(round_)
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
     return redirect(
@@ -196,16 +196,16 @@ def entry_page(round_id, user_id):
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    record = next((d for d in services.disqualifications(round_.id) if d.user_id == user_id), None)
+    record = next((d for d in disqualifications(round_.id) if d.user_id == user_id), None)
     form = ReasonForm()
     form.submit.label.text = _("Khôi phục bài dự thi") if record else _("Loại bài dự thi")
     if form.validate_on_submit():
         try:
             if record:
-                services.reinstate(round_, user_id, form.reason.data, current_user)
+                reinstate(round_, user_id, form.reason.data, current_user)
                 flash(_("Đã khôi phục bài dự thi của %(name)s.", name=person.full_name), "success")
             else:
-                services.disqualify(round_, user_id, form.reason.data, current_user)
+                disqualify(round_, user_id, form.reason.data, current_user)
                 flash(_("Đã loại bài dự thi của %(name)s.", name=person.full_name), "success")
             return redirect(url_for("judging.round_page", round_id=round_.id))
         except JudgingError as exc:
@@ -214,8 +214,8 @@ def entry_page(round_id, user_id):
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id).order_by(Attempt.number)
     ).all()
-    services.ensure_review_flags(round_)
-    flags = services.stored_flags(round_.id, [user_id]).get(user_id, set())
+    ensure_review_flags(round_)
+    flags = stored_flags(round_.id, [user_id]).get(user_id, set())
     return render_template(
         "judging/entry.html",
         round=round_,
@@ -226,7 +226,7 @@ def entry_page(round_id, user_id):
         flags=flags,
         flag_labels=FLAG_LABELS,
         units=unit_names(),
-        history=[e for e in services.audit_log(round_.id, limit=1000) if e.subject_user_id == user_id],
+        history=[e for e in audit_log(round_.id, limit=1000) if e.subject_user_id == user_id],
     ), (422 if form.errors else 200)
 
 
@@ -234,21 +234,20 @@ def entry_page(round_id, user_id):
 @role_required("judge", "organiser")
 def settings_page(round_id):
     round_ = _round_or_404(round_id)
-    settings = services.settings_for(round_)
+    settings = settings_for(round_)
     tiers_form = PrizeTiersForm(prefix="tiers")
     review_form = ReviewSettingsForm(prefix="review", obj=settings)
     rule_form = RankingRuleForm(prefix="rule")
-    rule_form.set_choices(CRITERIA)
+    rule_form.set_choices(CRITERIA_LABELS)
     if request.method == "GET":
         for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
             slot.data = key
         tiers_form.tiers.data = "\n".join(
-            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "")
-            for t in services.prize_tiers(round_.id)
+            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "") for t in prize_tiers(round_.id)
         )
     if tiers_form.submit.data and tiers_form.validate_on_submit():
         try:
-            services.set_prize_tiers(round_, services.parse_tiers(tiers_form.tiers.data), current_user)
+            set_prize_tiers(round_, parse_tiers(tiers_form.tiers.data), current_user)
             flash(_("Đã lưu cơ cấu giải."), "success")
             return redirect(url_for("judging.settings_page", round_id=round_.id))
         except JudgingError as exc:
@@ -256,7 +255,7 @@ def settings_page(round_id):
             tiers_form.tiers.errors.append(str(exc))
     elif rule_form.submit.data and rule_form.validate_on_submit():
         try:
-            services.set_ranking_rule(round_, rule_form.rule(), current_user)
+            set_ranking_rule(round_, rule_form.rule(), current_user)
             flash(_("Đã lưu quy tắc xếp hạng."), "success")
             return redirect(url_for("judging.settings_page", round_id=round_.id))
         except RankingRuleError as exc:
@@ -264,7 +263,7 @@ def settings_page(round_id):
             rule_form.criterion_1.errors.append(str(exc))
     elif review_form.submit.data and review_form.validate_on_submit():
         try:
-            services.update_settings(
+            update_thresholds(
                 round_,
                 current_user,
                 review_form.min_time_seconds.data,
@@ -289,7 +288,7 @@ def publish(round_id):
     form = PublishForm()
     if form.validate_on_submit():
         try:
-            snapshot = services.publish(round_, current_user, note=form.note.data or "")
+            snapshot = publishing.publish(round_, current_user, note=form.note.data or "")
             flash(
                 _(
                     "Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s",
@@ -366,55 +365,15 @@ def statistics(round_id):
 def audit(round_id):
     round_ = _round_or_404(round_id)
     return render_template(
-        "judging/audit.html", round=round_, entries=services.audit_log(round_.id, limit=2000), objects=AUDIT_OBJECTS
-    )
-
-
-AUDIT_PAGE_SIZE = 100
-# Object types of organiser actions (audit log filter and column) -> label, translated when rendered.
-# A context of their own: "Đơn vị" or "Cuộc thi" alone are plural menu entries elsewhere.
-AUDIT_OBJECTS = {
-    "contest": lazy_pgettext("audit object", "Cuộc thi"),
-    "round": lazy_pgettext("audit object", "Tuần thi"),
-    "unit": lazy_pgettext("audit object", "Đơn vị"),
-    "question": lazy_pgettext("audit object", "Câu hỏi"),
-    "category": lazy_pgettext("audit object", "Chủ đề câu hỏi"),
-    "bank_import": lazy_pgettext("audit object", "Nhập ngân hàng câu hỏi"),
-}
-
-
-@bp.route("/quan-tri/nhat-ky")
-@role_required("judge", "organiser")
-def audit_all():
-    """The whole append-only log: organisers' and judges' actions, newest first, page by page."""
-    kind = request.args.get("doi-tuong") or None
-    if kind not in AUDIT_OBJECTS:
-        kind = None
-    object_id = request.args.get("ma", type=int)
-    page = max(request.args.get("trang", 1, type=int), 1)
-    entries = services.audit_entries(
-        object_type=kind,
-        object_id=object_id if kind else None,
-        limit=AUDIT_PAGE_SIZE + 1,
-        offset=(page - 1) * AUDIT_PAGE_SIZE,
-    )
-    has_next = len(entries) > AUDIT_PAGE_SIZE
-    return render_template(
-        "judging/audit_all.html",
-        entries=entries[:AUDIT_PAGE_SIZE],
-        page=page,
-        has_next=has_next,
-        kind=kind,
-        object_id=object_id,
-        objects=AUDIT_OBJECTS,
+        "judging/audit.html", round=round_, entries=audit_log(round_.id, limit=2000), objects=OBJECT_LABELS
     )
 
 
 def _published_winners(round_):
-    snapshot = services.latest_snapshot(round_.id)
+    snapshot = publishing.latest_snapshot(round_.id)
     if snapshot is None:
         return None, []
-    return snapshot, list(services.snapshot_entries(snapshot, winners_only=True))
+    return snapshot, list(publishing.snapshot_entries(snapshot, winners_only=True))
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/in")
@@ -424,7 +383,7 @@ def print_winners(round_id):
     snapshot, entries = _published_winners(round_)
     provisional = snapshot is None
     if provisional:
-        entries = list(services.winners(round_))
+        entries = list(winners(round_))
     return render_template(
         "judging/print.html",
         round=round_,

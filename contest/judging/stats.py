@@ -4,13 +4,16 @@ Everything is aggregated in SQL (GROUP BY over the attempts and over the best-at
 Python only sees one row per day, per unit or per score.
 """
 
+import csv
+import io
 from dataclasses import dataclass, field
 
 from sqlalchemy import Date, case, cast, func, select, text
 
 from contest.accounts.models import Unit, User
+from contest.judging import board
+from contest.judging.prizes import winners
 from contest.judging.ranking import FINISHED, ranking_query
-from contest.judging.services import winners
 from contest.rounds.models import Attempt, AttemptAnswer, Round
 from infra.extensions import db
 from question_bank.models import Question
@@ -95,8 +98,6 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     # People: each person's best attempt (the ranking's entries, disqualified people excluded).
     # One pass over the best attempts gives both the score distribution and the per-unit figures: the stored
     # ranking when it is current (a scan, no window sort), else the best-attempt subquery.
-    from contest.judging import board
-
     if board.is_current(round_):
         people_by_unit_score = board.people_by_unit_and_score(round_.id)
     else:
@@ -216,9 +217,6 @@ def _items(round_):
 
 def statistics_csv_chunks(stats: RoundStatistics):
     """The statistics as one CSV (UTF-8 with BOM): sections separated by a blank line."""
-    import csv
-    import io
-
     buffer = io.StringIO()
     w = csv.writer(buffer)
     buffer.write("\ufeff")

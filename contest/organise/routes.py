@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from wtforms import FieldList
 
 from contest.accounts.guards import role_required
-from contest.judging.services import audit_changes, record_action
+from contest.audit import audit_changes, record_action
 from contest.organise import bp
 from contest.organise.banners import MAX_BANNER_BYTES, banner_dir, check_banner, remove_banner, save_banner
 from contest.organise.forms import RANKING_LABELS, ContestForm, DeleteForm, PublishForm, RoundForm

@@ -15,12 +15,21 @@ from sqlalchemy.exc import IntegrityError
 
 from contest.accounts.models import Unit
 from contest.organise.timezones import format_local
-from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round
+from contest.rounds.models import Attempt, Contest, Round
+from contest.rounds.ranking_rule import (
+    CRITERIA,
+    DEFAULT_RANKING_RULE,
+    EMPTY,
+    REPEATED,
+    UNKNOWN,
+    RankingRuleError,
+    validate_rule,
+)
 from infra.clock import utcnow
 from infra.extensions import db
 from question_bank.draw import BlueprintError, BlueprintRule, check_blueprint
 
-RANKING_CRITERIA = tuple(DEFAULT_RANKING_RULE)
+RANKING_CRITERIA = CRITERIA  # the round form's criterion slots (forms.py)
 PREDICTION_BASES = ("people", "attempts")
 DIFFICULTY_KEYS = ("easy", "medium", "hard")
 MAX_TIME_LIMIT_MINUTES = 180
@@ -179,19 +188,18 @@ def attempt_count(rnd: Round, lock=False) -> int:
 
 
 def validate_ranking_rule(rule: list[str], prediction_enabled: bool) -> str | None:
-    """The problem with a ranking rule, or None."""
-    if not rule:
-        return _("Vui lòng chọn ít nhất một tiêu chí xếp hạng.")
-    unknown = [c for c in rule if c not in RANKING_CRITERIA]
-    if unknown:
-        return _("Tiêu chí xếp hạng không hợp lệ: %(names)s.", names=", ".join(unknown))
-    if len(set(rule)) != len(rule):
-        return _("Mỗi tiêu chí xếp hạng chỉ được chọn một lần.")
-    if rule[0] != "correct_desc":
-        # The live leaderboard's sorted set orders by score first; every published rule does too.
-        return _("Tiêu chí xếp hạng đầu tiên phải là “Nhiều câu trả lời đúng hơn”.")
-    if not prediction_enabled and "prediction_distance_asc" in rule:
-        return _("Câu hỏi dự đoán đang tắt nên không thể dùng tiêu chí “Dự đoán gần đúng hơn”.")
+    """The problem with a ranking rule, or None. The check is contest.rounds.ranking_rule's; the round form
+    words three of its refusals in its own way."""
+    try:
+        validate_rule(rule, score_first=True, prediction_enabled=prediction_enabled)
+    except RankingRuleError as exc:
+        if exc.problem == EMPTY:
+            return _("Vui lòng chọn ít nhất một tiêu chí xếp hạng.")
+        if exc.problem == UNKNOWN:
+            return _("Tiêu chí xếp hạng không hợp lệ: %(names)s.", names=", ".join(exc.unknown))
+        if exc.problem == REPEATED:
+            return _("Mỗi tiêu chí xếp hạng chỉ được chọn một lần.")
+        return str(exc)
     return None
 
 

@@ -19,19 +19,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE
 from infra.clock import utcnow
 from infra.extensions import Model, db
-
-# The usual order of the published rules (DOMAIN.md); each round may reorder or drop criteria.
-DEFAULT_RANKING_RULE = [
-    "correct_desc",
-    "prediction_distance_asc",
-    "time_taken_asc",
-    "submitted_at_asc",
-    "attempts_used_asc",
-    "registered_at_asc",
-]
-
 
 contest_units = Table(
     "contest_units",

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import Unit
-from contest.judging.services import record_action
+from contest.audit import record_action
 from contest.units import bp
 from infra.extensions import db
 

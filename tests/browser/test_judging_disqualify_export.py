@@ -5,8 +5,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from contest.accounts.models import User
-from contest.judging.models import AuditEntry, Disqualification
-from contest.judging.services import TierSpec, set_prize_tiers
+from contest.audit.models import AuditEntry
+from contest.judging.models import Disqualification
+from contest.judging.prizes import TierSpec, set_prize_tiers
 from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round

@@ -14,7 +14,8 @@ from babel.util import pathmatch
 from lxml import html as lxml_html
 
 from contest.accounts.models import User
-from contest.judging.services import TierSpec, publish, set_prize_tiers
+from contest.judging.prizes import TierSpec, set_prize_tiers
+from contest.judging.publishing import publish
 from contest.rounds.models import Attempt, Round
 from contest.rounds.services import save_answer, start_attempt, submit_attempt
 from infra.extensions import db

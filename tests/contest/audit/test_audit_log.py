@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
-from contest.judging.models import AuditEntry
-from contest.judging.services import record_action
+from contest.audit import record_action
+from contest.audit.models import AuditEntry
 from contest.rounds.models import Contest, Round
 from infra.extensions import db
 from question_bank.models import Question

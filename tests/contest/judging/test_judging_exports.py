@@ -7,9 +7,11 @@ from datetime import date, datetime
 import pytest
 from openpyxl import load_workbook
 
+from contest.audit.models import AuditEntry
+from contest.judging.disqualification import disqualify
 from contest.judging.exports import ExportError, ExportSource, csv_chunks, write_xlsx
-from contest.judging.models import AuditEntry
-from contest.judging.services import TierSpec, disqualify, publish, set_prize_tiers
+from contest.judging.prizes import TierSpec, set_prize_tiers
+from contest.judging.publishing import publish
 from infra.extensions import db
 from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
 

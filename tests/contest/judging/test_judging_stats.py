@@ -2,7 +2,9 @@
 
 from datetime import datetime
 
-from contest.judging.services import TierSpec, disqualify, set_prize_tiers
+from contest.judging import board
+from contest.judging.disqualification import disqualify
+from contest.judging.prizes import TierSpec, set_prize_tiers, winners
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import AttemptAnswer
 from infra.extensions import db
@@ -79,9 +81,6 @@ def test_round_statistics(any_db_app):
         assert stats.by_province[0].name == "Thành phố Hà Nội"
 
         # With the judge's stored ranking current, the same figures come from it (no window sort).
-        from contest.judging import board
-        from contest.judging.services import winners
-
         live_winners = [(e.user_id, e.rank, e.prize) for e in winners(round_)]
         assert not board.is_current(round_)
         board.rebuild(round_)

@@ -6,8 +6,10 @@ import pytest
 from openpyxl import load_workbook
 
 from contest.accounts.models import User
-from contest.judging.models import AuditEntry, Disqualification
-from contest.judging.services import TierSpec, set_prize_tiers
+from contest.audit.models import AuditEntry
+from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
+from contest.judging.prizes import TierSpec, set_prize_tiers
+from contest.judging.publishing import latest_snapshot
 from infra.extensions import db
 from tests.conftest import create_account, login
 from tests.contest.judging_data import add_attempt, make_person, make_round
@@ -71,8 +73,6 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
     public = client.get(f"/ket-qua/vong/{rid}").get_data(as_text=True)
     assert "Lê Văn Bình" in public and "Nguyễn Thị Ánh" not in public
     assert "098****321" in public and "0987654321" not in public
-    from contest.judging.services import latest_snapshot
-
     with app.app_context():
         digest = latest_snapshot(rid).digest
     assert digest in public
@@ -205,7 +205,6 @@ def test_round_page_reads_stored_flags_and_recompute_button(app, client, site):
 
 
 def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_recomputing(app, client, site):
-    from contest.judging.models import JudgingSettings, RankingEntry
 
     login(client, site["judge_phone"])
     rid, (first, _second) = site["round_id"], site["people"]

@@ -5,25 +5,25 @@ from datetime import date, datetime, timedelta
 
 import pytest
 
-from contest.judging.models import AuditEntry, ResultSnapshot, SnapshotEntry
-from contest.judging.ranking import rank_entries
-from contest.judging.services import (
-    JudgingError,
-    TierSpec,
-    audit_log,
-    changed_since_publication,
-    disqualify,
-    fix_perfect_count,
-    parse_tiers,
-    publish,
-    reinstate,
+from contest.audit import audit_log
+from contest.audit.models import AuditEntry
+from contest.judging.disqualification import disqualify, reinstate
+from contest.judging.errors import JudgingError
+from contest.judging.flags import (
+    ensure_review_flags,
+    flag_counts,
+    flagged_people,
+    refresh_review_flags,
     review_flags,
-    set_prize_tiers,
-    snapshot_entries,
-    update_settings,
-    verify_snapshot,
-    winners,
+    review_flags_stale,
+    stored_flags,
+    update_thresholds,
 )
+from contest.judging.models import JudgingSettings, ResultSnapshot, ReviewFlag, SnapshotEntry
+from contest.judging.prizes import TierSpec, parse_tiers, set_prize_tiers, winners
+from contest.judging.publishing import changed_since_publication, publish, snapshot_entries, verify_snapshot
+from contest.judging.ranking import rank_entries
+from contest.judging.settlement import fix_perfect_count, settled_at
 from infra.extensions import db
 from tests.contest.judging_data import BASE, add_attempt, make_person, make_round
 
@@ -124,17 +124,17 @@ def test_review_flags(ctx):
     for person in office:
         add_attempt(round_, person, 2, ip="203.0.113.7", device="shared-phone" if person is not office[2] else None)
     db.session.commit()
-    update_settings(round_, judge, min_time_seconds=30, max_accounts_per_ip=2, max_accounts_per_device=1)
+    update_thresholds(round_, judge, min_time_seconds=30, max_accounts_per_ip=2, max_accounts_per_device=1)
     flags = review_flags(round_)
     assert flags[quick.id] == {"fast"}
     assert flags[twins[0].id] == flags[twins[1].id] == {"shared_identity"}
     assert flags[office[0].id] == flags[office[1].id] == {"shared_ip", "shared_device"}
     assert flags[office[2].id] == {"shared_ip"}
-    update_settings(round_, judge, min_time_seconds=10, max_accounts_per_ip=3, max_accounts_per_device=2)
+    update_thresholds(round_, judge, min_time_seconds=10, max_accounts_per_ip=3, max_accounts_per_device=2)
     flags = review_flags(round_)
     assert quick.id not in flags and office[2].id not in flags
     with pytest.raises(JudgingError):
-        update_settings(round_, judge, min_time_seconds=-1, max_accounts_per_ip=3, max_accounts_per_device=2)
+        update_thresholds(round_, judge, min_time_seconds=-1, max_accounts_per_ip=3, max_accounts_per_device=2)
 
 
 def test_publish_freezes_a_versioned_snapshot_with_digest(any_db_app):
@@ -247,16 +247,6 @@ def test_target_waits_until_the_last_attempts_are_final(ctx):
 
 
 def test_review_flags_are_stored_once_and_recomputed_on_demand(ctx):
-    from contest.judging.models import JudgingSettings, ReviewFlag
-    from contest.judging.services import (
-        ensure_review_flags,
-        flag_counts,
-        flagged_people,
-        refresh_review_flags,
-        review_flags_stale,
-        stored_flags,
-    )
-
     round_ = make_round(questions=3)
     judge = make_person(role="judge")
     quick = make_person(full_name="Lê Nhanh")
@@ -285,7 +275,7 @@ def test_review_flags_are_stored_once_and_recomputed_on_demand(ctx):
     assert entry.actor_id == judge.id and entry.details["flagged"] == 2
 
     # Changing the thresholds recomputes the stored flags with the new ones.
-    update_settings(round_, judge, min_time_seconds=10, max_accounts_per_ip=2, max_accounts_per_device=1)
+    update_thresholds(round_, judge, min_time_seconds=10, max_accounts_per_ip=2, max_accounts_per_device=1)
     assert stored_flags(round_.id) == {late.id: {"fast"}, **{p.id: {"shared_ip"} for p in office}}
     assert flag_counts(round_.id) == (4, {"fast": 1, "shared_ip": 3})
     assert db.session.get(JudgingSettings, round_.id).flags_thresholds["max_accounts_per_ip"] == 2
@@ -295,10 +285,6 @@ def test_review_flags_are_stored_once_and_recomputed_on_demand(ctx):
 
 
 def test_flags_computed_before_the_round_settled_are_computed_once_more(ctx):
-    from datetime import timedelta
-
-    from contest.judging.services import ensure_review_flags, review_flags_stale, settled_at, stored_flags
-
     round_ = make_round(questions=3, closed=False)
     person = make_person()
     add_attempt(round_, person, 3, time_ms=10_000)

@@ -1,14 +1,17 @@
 """The SQL ranking against a brute-force reference on random data with ties at every level of the rule."""
 
 import random
+from dataclasses import fields
 from datetime import timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contest.judging.models import Disqualification
-from contest.judging.ranking import CRITERIA, RankingRuleError, best_attempt, count_perfect, rank_entries, validate_rule
+from contest.judging import board
+from contest.judging.models import RANKED_COLUMNS, Disqualification, RankingEntry, SnapshotEntry
+from contest.judging.ranking import Entry, best_attempt, count_perfect, rank_entries
+from contest.rounds.ranking_rule import CRITERIA, RankingRuleError, validate_rule
 from infra.extensions import db
 from tests.contest.judging_data import BASE, add_attempt, make_person, make_round
 
@@ -202,8 +205,6 @@ def check(dataset):
 def check_board(round_, expected):
     """The stored ranking (disqualified people kept, skipped when read) reads back as the live ranking, page by
     page; reinstating everyone needs no recomputation either."""
-    from contest.judging import board
-
     board.rebuild(round_)
 
     def read(size, count):
@@ -273,3 +274,10 @@ def test_rule_validation_rejects_unknown_and_duplicate_criteria():
     with pytest.raises(RankingRuleError):
         validate_rule(["correct_desc", "correct_desc"])
     assert validate_rule(["time_taken_asc", "correct_desc"]) == ["time_taken_asc", "correct_desc"]
+
+
+def test_ranked_columns_agree_with_both_tables_and_the_entry():
+    """Rows are written by RANKED_COLUMNS and read back into Entry by position: the three must keep one order."""
+    assert [c.name for c in RankingEntry.__table__.columns] == ["round_id", *RANKED_COLUMNS]
+    assert [c.name for c in SnapshotEntry.__table__.columns] == ["snapshot_id", *RANKED_COLUMNS, "prize"]
+    assert tuple(f.name for f in fields(Entry))[: len(RANKED_COLUMNS)] == RANKED_COLUMNS

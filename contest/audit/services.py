@@ -1,0 +1,97 @@
+"""Writing and reading the audit log: one entry per action, in the caller's transaction; pages of history."""
+
+from dataclasses import asdict
+from datetime import datetime
+
+from flask_babel import lazy_pgettext
+from sqlalchemy import and_, or_, select
+
+from contest.audit.models import AuditEntry
+from infra.clock import utcnow
+from infra.extensions import db
+
+# Object types of organiser actions (the log's filter, the object column) -> label, translated when rendered
+# (a context of its own: "Đơn vị" or "Cuộc thi" alone are plural menu entries elsewhere).
+OBJECT_LABELS = {
+    "contest": lazy_pgettext("audit object", "Cuộc thi"),
+    "round": lazy_pgettext("audit object", "Tuần thi"),
+    "unit": lazy_pgettext("audit object", "Đơn vị"),
+    "question": lazy_pgettext("audit object", "Câu hỏi"),
+    "category": lazy_pgettext("audit object", "Chủ đề câu hỏi"),
+    "bank_import": lazy_pgettext("audit object", "Nhập ngân hàng câu hỏi"),
+}
+
+
+def record_action(
+    actor, action, round_=None, subject_user_id=None, reason=None, object_type=None, object_id=None, **details
+):
+    """Appends one entry to the audit log, in the caller's transaction (it commits with the change it records).
+
+    Judging actions pass round_ (a foreign key: the round's judging history). Organiser actions pass the object
+    they changed as object_type/object_id ("contest", "round", "unit", "question", "bank_import"...), kept without a
+    foreign key so deleting a round or a draft does not have to delete its history. `actor` is a user, a user
+    id, or None for the system; `details` is any JSON-serialisable summary of the change.
+    """
+    entry = AuditEntry(
+        actor_id=getattr(actor, "id", actor),
+        action=action,
+        round_id=getattr(round_, "id", round_),
+        subject_user_id=subject_user_id,
+        reason=reason,
+        details=details,
+        at=utcnow(),
+        object_type=object_type,
+        object_id=getattr(object_id, "id", object_id),
+    )
+    db.session.add(entry)
+    return entry
+
+
+def _jsonable(value):
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds")
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "__dataclass_fields__"):
+        return _jsonable(asdict(value))
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    return str(value)
+
+
+def audit_changes(before: dict, after: dict) -> dict:
+    """{field: [old, new]} for the fields that differ, as JSON values (for an audit entry's details)."""
+    return {
+        key: [_jsonable(before.get(key)), _jsonable(after.get(key))]
+        for key in after
+        if _jsonable(before.get(key)) != _jsonable(after.get(key))
+    }
+
+
+def audit_log(round_id, limit=200):
+    """A round's history: judging actions on it and organiser actions on the round itself, newest first."""
+    return db.session.scalars(
+        select(AuditEntry)
+        .where(
+            or_(
+                AuditEntry.round_id == round_id,
+                and_(AuditEntry.object_type == "round", AuditEntry.object_id == round_id),
+            )
+        )
+        .order_by(AuditEntry.id.desc())
+        .limit(limit)
+    ).all()
+
+
+def audit_entries(action_prefix=None, object_type=None, object_id=None, limit=100, offset=0):
+    """The whole log (organisers' and judges' actions), newest first, optionally filtered; one page."""
+    query = select(AuditEntry)
+    if action_prefix:
+        query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id is not None:
+        query = query.where(AuditEntry.object_id == object_id)
+    return db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()

@@ -1,0 +1,100 @@
+"""Prize tiers of a round (e.g. 1 × Giải Nhất, 2 × Giải Nhì), awarding them by rank, and the winners."""
+
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from contest.audit import record_action
+from contest.judging import board
+from contest.judging.errors import JudgingError
+from contest.judging.models import PrizeTier
+from contest.judging.ranking import rank_entries
+from contest.rounds.models import Round
+from infra.extensions import db
+
+
+@dataclass
+class TierSpec:
+    name: str
+    winners: int
+    perfect_required: bool = False
+
+
+def prize_tiers(round_id) -> list[PrizeTier]:
+    return db.session.scalars(
+        select(PrizeTier).where(PrizeTier.round_id == round_id).order_by(PrizeTier.position)
+    ).all()
+
+
+def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTier]:
+    cleaned = []
+    for spec in specs:
+        name = (spec.name or "").strip()
+        if not name:
+            raise JudgingError(_("Mỗi giải phải có tên."))
+        if not isinstance(spec.winners, int) or spec.winners < 1:
+            raise JudgingError(_("Số lượng giải “%(name)s” phải là số nguyên dương.", name=name))
+        cleaned.append(TierSpec(name, spec.winners, bool(spec.perfect_required)))
+    if len({spec.name for spec in cleaned}) != len(cleaned):
+        raise JudgingError(_("Tên các giải không được trùng nhau."))
+    for tier in prize_tiers(round_.id):
+        db.session.delete(tier)
+    db.session.flush()
+    tiers = [
+        PrizeTier(round_id=round_.id, position=i, name=s.name, winners=s.winners, perfect_required=s.perfect_required)
+        for i, s in enumerate(cleaned, start=1)
+    ]
+    db.session.add_all(tiers)
+    record_action(actor, "prize_tiers", round_, tiers=[s.__dict__ for s in cleaned])
+    db.session.commit()
+    return tiers
+
+
+def parse_tiers(text: str) -> list[TierSpec]:
+    """One tier per line: `Tên giải; số lượng[; tuyệt đối]` (the form's textarea)."""
+    specs = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        parts = [p.strip() for p in line.split(";")]
+        if len(parts) < 2 or not parts[1].isdigit():
+            raise JudgingError(_("Dòng %(line)s: cần dạng “Tên giải; số lượng” (ví dụ: Giải Nhất; 1).", line=number))
+        perfect = len(parts) > 2 and parts[2].lower() in ("tuyệt đối", "tuyet doi", "x", "1", "có")
+        specs.append(TierSpec(parts[0], int(parts[1]), perfect))
+    return specs
+
+
+def award_prizes(entries, tiers):
+    """Marks each entry with its prize. An entry takes the first tier whose cumulative count reaches its rank,
+    so people tied across a tier boundary all get the higher prize; a tier that requires a perfect score
+    is not given to an entry without one. Yields every entry (streams)."""
+    bounds, total = [], 0
+    for tier in tiers:
+        total += tier.winners
+        bounds.append((total, tier))
+    for entry in entries:
+        entry.prize = None
+        for bound, tier in bounds:
+            if entry.rank <= bound:
+                if not tier.perfect_required or entry.perfect:
+                    entry.prize = tier.name
+                break
+        yield entry
+
+
+def winners(round_: Round):
+    """The prize winners in rank order. Reads only the top of the ranking (LIMIT lets the database keep a
+    top-N heap instead of sorting everyone), widening the window while ties run past it."""
+    tiers = prize_tiers(round_.id)
+    total = sum(t.winners for t in tiers)
+    if not total:
+        return []
+    stored = board.is_current(round_)  # the stored ranking: a primary-key read instead of a window sort
+    window = total * 2 + 10
+    while True:
+        ranked = board.page(round_.id, 0, window) if stored else rank_entries(round_, limit=window)
+        entries = list(award_prizes(ranked, tiers))
+        if len(entries) < window or entries[-1].rank > total:
+            return [e for e in entries if e.rank <= total and e.prize]
+        window *= 4

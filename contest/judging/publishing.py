@@ -1,0 +1,174 @@
+"""Publishing results: a frozen, versioned snapshot of the ranking with a SHA-256 digest over canonical lines."""
+
+import hashlib
+from operator import attrgetter
+
+from flask_babel import gettext as _
+from sqlalchemy import func, insert, select
+
+from contest.accounts.models import User
+from contest.audit import record_action
+from contest.audit.models import AuditEntry
+from contest.judging.errors import JudgingError
+from contest.judging.models import RANKED_COLUMNS, ResultSnapshot, SnapshotEntry
+from contest.judging.prizes import award_prizes, prize_tiers
+from contest.judging.ranking import Entry, effective_rule, person_columns, rank_entries
+from contest.judging.settlement import fix_perfect_count, is_closed
+from contest.rounds.models import Round
+from infra.clock import utcnow
+from infra.extensions import db
+
+# Actions that change what a published ranking would show: after one, the page asks for a new version.
+CHANGING_ACTIONS = ("disqualify", "reinstate", "prize_tiers", "ranking_rule", "fix_perfect_count")
+
+
+def canonical_header(round_id, rule, target, question_count):
+    """The digest's first line: what the ranking was computed from."""
+    return f"round={round_id};rule={','.join(rule)};perfect_count_actual={target};questions={question_count}\n"
+
+
+def canonical_line(entry) -> str:
+    """One entry as the digest reads it. Its fields are spelled out rather than taken from RANKED_COLUMNS: a
+    published digest must stay verifiable whatever columns the tables gain later."""
+    submitted = entry.submitted_at.isoformat(timespec="microseconds") if entry.submitted_at else ""
+    fields = (
+        entry.position,
+        entry.rank,
+        entry.user_id,
+        entry.attempt_id,
+        entry.correct_count,
+        entry.question_count,
+        entry.time_taken_ms,
+        submitted,
+        entry.prediction,
+        entry.attempts_used,
+        entry.prize or "",
+    )
+    return "\t".join("" if value is None else str(value) for value in fields) + "\n"
+
+
+def latest_snapshot(round_id) -> ResultSnapshot | None:
+    return db.session.scalar(
+        select(ResultSnapshot)
+        .where(ResultSnapshot.round_id == round_id)
+        .order_by(ResultSnapshot.version.desc())
+        .limit(1)
+    )
+
+
+def snapshots(round_id):
+    return db.session.scalars(
+        select(ResultSnapshot).where(ResultSnapshot.round_id == round_id).order_by(ResultSnapshot.version.desc())
+    ).all()
+
+
+def changed_since_publication(round_: Round) -> bool:
+    snapshot = latest_snapshot(round_.id)
+    if snapshot is None:
+        return False
+    return (
+        db.session.execute(
+            select(AuditEntry.id)
+            .where(
+                AuditEntry.round_id == round_.id,
+                AuditEntry.action.in_(CHANGING_ACTIONS),
+                AuditEntry.at > snapshot.published_at,
+            )
+            .limit(1)
+        ).first()
+        is not None
+    )
+
+
+def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
+    """Freezes the current ranking as a new version with its SHA-256 digest. Earlier versions stay untouched."""
+    if not is_closed(round_):
+        raise JudgingError(_("Vòng thi chưa kết thúc: chưa thể công bố kết quả."))
+    target = fix_perfect_count(round_, actor)
+    rule = effective_rule(round_)
+    version = (
+        db.session.scalar(select(func.max(ResultSnapshot.version)).where(ResultSnapshot.round_id == round_.id)) or 0
+    ) + 1
+    snapshot = ResultSnapshot(
+        round_id=round_.id,
+        version=version,
+        published_by_id=actor.id,
+        ranking_rule=rule,
+        perfect_count_actual=target,
+        question_count=round_.question_count,
+        digest="0" * 64,
+        note=note or "",
+        published_at=utcnow(),
+    )
+    db.session.add(snapshot)
+    db.session.flush()
+    digest = hashlib.sha256(canonical_header(round_.id, rule, target, round_.question_count).encode())
+    tiers = prize_tiers(round_.id)
+    rows, count, winner_count = [], 0, 0
+    table = SnapshotEntry.__table__
+    ranked_values = attrgetter(*RANKED_COLUMNS)
+    # Insert in batches while the ranking streams: memory stays bounded at a million entries.
+    for entry in award_prizes(rank_entries(round_, rule=rule, target=target), tiers):
+        digest.update(canonical_line(entry).encode())
+        count += 1
+        winner_count += entry.prize is not None
+        row = dict(zip(RANKED_COLUMNS, ranked_values(entry)))
+        row["snapshot_id"] = snapshot.id
+        row["prize"] = entry.prize
+        rows.append(row)
+        if len(rows) >= batch:
+            db.session.execute(insert(table), rows)
+            rows = []
+    if rows:
+        db.session.execute(insert(table), rows)
+    # The digest is known only after the rows: set it with a plain UPDATE before the first commit.
+    db.session.execute(
+        ResultSnapshot.__table__.update()
+        .where(ResultSnapshot.__table__.c.id == snapshot.id)
+        .values(digest=digest.hexdigest(), entry_count=count, winner_count=winner_count)
+    )
+    record_action(
+        actor,
+        "publish",
+        round_,
+        version=version,
+        digest=digest.hexdigest(),
+        entries=count,
+        winners=winner_count,
+        note=note or "",
+    )
+    db.session.commit()
+    db.session.refresh(snapshot)
+    return snapshot
+
+
+def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):
+    """Streams a published snapshot's entries (with the person's current name/unit for display)."""
+    s = SnapshotEntry.__table__
+    u = User.__table__
+    query = (
+        select(
+            *(s.c[name] for name in RANKED_COLUMNS),
+            *person_columns(u),
+            s.c.prize,
+        )  # Entry's field order
+        .join(u, u.c.id == s.c.user_id)
+        .where(s.c.snapshot_id == snapshot.id)
+        .order_by(s.c.position)
+    )
+    if winners_only:
+        query = query.where(s.c.prize.is_not(None))
+    for row in db.session.execute(query.execution_options(yield_per=batch)):
+        yield Entry(*row)
+
+
+def verify_snapshot(snapshot: ResultSnapshot) -> bool:
+    """Recomputes the digest from the stored rows: True if nothing was altered."""
+    digest = hashlib.sha256(
+        canonical_header(
+            snapshot.round_id, snapshot.ranking_rule, snapshot.perfect_count_actual, snapshot.question_count
+        ).encode()
+    )
+    for entry in snapshot_entries(snapshot):
+        digest.update(canonical_line(entry).encode())
+    return digest.hexdigest() == snapshot.digest
