@@ -28,7 +28,8 @@ sys.path.insert(0, str(ROOT))
 import requests  # noqa: E402
 import socketio  # noqa: E402
 
-from infra.localredis import LocalRedis, free_port  # noqa: E402
+from infra.localredis import LocalRedis  # noqa: E402
+from infra.processes import free_port  # noqa: E402
 
 
 def percentile(values, p):

@@ -1,20 +1,11 @@
 """Starts and stops a project-local redis-server (AOF on): used by `make run` and by the test harness."""
 
-import os
 import shutil
-import signal
-import socket
-import subprocess
-import time
 from pathlib import Path
 
 import redis
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from infra.processes import Process, free_port
 
 
 def reachable(url: str, timeout: float = 0.5) -> bool:
@@ -36,7 +27,7 @@ class LocalRedis:
         self.port = port or free_port()
         self.appendfsync = appendfsync
         self.extra_args = list(extra_args)
-        self.process: subprocess.Popen | None = None
+        self.process: Process | None = None
 
     @property
     def url(self):
@@ -72,39 +63,29 @@ class LocalRedis:
             "20000",
             *self.extra_args,
         ]
-        self.process = subprocess.Popen(
+        self.process = Process(
             args,
-            stdout=open(self.data_dir / "redis.log", "ab"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # Ctrl-C in the terminal reaches us first; we stop it in order
-        )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"redis-server exited early; see {self.data_dir / 'redis.log'}")
-            if reachable(self.url, timeout=0.2):
-                return self
-            time.sleep(0.05)
-        raise RuntimeError("redis-server did not become ready in time")
+            name="redis-server",
+            log_path=self.data_dir / "redis.log",
+            new_session=True,  # Ctrl-C in the terminal reaches us first; we stop it in order
+        ).start()
+        self.process.wait_ready(lambda: reachable(self.url, timeout=0.2), timeout, interval=0.05, what="answering PING")
+        return self
 
     def stop(self):
-        if self.process and self.process.poll() is None:
+        if self.process and self.process.running:
             try:
                 redis.Redis.from_url(self.url, socket_timeout=2).shutdown(nosave=True)
             except (redis.RedisError, OSError):
                 pass
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+            # SHUTDOWN already asked it to stop (and flush the AOF): only wait, then SIGKILL.
+            self.process.stop(grace=5, sig=None)
         self.process = None
 
     def kill(self):
         """kill -9: no chance to flush anything beyond what AOF already has."""
-        if self.process and self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGKILL)
-            self.process.wait()
+        if self.process:
+            self.process.kill()
         self.process = None
 
     def __enter__(self):

@@ -8,17 +8,17 @@ import signal
 import string
 import subprocess
 import sys
-import time
 from datetime import UTC
 from pathlib import Path
 
-import requests
-
-from infra.localredis import LocalRedis, free_port
+from infra.localpostgres import LocalPostgres
+from infra.localredis import LocalRedis
+from infra.processes import Process, free_port, stop_all
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 VENV_BIN = Path(sys.executable).parent
+HEALTHY_TIMEOUT = 60.0  # seconds for an app process or nginx to answer its health check
 
 
 WANTED_NOFILE = 262_144  # 10,000+ users: Locust, nginx (client + upstream sides) and apps each hold several per user
@@ -89,85 +89,13 @@ def render_nginx_conf(
     return text
 
 
-class PostgresServer:
+def durable_postgres(base_dir: Path) -> LocalPostgres:
     """A PostgreSQL cluster for the load profile: durable settings (fsync on), unlike the test harness's."""
-
-    def __init__(self, base_dir: Path):
-        from tests.harness import postgres_bindir
-
-        self.bindir = postgres_bindir()
-        if self.bindir is None:
-            raise RuntimeError(
-                "PostgreSQL binaries not found: apt-get install postgresql (scripts/bootstrap.sh --test)"
-            )
-        self.base_dir = Path(base_dir)
-        self.data_dir = self.base_dir / "pgdata"
-        self.port = free_port()
-        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-
-    def _run(self, *args):
-        return subprocess.run([*self._as, *args], check=True, capture_output=True, text=True)
-
-    def start(self):
-        self.base_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.base_dir, 0o755)
-        if self._as:
-            shutil.chown(self.base_dir, "postgres", "postgres")
-        self._run(
-            str(self.bindir / "initdb"),
-            "-D",
-            str(self.data_dir),
-            "-U",
-            "postgres",
-            "-A",
-            "trust",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        )
-        opts = (
-            f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1 -c max_connections=400 "
-            f"-c shared_buffers=256MB -c synchronous_commit=on"
-        )
-        self._run(
-            str(self.bindir / "pg_ctl"),
-            "-D",
-            str(self.data_dir),
-            "-o",
-            opts,
-            "-w",
-            "-l",
-            str(self.base_dir / "pg.log"),
-            "start",
-        )
-        self._run(
-            str(self.bindir / "psql"),
-            "-h",
-            "127.0.0.1",
-            "-p",
-            str(self.port),
-            "-U",
-            "postgres",
-            "-c",
-            "CREATE DATABASE contest",
-        )
-        return self
-
-    @property
-    def url(self):
-        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/contest"
-
-    def pid(self) -> int | None:
-        try:
-            return int((self.data_dir / "postmaster.pid").read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            return None
-
-    def stop(self):
-        try:
-            self._run(str(self.bindir / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "stop")
-        except subprocess.CalledProcessError:
-            pass
+    return LocalPostgres(
+        base_dir,
+        settings={"max_connections": "400", "shared_buffers": "256MB", "synchronous_commit": "on"},
+        stop_mode="fast",
+    )
 
 
 class Stack:
@@ -193,11 +121,11 @@ class Stack:
         self.user_password = user_password
         self.light_hash = light_hash
         self.redis: LocalRedis | None = None
-        self.postgres: PostgresServer | None = None
+        self.postgres: LocalPostgres | None = None
         self.app_ports: list[int] = []
-        self.app_processes: list[subprocess.Popen] = []
-        self.worker: subprocess.Popen | None = None
-        self.nginx: subprocess.Popen | None = None
+        self.app_processes: list[Process] = []
+        self.worker: Process | None = None
+        self.nginx: Process | None = None
         self.nginx_port = free_port()
         self.env: dict = {}
         self.nofile = 0
@@ -210,8 +138,8 @@ class Stack:
     def database_url(self):
         return self.env["DATABASE_URL"]
 
-    def _log(self, name):
-        return open(self.run_dir / "logs" / name, "ab")
+    def _log(self, name) -> Path:
+        return self.run_dir / "logs" / name
 
     def _contest(self, *args, check=True):
         return subprocess.run(
@@ -232,8 +160,9 @@ class Stack:
 
         self.redis = LocalRedis(self.run_dir / "redis", appendfsync=self.appendfsync).start()
         if self.db == "postgres":
-            self.postgres = PostgresServer(Path(f"/tmp/contest-load-pg-{os.getpid()}")).start()
-            database_url = self.postgres.url
+            self.postgres = durable_postgres(Path(f"/tmp/contest-load-pg-{os.getpid()}")).start()
+            self.postgres.psql("CREATE DATABASE contest")
+            database_url = self.postgres.url("contest")
         elif self.db == "sqlite":
             database_url = f"sqlite:///{self.run_dir / 'contest.db'}"
         else:
@@ -269,30 +198,30 @@ class Stack:
         self._start_worker()
         for index in range(self.procs):
             port = free_port()
-            process = subprocess.Popen(
+            process = Process(
                 [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--port", str(port)],
+                name=f"app-{index}",
+                log_path=self._log(f"app-{index}.log"),
                 env=self.env,
                 cwd=PROJECT_ROOT,
-                stdout=self._log(f"app-{index}.log"),
-                stderr=subprocess.STDOUT,
-            )
+            ).start()
             self.app_ports.append(port)
             self.app_processes.append(process)
         for port, process in zip(self.app_ports, self.app_processes):
-            self._wait_healthy(f"http://127.0.0.1:{port}/healthz", process)
+            process.wait_http(f"http://127.0.0.1:{port}/healthz", HEALTHY_TIMEOUT, interval=0.2, probe_timeout=1)
 
         nginx_dir = self.run_dir / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         conf = nginx_dir / "nginx.conf"
         conf.write_text(render_nginx_conf(nginx_dir, self.nginx_port, self.app_ports, self.nofile))
-        self.nginx = subprocess.Popen(
+        self.nginx = Process(
             [nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
-            stdout=self._log("nginx.log"),
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._wait_healthy(self.url + "/readyz", self.nginx)
+            name="nginx",
+            log_path=self._log("nginx.log"),
+            new_session=True,  # a forced stop kills the master and its workers together
+        ).start()
+        self.nginx.wait_http(self.url + "/readyz", HEALTHY_TIMEOUT, interval=0.2, probe_timeout=1)
         return self
 
     def open_round_id(self) -> int | None:
@@ -331,58 +260,31 @@ class Stack:
         # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.
         if self._contest("worker", "--help", check=False).returncode != 0:
             return
-        self.worker = subprocess.Popen(
+        self.worker = Process(
             [str(VENV_BIN / "contest"), "worker"],
+            name="worker",
+            log_path=self._log("worker.log"),
             env=self.env,
             cwd=PROJECT_ROOT,
-            stdout=self._log("worker.log"),
-            stderr=subprocess.STDOUT,
-        )
-
-    @staticmethod
-    def _wait_healthy(url, process, timeout=60.0):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"process for {url} exited with {process.returncode}")
-            try:
-                if requests.get(url, timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{url} did not become healthy")
+        ).start()
 
     def server_pids(self) -> dict[str, int]:
         """Named processes whose CPU and memory the summary reports."""
-        pids = {f"app-{i}": p.pid for i, p in enumerate(self.app_processes) if p.poll() is None}
-        if self.worker and self.worker.poll() is None:
+        pids = {f"app-{i}": p.pid for i, p in enumerate(self.app_processes) if p.running}
+        if self.worker and self.worker.running:
             pids["worker"] = self.worker.pid
-        if self.redis and self.redis.process:
+        if self.redis and self.redis.process and self.redis.process.running:
             pids["redis"] = self.redis.process.pid
-        if self.nginx and self.nginx.poll() is None:
+        if self.nginx and self.nginx.running:
             pids["nginx"] = self.nginx.pid  # the master; its workers are counted as children
         if self.postgres and self.postgres.pid():
             pids["postgres"] = self.postgres.pid()
         return pids
 
     def stop(self):
-        if self.nginx and self.nginx.poll() is None:
-            self.nginx.send_signal(signal.SIGQUIT)
-            try:
-                self.nginx.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.nginx.pid, signal.SIGKILL)
-        for process in [*self.app_processes, self.worker]:
-            if process and process.poll() is None:
-                process.terminate()
-        for process in [*self.app_processes, self.worker]:
-            if process:
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+        if self.nginx:
+            self.nginx.stop(grace=10, sig=signal.SIGQUIT)  # graceful: finish the requests in flight
+        stop_all([*self.app_processes, self.worker], grace=15)
         if self.redis:
             self.redis.stop()
         if self.postgres:

@@ -13,9 +13,10 @@ from flask_migrate import upgrade
 
 from infra.config import TestingConfig
 from infra.extensions import db
+from infra.localpostgres import postgres_bindir
 from infra.localredis import LocalRedis
 from server.app import create_app
-from tests.harness import PostgresCluster, ServerProcess, postgres_bindir
+from tests.harness import PostgresCluster, ServerProcess
 
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 PASSWORD = "matkhau123"
@@ -73,7 +74,6 @@ def postgres():
         return
     # pytest's temp dirs are private to root; the cluster runs as 'postgres' and needs its own.
     base = tempfile.mkdtemp(prefix="contest-pg-")
-    os.chmod(base, 0o755)
     cluster = PostgresCluster(base).start()
     yield cluster
     cluster.stop()

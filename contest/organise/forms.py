@@ -24,7 +24,7 @@ from wtforms.validators import DataRequired, Length
 
 from contest.accounts.models import Unit
 from contest.organise.services import RANKING_CRITERIA, RoundInput
-from contest.organise.timezones import local_to_utc, utc_to_local
+from infra.clock import from_vn_time, to_vn_time
 from infra.extensions import db
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category
@@ -212,8 +212,8 @@ class RoundForm(FlaskForm):
         values = dict(
             number=data.number,
             title=data.title,
-            opens_at=utc_to_local(data.opens_at) if data.opens_at else None,
-            closes_at=utc_to_local(data.closes_at) if data.closes_at else None,
+            opens_at=to_vn_time(data.opens_at) if data.opens_at else None,
+            closes_at=to_vn_time(data.closes_at) if data.closes_at else None,
             time_limit_minutes=data.time_limit_minutes,
             attempts_allowed=data.attempts_allowed,
             blueprint=[
@@ -244,8 +244,8 @@ class RoundForm(FlaskForm):
         return RoundInput(
             number=self.number.data,
             title=self.title.data or "",
-            opens_at=local_to_utc(self.opens_at.data) if self.opens_at.data else None,
-            closes_at=local_to_utc(self.closes_at.data) if self.closes_at.data else None,
+            opens_at=from_vn_time(self.opens_at.data) if self.opens_at.data else None,
+            closes_at=from_vn_time(self.closes_at.data) if self.closes_at.data else None,
             time_limit_minutes=self.time_limit_minutes.data,
             attempts_allowed=self.attempts_allowed.data,
             blueprint=rules,

@@ -27,8 +27,8 @@ from contest.organise.services import (
     update_round,
     validate_round,
 )
-from contest.organise.timezones import format_local
 from contest.rounds.models import Attempt, Contest, Round
+from infra.clock import format_vn_time
 from infra.extensions import db
 
 BANNER_NAME = re.compile(r"^\d+-[0-9a-f]{16}\.(jpg|png|webp)$")
@@ -54,7 +54,7 @@ def paragraphs(text):
 
 @bp.app_template_filter("vn_time")
 def vn_time(utc):
-    return format_local(utc)
+    return format_vn_time(utc)
 
 
 def _contest_or_404(contest_id) -> Contest:

@@ -14,7 +14,6 @@ from sqlalchemy import func, null, select
 from sqlalchemy.exc import IntegrityError
 
 from contest.accounts.models import Unit
-from contest.organise.timezones import format_local
 from contest.rounds.models import Attempt, Contest, Round
 from contest.rounds.ranking_rule import (
     CRITERIA,
@@ -25,7 +24,7 @@ from contest.rounds.ranking_rule import (
     RankingRuleError,
     validate_rule,
 )
-from infra.clock import utcnow
+from infra.clock import format_vn_time, utcnow
 from infra.extensions import db
 from question_bank.draw import BlueprintError, BlueprintRule, check_blueprint
 
@@ -244,8 +243,8 @@ def validate_round(contest: Contest, data: RoundInput, rnd: Round | None = None)
                     "Thời gian trùng với tuần thi số %(n)d (%(start)s – %(end)s). "
                     "Các tuần thi của một cuộc thi không được chồng lên nhau.",
                     n=other.number,
-                    start=format_local(other.opens_at),
-                    end=format_local(other.closes_at),
+                    start=format_vn_time(other.opens_at),
+                    end=format_vn_time(other.closes_at),
                 )
 
     if data.time_limit_minutes is None or not 1 <= data.time_limit_minutes <= MAX_TIME_LIMIT_MINUTES:

@@ -123,7 +123,7 @@ def test_blueprint_errors_are_clear(ctx):
 
 
 def test_a_redis_outage_never_fails_a_bank_write(sqlite_url, redis_url, caplog):
-    from infra.localredis import free_port
+    from infra.processes import free_port
     from tests.conftest import make_app
 
     app = make_app(sqlite_url, f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there

@@ -1,6 +1,6 @@
 """Liveness and readiness probes."""
 
-from infra.localredis import free_port
+from infra.processes import free_port
 from tests.conftest import make_app
 
 

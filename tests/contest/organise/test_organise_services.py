@@ -21,10 +21,9 @@ from contest.organise.services import (
     update_round,
     validate_round,
 )
-from contest.organise.timezones import format_local, local_to_utc, utc_to_local
 from contest.rounds.eligibility import user_is_eligible
 from contest.rounds.models import DEFAULT_RANKING_RULE, Attempt, Contest, Round
-from infra.clock import utcnow
+from infra.clock import format_vn_time, from_vn_time, to_vn_time, utcnow
 from infra.extensions import db
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category, Question, QuestionOption
@@ -87,11 +86,11 @@ def png_bytes(size=(40, 20), fmt="PNG"):
 
 def test_vietnam_time_round_trips_through_utc():
     local = datetime(2026, 12, 1, 8, 0)
-    assert local_to_utc(local) == datetime(2026, 12, 1, 1, 0)
-    assert utc_to_local(local_to_utc(local)) == local
+    assert from_vn_time(local) == datetime(2026, 12, 1, 1, 0)
+    assert to_vn_time(from_vn_time(local)) == local
     # crossing midnight backwards: 05:30 on the 2nd in Hà Nội is 22:30 on the 1st in UTC
-    assert local_to_utc(datetime(2026, 12, 2, 5, 30)) == datetime(2026, 12, 1, 22, 30)
-    assert format_local(datetime(2026, 12, 7, 13, 0)) == "07/12/2026 20:00"
+    assert from_vn_time(datetime(2026, 12, 2, 5, 30)) == datetime(2026, 12, 1, 22, 30)
+    assert format_vn_time(datetime(2026, 12, 7, 13, 0)) == "07/12/2026 20:00"
 
 
 def test_slugify_strips_vietnamese_diacritics():
