@@ -2,7 +2,9 @@
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from contest.rounds.live_state import ANSWER_STREAM, StreamEntry, encode_entry
 from infra import metrics
+from infra.clock import redis_time_ms
 from tests.conftest import make_app
 
 
@@ -109,22 +111,19 @@ def test_metrics_are_served_by_a_real_server_process(live_server):
 
 
 def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
-    import time
-
+    """The app watches the stream the answer script appends to (wired by the composition root)."""
     import redis
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     assert value(scrape(client), "contest_write_behind_pending") == 0
     assert value(scrape(client), "contest_write_behind_lag_seconds") == 0
-    seconds, micros = r.time()
-    old_ms = seconds * 1000 + micros // 1000 - 3000  # an answer appended 3 s ago, still not in SQL
-    r.xadd("answers", {"a": "1", "q": "2", "s": "3", "n": "1", "t": str(old_ms)}, id=f"{old_ms}-0")
-    r.xadd("answers", {"a": "1", "q": "3", "s": "4", "n": "2", "t": str(old_ms)})
+    old_ms = redis_time_ms(r.time()) - 3000  # an answer appended 3 s ago, still not in SQL
+    r.xadd(ANSWER_STREAM, encode_entry(StreamEntry(1, 2, [3], 1, old_ms)), id=f"{old_ms}-0")
+    r.xadd(ANSWER_STREAM, encode_entry(StreamEntry(1, 3, [4], 2, old_ms)))
     samples = scrape(client)
     assert value(samples, "contest_write_behind_pending") == 2
     assert 2.9 <= value(samples, "contest_write_behind_lag_seconds") < 10
-    r.delete("answers")  # what the worker does once SQL committed (XDEL)
-    time.sleep(0.01)
+    r.delete(ANSWER_STREAM)  # what the worker does once SQL committed (XDEL)
     assert value(scrape(client), "contest_write_behind_pending") == 0
 
 

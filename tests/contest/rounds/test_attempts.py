@@ -11,19 +11,17 @@ from sqlalchemy import func, select
 
 from contest.accounts.models import User
 from contest.rounds import leaderboard
+from contest.rounds.live_state import ANSWER_STREAM, DEADLINES, answers_key, attempt_key
 from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion
 from contest.rounds.services import (
-    DEADLINES,
     AttemptError,
-    answers_key,
-    attempt_key,
     attempt_view,
     save_answer,
     start_attempt,
     submit_attempt,
     sweep_expired,
-    to_ms,
 )
+from infra.clock import to_ms
 from infra.extensions import db, get_redis
 from tests.conftest import create_account
 from tests.contest.roundkit import key_of, make_round, wrong_of
@@ -120,7 +118,7 @@ def test_answer_is_acked_idempotent_and_ordered_by_seq(ctx):
     assert late.duplicate and late.selected == right and late.seq == 2
     r = get_redis()
     assert r.hget(answers_key(attempt.id), q1) == f"2|{right[0]}"
-    assert r.xlen("answers") == 2
+    assert r.xlen(ANSWER_STREAM) == 2
 
 
 @pytest.mark.parametrize(
@@ -154,7 +152,7 @@ def test_bad_answers_are_refused_and_change_nothing(ctx, change, code):
         save_answer(**args)
     assert exc.value.code == code
     assert get_redis().hlen(answers_key(attempt.id)) == 0
-    assert get_redis().xlen("answers") == 0
+    assert get_redis().xlen(ANSWER_STREAM) == 0
 
 
 def test_submit_scores_on_server_writes_sql_and_leaderboard(ctx):
