@@ -14,7 +14,6 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from contest.rounds import leaderboard
-from contest.rounds.leaderboard import board_payload, result_payload
 from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, Round
 from contest.rounds.services import AttemptError, attempt_view, save_answer, submit_attempt
@@ -133,14 +132,14 @@ def register(socketio):
         attempt = submit_attempt(attempt_id, _uid(), prediction)
         # Once submitted, a socket that stays open follows the board and its own rank.
         _subscribe(attempt.round_id)
-        return {"ok": True, "result": result_payload(attempt)}
+        return {"ok": True, "result": leaderboard.result_payload(attempt)}
 
     @socketio.on("leaderboard:join")
     @guarded
     def on_leaderboard_join(data):
         round_ = _round(data)
         _subscribe(round_.id)
-        return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
+        return {"ok": True, **leaderboard.board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
 
     @socketio.on("leaderboard:join", namespace="/public")
     @guarded
@@ -148,7 +147,7 @@ def register(socketio):
         round_ = _round(data)
         pusher.watch(request.sid, "/public", round_.id, None)
         join_room(f"round:{round_.id}", namespace="/public")
-        return {"ok": True, **board_payload(round_.id, public=True)}
+        return {"ok": True, **leaderboard.board_payload(round_.id, public=True)}
 
     @socketio.on("disconnect")
     def on_disconnect(*args):

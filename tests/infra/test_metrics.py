@@ -1,11 +1,16 @@
 """/metrics: Prometheus text from this process, fed by the helpers the live-attempt code calls."""
 
+import time
+
+import redis
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from contest.rounds.live_state import ANSWER_STREAM, StreamEntry, encode_entry
 from infra import metrics
 from infra.clock import redis_time_ms
-from tests.conftest import make_app
+from tests.conftest import PASSWORD, create_account, make_app
+from tests.live import connect_socket, http_login
 
 
 def scrape(client):
@@ -103,7 +108,6 @@ def test_metrics_token_is_required_when_configured(sqlite_url, redis_url):
 
 
 def test_metrics_are_served_by_a_real_server_process(live_server):
-    import requests
 
     response = requests.get(live_server.url + "/metrics", timeout=5)
     assert response.status_code == 200
@@ -112,7 +116,6 @@ def test_metrics_are_served_by_a_real_server_process(live_server):
 
 def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
     """The app watches the stream the answer script appends to (wired by the composition root)."""
-    import redis
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     assert value(scrape(client), "contest_write_behind_pending") == 0
@@ -128,10 +131,6 @@ def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
 
 
 def test_socketio_connections_are_counted_by_the_serving_process(live_server, server_factory, redis_url):
-    import requests
-
-    from tests.conftest import PASSWORD, create_account
-    from tests.live import connect_socket, http_login
 
     def connections():
         text = requests.get(live_server.url + "/metrics", timeout=5).text
@@ -147,7 +146,6 @@ def test_socketio_connections_are_counted_by_the_serving_process(live_server, se
         assert connections() == 1
     finally:
         client.disconnect()
-    import time
 
     deadline = time.monotonic() + 5
     while connections() != 0 and time.monotonic() < deadline:

@@ -4,8 +4,13 @@ import json
 import threading
 import time
 
+import redis as redis_lib
+import requests
+from prometheus_client.parser import text_string_to_metric_families
+
 from contest.rounds.models import Attempt
 from infra.extensions import db
+from question_bank.models import QuestionOption
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.roundkit import make_round
 from tests.live import connect_socket, csrf_token, http_login
@@ -53,7 +58,6 @@ def setup_round(server_factory, redis_url, **kw):
     with app.app_context():
         rnd = make_round(**kw)
         keys = {}
-        from question_bank.models import QuestionOption
 
         for o in db.session.query(QuestionOption).filter_by(is_correct=True):
             keys.setdefault(o.question_id, []).append(o.id)
@@ -235,7 +239,6 @@ def test_two_processes_share_attempts_and_leaderboard(server_factory, redis_url)
 
 def test_answers_neither_reread_the_session_nor_receive_boards_mid_attempt(live_server, server_factory, redis_url):
     """The hot path stays lean: one session read per connection, no leaderboard frames while answering."""
-    import redis as redis_lib
 
     app, round_id, keys = setup_round(server_factory, redis_url, prediction=False)
     r = redis_lib.Redis.from_url(redis_url)
@@ -273,8 +276,6 @@ def test_answers_neither_reread_the_session_nor_receive_boards_mid_attempt(live_
 
 def test_live_answers_feed_the_metrics(live_server, server_factory, redis_url):
     """/metrics of the serving process counts accepted and refused answers, their ack times and contestants."""
-    import requests
-    from prometheus_client.parser import text_string_to_metric_families
 
     def scrape():
         out = {}

@@ -3,16 +3,17 @@
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from contest.accounts.models import User
+from contest.accounts.models import Unit, User
 from contest.rounds import leaderboard
 from contest.rounds.live_state import ANSWER_STREAM, DEADLINES, answers_key, attempt_key
-from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion
+from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round
 from contest.rounds.services import (
     AttemptError,
     attempt_view,
@@ -21,9 +22,9 @@ from contest.rounds.services import (
     submit_attempt,
     sweep_expired,
 )
-from infra.clock import to_ms
+from infra.clock import to_ms, utcnow
 from infra.extensions import db, get_redis
-from tests.conftest import create_account
+from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round, wrong_of
 
 
@@ -62,7 +63,6 @@ def test_second_start_resumes_and_limit_is_enforced_after_submit(ctx):
 
 
 def test_round_not_open_refuses_start(ctx):
-    from datetime import timedelta
 
     rnd = make_round(opens_in=timedelta(hours=2))
     with pytest.raises(AttemptError) as exc:
@@ -82,8 +82,6 @@ def test_concurrent_starts_create_exactly_one_attempt(any_db_app):
         with app.app_context():
             barrier.wait()
             try:
-                from contest.rounds.models import Round
-
                 attempt = start_attempt(db.session.get(User, user_id), db.session.get(Round, rnd_id))
                 results.append(attempt.id)
             except Exception as exc:
@@ -266,10 +264,6 @@ def test_best_attempt_counts_on_the_board(ctx):
 
 
 def test_result_page_shows_the_key_only_after_the_round_closes(ctx, client):
-    from datetime import timedelta
-
-    from infra.clock import utcnow
-    from tests.conftest import login
 
     rnd = make_round(prediction=False)
     user_id, phone = create_account(ctx)
@@ -294,7 +288,6 @@ def test_result_page_shows_the_key_only_after_the_round_closes(ctx, client):
 
 
 def test_only_eligible_units_may_start(ctx):
-    from contest.accounts.models import Unit
 
     rnd = make_round()
     province = Unit(name="Tỉnh Nghệ An")
@@ -314,7 +307,6 @@ def test_only_eligible_units_may_start(ctx):
 
 
 def test_contest_page_counts_down_to_an_upcoming_round(ctx, client):
-    from datetime import timedelta
 
     rnd = make_round(opens_in=timedelta(hours=3))
     html = client.get(f"/cuoc-thi/{rnd.contest.slug}").get_data(as_text=True)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from contest.accounts.models import User
 from contest.rounds.live_state import ANSWER_STREAM, answers_key
-from contest.rounds.models import AttemptAnswer
+from contest.rounds.models import Attempt, AttemptAnswer
 from contest.rounds.services import save_answer, start_attempt
 from contest.rounds.worker import GROUP, drain_once, ensure_group
 from infra.extensions import db, get_redis
@@ -201,7 +201,6 @@ def test_kill9_app_process_mid_attempt_resumes_on_another(server_factory, redis_
 
 @pytest.mark.slow
 def test_worker_process_closes_an_expired_attempt_without_a_browser(app, tmp_path, redis_url):
-    from contest.rounds.models import Attempt
 
     with app.app_context():
         rnd = make_round(prediction=False, time_limit_seconds=1)
