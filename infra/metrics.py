@@ -7,10 +7,14 @@ the hot path.
 
 import os
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask import Blueprint, Response, abort, current_app, request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from infra.clock import redis_time_ms
+from infra.extensions import csrf, get_redis, limiter, socketio
 
 # A registry of our own: tests build many apps in one interpreter; the default registry would also
 # mix in collectors that other libraries register.
@@ -114,48 +118,62 @@ def answer_refused(reason: str, latency_s: float | None = None):
 
 
 def set_write_behind(lag_s: float, pending: int | None = None):
-    """Called by the write-behind worker after each batch (or by a probe at scrape time)."""
+    """Sets the write-behind gauges; render_metrics calls it at every scrape with the probe's reading."""
     write_behind_lag_seconds.set(max(lag_s, 0.0))
     if pending is not None:
         write_behind_pending.set(pending)
 
 
-def answer_stream_lag(stream: str = "answers") -> tuple[float, int]:
+def answer_stream_lag(stream: str) -> tuple[float, int]:
     """(age of the oldest entry, entries) of the answers stream.
 
     The worker deletes entries once SQL has committed them, so whatever is still in the stream
     is not yet durable in SQL, and a stream id is the Redis clock in ms when it was appended.
     """
-    from infra.extensions import get_redis
-
     r = get_redis()
     with redis_timer("write_behind_probe"):
         pipe = r.pipeline(transaction=False)
         pipe.time()
         pipe.xlen(stream)
         pipe.xrange(stream, "-", "+", count=1)
-        (seconds, micros), pending, oldest = pipe.execute()
+        now, pending, oldest = pipe.execute()
     if not oldest:
         return 0.0, pending
-    now_ms = seconds * 1000 + micros // 1000
-    return max(now_ms - int(oldest[0][0].split("-")[0]), 0) / 1000.0, pending
+    return max(redis_time_ms(now) - int(oldest[0][0].split("-")[0]), 0) / 1000.0, pending
 
 
-def _default_probe():
-    return answer_stream_lag(current_app.config.get("METRICS_ANSWER_STREAM", "answers"))
+Probe = Callable[[], tuple[float, int]]
+
+# The stream the write-behind worker drains, named by the composition root (infra knows no domain
+# names); a probe registered with write_behind_probe() takes its place, for tests.
+_answer_stream: str | None = None
+_write_behind_probe: Probe | None = None
 
 
-_write_behind_probe = _default_probe
+def watch_answer_stream(stream: str | None) -> None:
+    """Makes every scrape read the write-behind lag from this stream (None: no stream, the gauges stay 0)."""
+    global _answer_stream
+    _answer_stream = stream
 
 
-def write_behind_probe(probe):
-    """Registers probe() -> (lag_s, pending), called at every scrape (None: the answers stream).
+def write_behind_probe(probe: Probe | None) -> Probe | None:
+    """Registers probe() -> (lag_s, pending), called at every scrape instead of reading the answer stream
+    (None: the stream again).
 
     The worker runs in its own process, so an app process learns the lag from Redis at scrape time.
     """
     global _write_behind_probe
-    _write_behind_probe = probe or _default_probe
+    _write_behind_probe = probe
     return probe
+
+
+def _current_probe() -> Probe | None:
+    if _write_behind_probe is not None:
+        return _write_behind_probe
+    stream = _answer_stream
+    if stream is None:
+        return None
+    return lambda: answer_stream_lag(stream)
 
 
 def observe_redis(command: str, seconds: float):
@@ -174,16 +192,15 @@ def redis_timer(command: str):
 
 def render_metrics() -> bytes:
     """The exposition text, after refreshing the values read at scrape time."""
-    from infra.extensions import get_redis
-
     try:
         with redis_timer("ping"):
             get_redis().ping()
     except Exception:  # a scrape must still answer when Redis is down; /readyz reports that
         current_app.logger.warning("metrics: Redis ping failed", exc_info=True)
-    if _write_behind_probe is not None:
+    probe = _current_probe()
+    if probe is not None:
         try:
-            lag, pending = _write_behind_probe()
+            lag, pending = probe()
             set_write_behind(lag, pending)
         except Exception:
             current_app.logger.warning("metrics: write-behind probe failed", exc_info=True)
@@ -199,14 +216,10 @@ def metrics():
 
 
 def init_app(app):
-    from infra.extensions import csrf, limiter
-
     app.config.setdefault("METRICS_TOKEN", os.environ.get("METRICS_TOKEN") or None)
     csrf.exempt(bp)
     limiter.exempt(bp)
     app.register_blueprint(bp)
-
-    from infra.extensions import socketio
 
     gate = app.extensions.get("admission_gate")
     http_limit.set(gate.limit if gate is not None else 0)

@@ -1,18 +1,19 @@
 """The contestant's live protocol as the load clients speak it: paths, event names, payloads, acks.
 
-Kept in one small module so that a change of the live protocol (docs/realtime.md, realtime/play.py)
-is a change here only. As of the rounds branch (commit a6caca8):
+Kept in one small module so that a change of the live protocol (docs/realtime.md, the contract;
+served by realtime/play.py) is a change here only:
   HTTP  POST /vong-thi/<round_id>/bat-dau (form, CSRF)  -> 302 Location /luot-thi/<attempt_id>
   SIO   "attempt:join" {"attempt_id"}  -> {"ok", "state": {"questions": [{"id", "options": [{"id", "text"}]}],
-                                           "seq", "deadline_ms", "server_ms", ...}}
+                                           "answers", "seq", "deadline_ms", "server_ms", ...}}
   SIO   "answer" {"attempt_id", "question_id", "selected": [option ids], "seq"}
                                        -> {"ok": True, "seq", ...} | {"ok": False, "error", "message"}
   SIO   "submit" {"attempt_id", "prediction"}  -> {"ok", "result": {...}}
-  SIO   "leaderboard:join" {"round_id"}  -> {"ok", "top", ...} (after a reconnect, once submitted)
-  push  "leaderboard" {"round_id", "version", "top"} to everyone joined to the round (at most 1/s)
-  push  "rank" {"round_id", "rank", "version"} to each ranked contestant
-Push latency is measured from the submit ack to the contestant's first "rank" push after it: the
-time until a submitted result shows on the live board (pushes carry no server clock).
+  SIO   "leaderboard:join" {"round_id"}  -> {"ok", "round_id", "version", "top", "me"} (after a reconnect, once submitted)
+  push  "leaderboard" {"round_id", "version", "server_ms", "top"} to sockets following the round (at most 1/s)
+  push  "rank" {"round_id", "rank", "version", "server_ms"} to each such contestant whose rank changed
+"leaderboard push" latency runs from a board's server_ms (when its push cycle started) to its arrival (server
+and clients share the machine's clock); "rank push after submit" from the submit ack to the contestant's first
+"rank" push after it: the time until a submitted result shows on the live board.
 """
 
 import re

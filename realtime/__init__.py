@@ -5,6 +5,7 @@ from flask_login import current_user
 
 from infra import metrics
 from infra.extensions import socketio
+from realtime import play, pusher
 
 
 class SocketSessionCache:
@@ -42,8 +43,6 @@ def init_app(app):
     if getattr(socketio, "_contest_handlers", False):
         return
     socketio._contest_handlers = True
-
-    from realtime import play, pusher
 
     @socketio.on("connect")
     def on_connect(auth=None):

@@ -14,14 +14,9 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from contest.rounds import leaderboard
+from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, Round
-from contest.rounds.services import (
-    AttemptError,
-    attempt_view,
-    save_answer,
-    server_now_ms,
-    submit_attempt,
-)
+from contest.rounds.services import AttemptError, attempt_view, save_answer, submit_attempt
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
@@ -137,14 +132,14 @@ def register(socketio):
         attempt = submit_attempt(attempt_id, _uid(), prediction)
         # Once submitted, a socket that stays open follows the board and its own rank.
         _subscribe(attempt.round_id)
-        return {"ok": True, "result": result_payload(attempt)}
+        return {"ok": True, "result": leaderboard.result_payload(attempt)}
 
     @socketio.on("leaderboard:join")
     @guarded
     def on_leaderboard_join(data):
         round_ = _round(data)
         _subscribe(round_.id)
-        return {"ok": True, **board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
+        return {"ok": True, **leaderboard.board_payload(round_.id), "me": leaderboard.rank_of(round_.id, _uid())}
 
     @socketio.on("leaderboard:join", namespace="/public")
     @guarded
@@ -152,7 +147,7 @@ def register(socketio):
         round_ = _round(data)
         pusher.watch(request.sid, "/public", round_.id, None)
         join_room(f"round:{round_.id}", namespace="/public")
-        return {"ok": True, **board_payload(round_.id, public=True)}
+        return {"ok": True, **leaderboard.board_payload(round_.id, public=True)}
 
     @socketio.on("disconnect")
     def on_disconnect(*args):
@@ -175,25 +170,3 @@ def _round(data):
     if round_ is None or not round_.contest.published:
         raise AttemptError("round_not_open")
     return round_
-
-
-def board_payload(round_id, public=False):
-    top = leaderboard.top_entries(round_id, 10)
-    if public:
-        top = [leaderboard.public_entry(e) for e in top]
-    return {"round_id": round_id, "version": leaderboard.version(round_id), "top": top}
-
-
-def result_payload(attempt):
-    """Score and rank only if the round shows them after submitting; time taken always."""
-    shown = attempt.round.show_score_after_submit
-    me = leaderboard.rank_of(attempt.round_id, attempt.user_id) if shown else None
-    return {
-        "attempt_id": attempt.id,
-        "status": attempt.status,
-        "correct": attempt.correct_count if shown else None,
-        "question_count": attempt.question_count,
-        "time_taken_ms": attempt.time_taken_ms,
-        "rank": me["rank"] if me else None,
-        "result_url": f"/luot-thi/{attempt.id}/ket-qua",
-    }

@@ -14,6 +14,9 @@ own rank is sent only when it changed since the last one that socket got.
 import logging
 import threading
 
+from contest.rounds import leaderboard
+from contest.rounds.live_state import server_now_ms
+
 log = logging.getLogger(__name__)
 INTERVAL_S = 1.0
 DEFAULT_BUDGET = 2000  # messages a second per process (LEADERBOARD_PUSH_BUDGET)
@@ -66,10 +69,6 @@ def _run(socketio, app):
 
 def push_once(socketio, pushed) -> int:
     """One cycle over the rounds this process's sockets watch; returns the number of messages sent."""
-    from contest.rounds import leaderboard
-    from contest.rounds.services import server_now_ms
-    from realtime.play import board_payload
-
     with _lock:
         by_round: dict[int, list[tuple[str, str, int | None]]] = {}
         for sid, (namespace, round_id, user_id) in _sockets.items():
@@ -86,7 +85,7 @@ def push_once(socketio, pushed) -> int:
             if watchers:
                 socketio.emit(
                     "leaderboard",
-                    {**board_payload(round_id, public=public), "server_ms": now_ms},
+                    {**leaderboard.board_payload(round_id, public=public), "server_ms": now_ms},
                     to=f"round:{round_id}",
                     namespace=namespace,
                     ignore_queue=True,

@@ -15,6 +15,7 @@ from contest.main import bp as main_bp
 from contest.main.errors import register_error_handlers
 from contest.organise import bp as organise_bp
 from contest.play import bp as play_bp
+from contest.rounds.live_state import ANSWER_STREAM
 from contest.units import bp as units_bp
 from infra import admission, metrics
 from infra.config import PROJECT_ROOT, config_from_env
@@ -134,6 +135,8 @@ def configure_realtime(app):
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
     )
     realtime.init_app(app)
+    # /metrics reports the write-behind lag of the stream the answer script appends to and the worker drains.
+    metrics.watch_answer_stream(ANSWER_STREAM)
 
 
 def configure_blueprints(app):

@@ -5,9 +5,13 @@ The three are packed into one integer below 2**53, so the float Redis stores sta
     correct (8 bits) | 2**23-1 - time taken in ms (23 bits) | 2**22-1 - seconds since opening (22 bits)
 The prediction tiebreak needs the actual number of perfect scores, known only when the round
 closes; the judges' final ranking applies it (DOMAIN.md), the live board does not.
+
+The Redis keys and the details format are in live_state; the payloads the sockets carry
+(docs/realtime.md) are built here, next to the data they show.
 """
 
-from contest.rounds.redis_scripts import RECORD_ENTRY
+from contest.rounds.live_state import board_key, decode_details, details_key, encode_details, record_entry, version_key
+from contest.rounds.models import Attempt
 from infra.extensions import get_redis
 
 TIME_BITS = 23
@@ -17,18 +21,6 @@ SUBMIT_MAX = (1 << SUBMIT_BITS) - 1  # ~48 days in seconds
 CORRECT_MAX = (1 << 8) - 1
 
 
-def board_key(round_id):
-    return f"lb:{round_id}"
-
-
-def details_key(round_id):
-    return f"lb:{round_id}:who"
-
-
-def version_key(round_id):
-    return f"lb:{round_id}:ver"
-
-
 def composite_score(correct: int, time_taken_ms: int, submitted_s_since_open: int) -> int:
     correct = min(max(correct, 0), CORRECT_MAX)
     time_part = TIME_MAX - min(max(time_taken_ms, 0), TIME_MAX)
@@ -36,33 +28,23 @@ def composite_score(correct: int, time_taken_ms: int, submitted_s_since_open: in
     return (correct << (TIME_BITS + SUBMIT_BITS)) | (time_part << SUBMIT_BITS) | submit_part
 
 
-def record(attempt) -> bool:
-    """Puts the attempt on the board if it beats the contestant's best; True when the board changed."""
+def record(attempt: Attempt) -> bool:
+    """Puts a closed attempt on the board if it beats the contestant's best; True when the board changed."""
     round_ = attempt.round
     user = attempt.user
+    assert attempt.submitted_at is not None, "only a closed attempt is ranked"
     since_open = int((attempt.submitted_at - round_.opens_at).total_seconds())
     value = composite_score(attempt.correct_count or 0, attempt.time_taken_ms or 0, since_open)
     unit = user.unit.name if user.unit is not None else ""
-    details = f"{attempt.correct_count}|{attempt.time_taken_ms}|{user.full_name}|{unit}"
-    r = get_redis()
-    changed = r.eval(
-        RECORD_ENTRY,
-        3,
-        board_key(round_.id),
-        details_key(round_.id),
-        version_key(round_.id),
-        user.id,
-        str(value),
-        details,
-    )
-    return bool(changed)
+    details = encode_details(attempt.correct_count, attempt.time_taken_ms, user.full_name, unit)
+    return record_entry(round_.id, user.id, value, details)
 
 
-def version(round_id) -> int:
+def version(round_id: int) -> int:
     return int(get_redis().get(version_key(round_id)) or 0)
 
 
-def top_entries(round_id, n=10) -> list[dict]:
+def top_entries(round_id: int, n: int = 10) -> list[dict]:
     r = get_redis()
     members = r.zrevrange(board_key(round_id), 0, n - 1)
     if not members:
@@ -71,19 +53,19 @@ def top_entries(round_id, n=10) -> list[dict]:
     return [_entry(rank, member, detail) for rank, (member, detail) in enumerate(zip(members, details), start=1)]
 
 
-def _entry(rank, member, detail):
-    correct, time_ms, name, unit = (detail or "0|0||").split("|", 3)
+def _entry(rank: int, member: int | str, detail: str | None) -> dict:
+    correct, time_ms, name, unit = decode_details(detail)
     return {
         "rank": rank,
         "user_id": int(member),
         "name": name,
         "unit": unit,
-        "correct": int(correct),
-        "time_ms": int(time_ms),
+        "correct": correct,
+        "time_ms": time_ms,
     }
 
 
-def rank_of(round_id, user_id) -> dict | None:
+def rank_of(round_id: int, user_id: int) -> dict | None:
     r = get_redis()
     pipe = r.pipeline(transaction=False)
     pipe.zrevrank(board_key(round_id), user_id)
@@ -97,7 +79,7 @@ def rank_of(round_id, user_id) -> dict | None:
     return entry
 
 
-def ranks_of(round_id, user_ids) -> dict[int, int | None]:
+def ranks_of(round_id: int, user_ids: list[int]) -> dict[int, int | None]:
     """Many contestants' ranks in one round trip (the pusher's per-contestant message)."""
     pipe = get_redis().pipeline(transaction=False)
     for uid in user_ids:
@@ -108,3 +90,29 @@ def ranks_of(round_id, user_ids) -> dict[int, int | None]:
 def public_entry(entry: dict) -> dict:
     """What a public page may show: no user id."""
     return {k: v for k, v in entry.items() if k != "user_id"}
+
+
+# --- what the sockets carry (docs/realtime.md) ----------------------------------------------------
+
+
+def board_payload(round_id: int, public: bool = False) -> dict:
+    """The top 10 as the `leaderboard` push and the `leaderboard:join` ack carry it; no user ids when public."""
+    top = top_entries(round_id, 10)
+    if public:
+        top = [public_entry(e) for e in top]
+    return {"round_id": round_id, "version": version(round_id), "top": top}
+
+
+def result_payload(attempt: Attempt) -> dict:
+    """The `submit` ack's result: score and rank only if the round shows them after submitting; time taken always."""
+    shown = attempt.round.show_score_after_submit
+    me = rank_of(attempt.round_id, attempt.user_id) if shown else None
+    return {
+        "attempt_id": attempt.id,
+        "status": attempt.status,
+        "correct": attempt.correct_count if shown else None,
+        "question_count": attempt.question_count,
+        "time_taken_ms": attempt.time_taken_ms,
+        "rank": me["rank"] if me else None,
+        "result_url": f"/luot-thi/{attempt.id}/ket-qua",
+    }

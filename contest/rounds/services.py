@@ -1,33 +1,31 @@
 """Attempts on the hot path: start (limits enforced atomically), answer, submit, expiry, scoring.
 
-SQL holds the durable record; Redis holds the live attempt state and decides time (see
-redis_scripts). Errors are AttemptError with a stable code; the UI maps codes to Vietnamese text.
+SQL holds the durable record; Redis holds the live attempt state and decides time (its format and
+scripts: live_state). Errors are AttemptError with a stable code; the UI maps codes to Vietnamese text.
 """
 
 import logging
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from contest.rounds import leaderboard
+from contest.accounts.models import User
+from contest.rounds import leaderboard, live_state
 from contest.rounds.eligibility import user_is_eligible
+from contest.rounds.live_state import LiveAttempt, LiveQuestion, SavedAnswer, server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round
-from contest.rounds.redis_scripts import ANSWER, CLOSE
-from infra.clock import utcnow
-from infra.extensions import db, get_redis
+from infra.clock import from_ms, to_ms, utcnow
+from infra.extensions import db
 from question_bank.draw import BlueprintRule, draw_questions
 from question_bank.models import Question, QuestionOption
 
 log = logging.getLogger(__name__)
 
-STREAM = "answers"
-DEADLINES = "att:deadlines"  # sorted set: attempt id by deadline (ms), read by the sweeper
-STATE_TTL_AFTER_DEADLINE_S = 6 * 3600
 START_LOCK_MS = 15000
 
 ERRORS = {
@@ -49,38 +47,16 @@ ERRORS = {
 
 
 class AttemptError(Exception):
-    def __init__(self, code):
+    def __init__(self, code: str):
         super().__init__(code)
         self.code = code
 
     @property
-    def message(self):
+    def message(self) -> str:
         return str(ERRORS.get(self.code, ERRORS["bad_request"]))
 
 
-def attempt_key(attempt_id):
-    return f"att:{attempt_id}"
-
-
-def answers_key(attempt_id):
-    return f"att:{attempt_id}:ans"
-
-
-def to_ms(dt: datetime) -> int:
-    return int(dt.replace(tzinfo=UTC).timestamp() * 1000)
-
-
-def from_ms(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).replace(tzinfo=None)
-
-
-def server_now_ms() -> int:
-    """Redis's clock: the one every process and the Lua scripts agree on."""
-    seconds, micros = get_redis().time()
-    return seconds * 1000 + micros // 1000
-
-
-def round_state(round_, now=None):
+def round_state(round_: Round, now: datetime | None = None) -> str:
     now = now or utcnow()
     if not round_.contest.published or now < round_.opens_at:
         return "upcoming"
@@ -92,7 +68,7 @@ def round_state(round_, now=None):
 # --- start ------------------------------------------------------------------------------------
 
 
-def _open_attempt(round_id, user_id):
+def _open_attempt(round_id: int, user_id: int) -> Attempt | None:
     return db.session.scalar(
         select(Attempt)
         .where(Attempt.round_id == round_id, Attempt.user_id == user_id, Attempt.status == "in_progress")
@@ -101,7 +77,7 @@ def _open_attempt(round_id, user_id):
     )
 
 
-def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
+def start_attempt(user: User, round_: Round, client_ip: str | None = None, device_id: str | None = None) -> Attempt:
     """The contestant's running attempt for this round, or a new one if the limit allows.
 
     Concurrent clicks and tabs: a Redis lock serialises them per (round, user) and the unique
@@ -112,11 +88,10 @@ def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
         raise AttemptError("round_not_open")
     if not user_is_eligible(round_.contest, user):
         raise AttemptError("not_eligible")
-    r = get_redis()
-    lock = f"lock:start:{round_.id}:{user.id}"
+    lock = live_state.start_lock_key(round_.id, user.id)
     token = secrets.token_hex(8)
     waited = 0.0
-    while not r.set(lock, token, nx=True, px=START_LOCK_MS):
+    while not live_state.try_lock(lock, token, START_LOCK_MS):
         if waited > 10:
             raise AttemptError("busy")
         time.sleep(0.05)
@@ -124,16 +99,10 @@ def start_attempt(user, round_, client_ip=None, device_id=None) -> Attempt:
     try:
         return _start_locked(user, round_, now, client_ip, device_id)
     finally:
-        # Release only our own lock (a compare-and-delete).
-        r.eval(
-            "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0",
-            1,
-            lock,
-            token,
-        )
+        live_state.release_lock(lock, token)
 
 
-def _start_locked(user, round_, now, client_ip, device_id):
+def _start_locked(user: User, round_: Round, now: datetime, client_ip: str | None, device_id: str | None) -> Attempt:
     # One query for the user's attempts in this round, fresh from the database (populate_existing):
     # another tab may have created or closed one while we waited for the lock.
     mine = db.session.scalars(
@@ -207,9 +176,9 @@ class _State:
     question_ids: list[int]
 
 
-def load_state(attempt: Attempt, force=False):
+def load_state(attempt: Attempt, force: bool = False) -> None:
     """Writes the attempt's live state to Redis (no-op if present), rebuilding saved answers from SQL."""
-    if not force and get_redis().exists(attempt_key(attempt.id)):
+    if not force and live_state.has_attempt(attempt.id):
         return
     state = _State(
         attempt.id,
@@ -222,21 +191,20 @@ def load_state(attempt: Attempt, force=False):
         [aq.question_id for aq in attempt.questions],
     )
     saved = {
-        a.question_id: f"{a.seq}|{','.join(str(o) for o in sorted(a.selected))}"
+        a.question_id: SavedAnswer(a.seq, a.selected)
         for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
     }
     _write_state(state, saved)
 
 
-def _write_state(state: _State, saved: dict):
-    """The Redis hash of an attempt: deadline, status, each question's option ids, key and kind.
+def _write_state(state: _State, saved: dict[int, SavedAnswer]) -> None:
+    """The live state of an attempt: deadline, status, each question's option ids, key and kind.
 
-    `saved` (question id -> "seq|ids") are answers SQL already holds; Redis keeps any it has that
-    are newer (the worker may lag behind), so they are only added where missing.
+    `saved` are answers SQL already holds; Redis keeps any it has that are newer (the worker may lag
+    behind), so they are only added where missing.
     """
-    r = get_redis()
-    key = attempt_key(state.attempt_id)
-    options, multi = {}, set()
+    options: dict[int, list[tuple[int, bool]]] = {}
+    multi: set[int] = set()
     for qid, oid, correct, is_multi in db.session.execute(
         select(QuestionOption.question_id, QuestionOption.id, QuestionOption.is_correct, Question.multi_select)
         .join(Question, Question.id == QuestionOption.question_id)
@@ -245,34 +213,24 @@ def _write_state(state: _State, saved: dict):
         options.setdefault(qid, []).append((oid, correct))
         if is_multi:
             multi.add(qid)
-    status = {"in_progress": "open"}.get(state.status, state.status)
-    fields = {
-        "user": state.user_id,
-        "round": state.round_id,
-        "deadline": to_ms(state.deadline_at),
-        "started": to_ms(state.started_at),
-        "status": status,
+    questions = {
+        qid: LiveQuestion(
+            [oid for oid, _ in options.get(qid, [])],
+            [oid for oid, correct in options.get(qid, []) if correct],
+            qid in multi,
+        )
+        for qid in state.question_ids
     }
-    if state.submitted_at:
-        fields["closed"] = to_ms(state.submitted_at)
-    for qid in state.question_ids:
-        opts = options.get(qid, [])
-        fields[f"o:{qid}"] = "," + ",".join(str(o) for o, _ in opts) + ","
-        fields[f"k:{qid}"] = ",".join(str(o) for o, c in sorted(opts) if c)
-        if qid in multi:
-            fields[f"m:{qid}"] = "1"
-    expire_at = to_ms(state.deadline_at) + STATE_TTL_AFTER_DEADLINE_S * 1000
-    pipe = r.pipeline(transaction=True)
-    pipe.delete(key)
-    pipe.hset(key, mapping=fields)
-    pipe.pexpireat(key, expire_at)
-    if saved:
-        for qid, value in saved.items():
-            pipe.hsetnx(answers_key(state.attempt_id), qid, value)
-        pipe.pexpireat(answers_key(state.attempt_id), expire_at)
-    if status == "open":
-        pipe.zadd(DEADLINES, {state.attempt_id: to_ms(state.deadline_at)})
-    pipe.execute()
+    live = LiveAttempt(
+        state.user_id,
+        state.round_id,
+        to_ms(state.deadline_at),
+        to_ms(state.started_at),
+        live_state.live_status(state.status),
+        to_ms(state.submitted_at) if state.submitted_at else None,
+        questions,
+    )
+    live_state.write_attempt(state.attempt_id, live, saved)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -285,7 +243,7 @@ class AnswerAck:
     seq: int
     duplicate: bool
 
-    def to_dict(self):
+    def to_dict(self) -> dict:
         return {
             "ok": True,
             "question_id": self.question_id,
@@ -295,46 +253,16 @@ class AnswerAck:
         }
 
 
-def _csv(ids):
-    return ",".join(str(i) for i in sorted(set(ids)))
-
-
-def _ids(csv):
-    return [int(x) for x in csv.split(",") if x]
-
-
-_answer_script = None
-_close_script = None
-
-
-def _scripts():
-    global _answer_script, _close_script
-    r = get_redis()
-    if _answer_script is None or _answer_script.registered_client is not r:
-        _answer_script = r.register_script(ANSWER)
-        _close_script = r.register_script(CLOSE)
-    return _answer_script, _close_script
-
-
 def save_answer(attempt_id: int, user_id: int, question_id: int, selected: list[int], seq: int) -> AnswerAck:
     """One Redis round trip: deadline check, idempotent store and stream append, atomically."""
-    answer, _ = _scripts()
-    reply = answer(
-        keys=[attempt_key(attempt_id), answers_key(attempt_id), STREAM],
-        args=[user_id, question_id, _csv(selected), seq, attempt_id],
-    )
-    if reply[0] == "err":
-        raise AttemptError(reply[1])
-    return AnswerAck(question_id, _ids(reply[1]), int(reply[2]), duplicate=reply[0] == "dup")
+    reply = live_state.answer(attempt_id, user_id, question_id, selected, seq)
+    if reply.error is not None:
+        raise AttemptError(reply.error)
+    return AnswerAck(question_id, reply.selected, reply.seq, duplicate=reply.duplicate)
 
 
 def saved_answers(attempt_id: int) -> dict[int, dict]:
-    raw = get_redis().hgetall(answers_key(attempt_id))
-    out = {}
-    for qid, value in raw.items():
-        seq, _, csv = value.partition("|")
-        out[int(qid)] = {"selected": _ids(csv), "seq": int(seq)}
-    return out
+    return {qid: {"selected": a.selected, "seq": a.seq} for qid, a in live_state.read_saved(attempt_id).items()}
 
 
 # --- submit, expiry, scoring ------------------------------------------------------------------
@@ -345,7 +273,7 @@ def score(answers: dict[int, list[int]], key: dict[int, list[int]]) -> dict[int,
     return {qid: bool(correct) and sorted(answers.get(qid, [])) == sorted(correct) for qid, correct in key.items()}
 
 
-def submit_attempt(attempt_id: int, user_id: int, prediction=None) -> Attempt:
+def submit_attempt(attempt_id: int, user_id: int, prediction: int | None = None) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
     if attempt is None:
         raise AttemptError("attempt_not_found")
@@ -362,7 +290,9 @@ def submit_attempt(attempt_id: int, user_id: int, prediction=None) -> Attempt:
     return close_attempt(attempt_id, user_id=user_id, prediction=prediction)
 
 
-def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, mode="submit") -> Attempt:
+def close_attempt(
+    attempt_id: int, user_id: int | None = None, prediction: int | None = None, mode: str = "submit"
+) -> Attempt:
     """Closes the attempt in Redis, scores what was saved, writes SQL, updates the leaderboard.
 
     Safe to repeat: a closed attempt in Redis returns its first result, a finalised row is kept.
@@ -372,28 +302,20 @@ def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, 
         raise AttemptError("attempt_not_found")
     if attempt.status != "in_progress":
         return attempt
-    r = get_redis()
-    if not r.exists(attempt_key(attempt_id)):
+    if not live_state.has_attempt(attempt_id):
         load_state(attempt)
-    _, close = _scripts()
-    reply = close(
-        keys=[attempt_key(attempt_id), answers_key(attempt_id)], args=[user_id if user_id is not None else "", mode]
-    )
-    if reply[0] == "err":
-        raise AttemptError(reply[1])
-    status, closed_ms, flat = reply[0], int(reply[1]), reply[2]
-    answers = {}
-    for qid, value in zip(flat[::2], flat[1::2]):
-        seq, _, csv = value.partition("|")
-        answers[int(qid)] = (int(seq), _ids(csv))
-    key = {aq.question_id: [] for aq in attempt.questions}
+    reply = live_state.close(attempt_id, user_id, mode)
+    if reply.error is not None:
+        raise AttemptError(reply.error)
+    status, closed_ms, answers = reply.status, reply.closed_ms, reply.answers or {}
+    key: dict[int, list[int]] = {aq.question_id: [] for aq in attempt.questions}
     for qid, oid in db.session.execute(
         select(QuestionOption.question_id, QuestionOption.id).where(
             QuestionOption.question_id.in_(list(key)), QuestionOption.is_correct.is_(True)
         )
     ):
         key[qid].append(oid)
-    marks = score({q: sel for q, (_, sel) in answers.items()}, key)
+    marks = score({q: a.selected for q, a in answers.items()}, key)
     _write_answers(attempt_id, answers, marks, closed_ms)
     attempt.status = status
     attempt.submitted_at = from_ms(closed_ms)
@@ -402,18 +324,19 @@ def close_attempt(attempt_id: int, user_id: int | None = None, prediction=None, 
     if prediction is not None:
         attempt.prediction = prediction
     db.session.commit()
-    r.zrem(DEADLINES, attempt_id)
+    live_state.forget_deadline(attempt_id)
     leaderboard.record(attempt)
     return attempt
 
 
-def _write_answers(attempt_id, answers, marks, closed_ms):
+def _write_answers(attempt_id: int, answers: dict[int, SavedAnswer], marks: dict[int, bool], closed_ms: int) -> None:
     """The final answers go to SQL with the submit, so scoring never waits for the worker."""
     existing = {
         a.question_id: a
         for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
     }
-    for qid, (seq, selected) in answers.items():
+    for qid, saved in answers.items():
+        seq, selected = saved.seq, saved.selected
         row = existing.get(qid)
         if row is None:
             row = AttemptAnswer(
@@ -425,18 +348,17 @@ def _write_answers(attempt_id, answers, marks, closed_ms):
         row.is_correct = marks.get(qid, False)
 
 
-def sweep_expired(limit=200) -> int:
+def sweep_expired(limit: int = 200) -> int:
     """Closes attempts whose deadline passed, whether or not a browser is still there."""
-    r = get_redis()
     now = server_now_ms()
     closed = 0
-    for attempt_id in r.zrangebyscore(DEADLINES, "-inf", now, start=0, num=limit):
+    for attempt_id in live_state.due_attempts(now, limit):
         try:
-            close_attempt(int(attempt_id), mode="sweep")
+            close_attempt(attempt_id, mode="sweep")
             closed += 1
         except AttemptError as exc:
             if exc.code == "attempt_not_found":
-                r.zrem(DEADLINES, attempt_id)
+                live_state.forget_deadline(attempt_id)
             else:
                 log.warning("sweep of attempt %s: %s", attempt_id, exc.code)
         except Exception:
@@ -463,8 +385,10 @@ def attempt_view(attempt: Attempt) -> dict:
     """Everything the attempt page needs. Never the key: only option ids and texts, in shown order."""
     qids = [aq.question_id for aq in attempt.questions]
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(qids)))}
-    rows = db.session.execute(select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids)))
-    texts = {option_id: text for option_id, text in rows}
+    rows = db.session.execute(
+        select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids))
+    )
+    texts = dict(rows.tuples().all())  # a Result has keys() (column names): dict() would take it for a mapping
     if attempt.status == "in_progress":
         load_state(attempt)
         answers = saved_answers(attempt.id)
@@ -505,5 +429,5 @@ def attempts_for(round_id: int, user_id: int) -> list[Attempt]:
     )
 
 
-def get_round(round_id) -> Round | None:
+def get_round(round_id: int) -> Round | None:
     return db.session.get(Round, round_id)

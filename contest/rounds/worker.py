@@ -9,50 +9,57 @@ import logging
 import os
 import socket
 import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import redis
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from contest.rounds.live_state import ANSWER_STREAM, decode_entry
 from contest.rounds.models import Attempt, AttemptAnswer
-from contest.rounds.services import STREAM, from_ms, sweep_expired
+from contest.rounds.services import sweep_expired
+from infra.clock import from_ms
 from infra.extensions import db, get_redis
 
 GROUP = "sql"
 log = logging.getLogger(__name__)
 
 
-def ensure_group(r):
+Entry = tuple[str, Mapping[str, str]]  # a stream entry as redis-py returns it: (id, fields)
+
+
+def ensure_group(r: redis.Redis) -> None:
     try:
-        r.xgroup_create(STREAM, GROUP, id="0", mkstream=True)
+        r.xgroup_create(ANSWER_STREAM, GROUP, id="0", mkstream=True)
     except redis.ResponseError as exc:
         if "BUSYGROUP" not in str(exc):
             raise
 
 
-def default_consumer():
+def default_consumer() -> str:
     return f"{socket.gethostname()}-{os.getpid()}"
 
 
-def _rows(entries):
+def _rows(entries: Sequence[Entry]) -> list[dict[str, Any]]:
     """Stream entries to one row per (attempt, question), the highest seq winning."""
-    best = {}
+    best: dict[tuple[int, int], dict[str, Any]] = {}
     for _id, fields in entries:
-        row = {
-            "attempt_id": int(fields["a"]),
-            "question_id": int(fields["q"]),
-            "selected": [int(x) for x in fields["s"].split(",") if x],
-            "seq": int(fields["n"]),
-            "answered_at": from_ms(int(fields["t"])),
-        }
-        key = (row["attempt_id"], row["question_id"])
-        if key not in best or best[key]["seq"] < row["seq"]:
-            best[key] = row
+        entry = decode_entry(fields)
+        key = (entry.attempt_id, entry.question_id)
+        if key not in best or best[key]["seq"] < entry.seq:
+            best[key] = {
+                "attempt_id": entry.attempt_id,
+                "question_id": entry.question_id,
+                "selected": entry.selected,
+                "seq": entry.seq,
+                "answered_at": from_ms(entry.answered_ms),
+            }
     return list(best.values())
 
 
-def upsert_answers(rows):
+def upsert_answers(rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
@@ -65,7 +72,7 @@ def upsert_answers(rows):
     db.session.execute(stmt)
 
 
-def _commit(r, entries):
+def _commit(r: redis.Redis, entries: Sequence[Entry]) -> int:
     rows = _rows(entries)
     try:
         upsert_answers(rows)
@@ -78,29 +85,36 @@ def _commit(r, entries):
         db.session.commit()
     ids = [entry_id for entry_id, _ in entries]
     pipe = r.pipeline(transaction=True)
-    pipe.xack(STREAM, GROUP, *ids)
-    pipe.xdel(STREAM, *ids)
+    pipe.xack(ANSWER_STREAM, GROUP, *ids)
+    pipe.xdel(ANSWER_STREAM, *ids)
     pipe.execute()
     return len(ids)
 
 
-def drain_once(consumer, count=500, block_ms=None, claim_idle_ms=30000) -> int:
+def drain_once(consumer: str, count: int = 500, block_ms: int | None = None, claim_idle_ms: int = 30000) -> int:
     """One batch: first entries a dead consumer left pending, then new ones. Returns entries written."""
     r = get_redis()
     ensure_group(r)
-    claimed = r.xautoclaim(STREAM, GROUP, consumer, min_idle_time=claim_idle_ms, start_id="0-0", count=count)
+    claimed = r.xautoclaim(ANSWER_STREAM, GROUP, consumer, min_idle_time=claim_idle_ms, start_id="0-0", count=count)
     entries = [e for e in claimed[1] if e[1]]  # deleted entries come back as (id, None)
     if not entries:
-        reply = r.xreadgroup(GROUP, consumer, {STREAM: ">"}, count=count, block=block_ms)
+        reply = r.xreadgroup(GROUP, consumer, {ANSWER_STREAM: ">"}, count=count, block=block_ms)
         entries = reply[0][1] if reply else []
     if not entries:
         return 0
     return _commit(r, entries)
 
 
-def run(consumer=None, count=500, block_ms=1000, claim_idle_ms=30000, sweep_every_s=1.0, stop=None):
+def run(
+    consumer: str | None = None,
+    count: int = 500,
+    block_ms: int = 1000,
+    claim_idle_ms: int = 30000,
+    sweep_every_s: float = 1.0,
+    stop: Callable[[], bool] | None = None,
+) -> None:
     consumer = consumer or default_consumer()
-    log.info("worker %s draining %s (batch %s)", consumer, STREAM, count)
+    log.info("worker %s draining %s (batch %s)", consumer, ANSWER_STREAM, count)
     last_sweep = 0.0
     while stop is None or not stop():
         try:

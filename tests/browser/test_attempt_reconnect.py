@@ -11,8 +11,8 @@ import redis
 from playwright.sync_api import expect
 
 from contest.rounds import worker
+from contest.rounds.live_state import ANSWER_STREAM, answers_key, decode_entry, decode_saved
 from contest.rounds.models import AttemptAnswer, Round
-from contest.rounds.services import answers_key
 from infra.extensions import db, get_redis
 from tests.conftest import PASSWORD, create_account
 from tests.realtime.test_play import setup_round
@@ -70,12 +70,11 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     # Redis holds each answer once: one stream entry per accepted (question, seq), the latest choice in the hash
     wanted = {q1["id"]: [_wrong(q1, keys)], q2["id"]: [keys[q2["id"]][0]], q3["id"]: [_wrong(q3, keys)]}
     for qid, selected in wanted.items():
-        _seq, csv = r.hget(answers_key(attempt_id), qid).split("|")
-        assert [int(x) for x in csv.split(",")] == selected
-    entries = [f for _, f in r.xrange("answers") if int(f["a"]) == attempt_id]
+        assert decode_saved(r.hget(answers_key(attempt_id), qid)).selected == selected
+    entries = [e for e in (decode_entry(f) for _, f in r.xrange(ANSWER_STREAM)) if e.attempt_id == attempt_id]
     per_question = {}
-    for f in entries:
-        per_question.setdefault(int(f["q"]), []).append(int(f["n"]))
+    for e in entries:
+        per_question.setdefault(e.question_id, []).append(e.seq)
     # question 1: the first choice, then the change made offline; 2 and 3 exactly once despite any resend
     assert {q: len(seqs) for q, seqs in per_question.items()} == {q1["id"]: 2, q2["id"]: 1, q3["id"]: 1}
 

@@ -1,9 +1,16 @@
 """/metrics: Prometheus text from this process, fed by the helpers the live-attempt code calls."""
 
+import time
+
+import redis
+import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from contest.rounds.live_state import ANSWER_STREAM, StreamEntry, encode_entry
 from infra import metrics
-from tests.conftest import make_app
+from infra.clock import redis_time_ms
+from tests.conftest import PASSWORD, create_account, make_app
+from tests.live import connect_socket, http_login
 
 
 def scrape(client):
@@ -101,7 +108,6 @@ def test_metrics_token_is_required_when_configured(sqlite_url, redis_url):
 
 
 def test_metrics_are_served_by_a_real_server_process(live_server):
-    import requests
 
     response = requests.get(live_server.url + "/metrics", timeout=5)
     assert response.status_code == 200
@@ -109,30 +115,22 @@ def test_metrics_are_served_by_a_real_server_process(live_server):
 
 
 def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
-    import time
-
-    import redis
+    """The app watches the stream the answer script appends to (wired by the composition root)."""
 
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     assert value(scrape(client), "contest_write_behind_pending") == 0
     assert value(scrape(client), "contest_write_behind_lag_seconds") == 0
-    seconds, micros = r.time()
-    old_ms = seconds * 1000 + micros // 1000 - 3000  # an answer appended 3 s ago, still not in SQL
-    r.xadd("answers", {"a": "1", "q": "2", "s": "3", "n": "1", "t": str(old_ms)}, id=f"{old_ms}-0")
-    r.xadd("answers", {"a": "1", "q": "3", "s": "4", "n": "2", "t": str(old_ms)})
+    old_ms = redis_time_ms(r.time()) - 3000  # an answer appended 3 s ago, still not in SQL
+    r.xadd(ANSWER_STREAM, encode_entry(StreamEntry(1, 2, [3], 1, old_ms)), id=f"{old_ms}-0")
+    r.xadd(ANSWER_STREAM, encode_entry(StreamEntry(1, 3, [4], 2, old_ms)))
     samples = scrape(client)
     assert value(samples, "contest_write_behind_pending") == 2
     assert 2.9 <= value(samples, "contest_write_behind_lag_seconds") < 10
-    r.delete("answers")  # what the worker does once SQL committed (XDEL)
-    time.sleep(0.01)
+    r.delete(ANSWER_STREAM)  # what the worker does once SQL committed (XDEL)
     assert value(scrape(client), "contest_write_behind_pending") == 0
 
 
 def test_socketio_connections_are_counted_by_the_serving_process(live_server, server_factory, redis_url):
-    import requests
-
-    from tests.conftest import PASSWORD, create_account
-    from tests.live import connect_socket, http_login
 
     def connections():
         text = requests.get(live_server.url + "/metrics", timeout=5).text
@@ -148,7 +146,6 @@ def test_socketio_connections_are_counted_by_the_serving_process(live_server, se
         assert connections() == 1
     finally:
         client.disconnect()
-    import time
 
     deadline = time.monotonic() + 5
     while connections() != 0 and time.monotonic() < deadline:

@@ -3,29 +3,28 @@
 import json
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from contest.accounts.models import User
+from contest.accounts.models import Unit, User
 from contest.rounds import leaderboard
-from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion
+from contest.rounds.live_state import ANSWER_STREAM, DEADLINES, answers_key, attempt_key
+from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Round
 from contest.rounds.services import (
-    DEADLINES,
     AttemptError,
-    answers_key,
-    attempt_key,
     attempt_view,
     save_answer,
     start_attempt,
     submit_attempt,
     sweep_expired,
-    to_ms,
 )
+from infra.clock import to_ms, utcnow
 from infra.extensions import db, get_redis
-from tests.conftest import create_account
+from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round, wrong_of
 
 
@@ -64,7 +63,6 @@ def test_second_start_resumes_and_limit_is_enforced_after_submit(ctx):
 
 
 def test_round_not_open_refuses_start(ctx):
-    from datetime import timedelta
 
     rnd = make_round(opens_in=timedelta(hours=2))
     with pytest.raises(AttemptError) as exc:
@@ -84,8 +82,6 @@ def test_concurrent_starts_create_exactly_one_attempt(any_db_app):
         with app.app_context():
             barrier.wait()
             try:
-                from contest.rounds.models import Round
-
                 attempt = start_attempt(db.session.get(User, user_id), db.session.get(Round, rnd_id))
                 results.append(attempt.id)
             except Exception as exc:
@@ -120,7 +116,7 @@ def test_answer_is_acked_idempotent_and_ordered_by_seq(ctx):
     assert late.duplicate and late.selected == right and late.seq == 2
     r = get_redis()
     assert r.hget(answers_key(attempt.id), q1) == f"2|{right[0]}"
-    assert r.xlen("answers") == 2
+    assert r.xlen(ANSWER_STREAM) == 2
 
 
 @pytest.mark.parametrize(
@@ -154,7 +150,7 @@ def test_bad_answers_are_refused_and_change_nothing(ctx, change, code):
         save_answer(**args)
     assert exc.value.code == code
     assert get_redis().hlen(answers_key(attempt.id)) == 0
-    assert get_redis().xlen("answers") == 0
+    assert get_redis().xlen(ANSWER_STREAM) == 0
 
 
 def test_submit_scores_on_server_writes_sql_and_leaderboard(ctx):
@@ -268,10 +264,6 @@ def test_best_attempt_counts_on_the_board(ctx):
 
 
 def test_result_page_shows_the_key_only_after_the_round_closes(ctx, client):
-    from datetime import timedelta
-
-    from infra.clock import utcnow
-    from tests.conftest import login
 
     rnd = make_round(prediction=False)
     user_id, phone = create_account(ctx)
@@ -296,7 +288,6 @@ def test_result_page_shows_the_key_only_after_the_round_closes(ctx, client):
 
 
 def test_only_eligible_units_may_start(ctx):
-    from contest.accounts.models import Unit
 
     rnd = make_round()
     province = Unit(name="Tỉnh Nghệ An")
@@ -316,7 +307,6 @@ def test_only_eligible_units_may_start(ctx):
 
 
 def test_contest_page_counts_down_to_an_upcoming_round(ctx, client):
-    from datetime import timedelta
 
     rnd = make_round(opens_in=timedelta(hours=3))
     html = client.get(f"/cuoc-thi/{rnd.contest.slug}").get_data(as_text=True)

@@ -10,8 +10,9 @@ import redis as redis_lib
 from sqlalchemy import select
 
 from contest.accounts.models import User
-from contest.rounds.models import AttemptAnswer
-from contest.rounds.services import STREAM, answers_key, save_answer, start_attempt
+from contest.rounds.live_state import ANSWER_STREAM, answers_key
+from contest.rounds.models import Attempt, AttemptAnswer
+from contest.rounds.services import save_answer, start_attempt
 from contest.rounds.worker import GROUP, drain_once, ensure_group
 from infra.extensions import db, get_redis
 from infra.localredis import LocalRedis
@@ -104,7 +105,7 @@ def test_worker_drains_in_batches_and_keeps_the_newest_answer(ctx):
     assert rows[q1].selected == key_of(q1) and rows[q1].seq == 2 and rows[q2].seq == 3
     # acknowledged entries leave the stream; nothing is pending
     r = get_redis()
-    assert r.xlen(STREAM) == 0 and r.xpending(STREAM, GROUP)["pending"] == 0
+    assert r.xlen(ANSWER_STREAM) == 0 and r.xpending(ANSWER_STREAM, GROUP)["pending"] == 0
 
 
 @pytest.mark.slow
@@ -113,7 +114,7 @@ def test_kill9_worker_mid_drain_then_restart(app, tmp_path, redis_url):
     r = redis_lib.Redis.from_url(redis_url, decode_responses=True)
     # A consumer that read entries and died before committing: exactly what kill -9 leaves behind.
     ensure_group(r)
-    ghost = r.xreadgroup(GROUP, "ghost", {STREAM: ">"}, count=25)
+    ghost = r.xreadgroup(GROUP, "ghost", {ANSWER_STREAM: ">"}, count=25)
     assert len(ghost[0][1]) == 25
     db_url = app.config["SQLALCHEMY_DATABASE_URI"]
     first = Worker(db_url, redis_url, tmp_path / "w1.log", "--batch", "3", "--consumer", "w1", "--claim-idle-ms", "300")
@@ -128,7 +129,7 @@ def test_kill9_worker_mid_drain_then_restart(app, tmp_path, redis_url):
     )
     try:
         wait_until(lambda: len(sql_answers(app)) == len(acked), what="all acked answers in SQL")
-        wait_until(lambda: r.xpending(STREAM, GROUP)["pending"] == 0, what="no pending entries")
+        wait_until(lambda: r.xpending(ANSWER_STREAM, GROUP)["pending"] == 0, what="no pending entries")
     finally:
         second.stop()
     assert sql_answers(app) == acked
@@ -200,7 +201,6 @@ def test_kill9_app_process_mid_attempt_resumes_on_another(server_factory, redis_
 
 @pytest.mark.slow
 def test_worker_process_closes_an_expired_attempt_without_a_browser(app, tmp_path, redis_url):
-    from contest.rounds.models import Attempt
 
     with app.app_context():
         rnd = make_round(prediction=False, time_limit_seconds=1)

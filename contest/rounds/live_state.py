@@ -1,0 +1,394 @@
+"""The live state in Redis, in one place: key names, field formats, the answers stream and the Lua scripts.
+
+Every reader and writer of these keys goes through this module; the Lua below is the other half of
+the same format, so a change of a field is a change here only.
+
+  att:<id>          hash    user, round, deadline (epoch ms), started (ms), status (open|submitted|expired),
+                            closed (ms), o:<qid> ",<option ids>,", m:<qid> "1" if multi-select,
+                            k:<qid> correct option ids csv (the key: read only by the server, never sent)
+                            TTL: the deadline + STATE_TTL_AFTER_DEADLINE_S
+  att:<id>:ans      hash    <qid> -> "<seq>|<option ids csv>" (same TTL)
+  att:deadlines     zset    attempt id by deadline (ms), read by the sweeper
+  answers           stream  one entry per accepted answer: a (attempt), q, s (option ids csv), n (seq), t (ms)
+  lock:start:<round>:<user>  string  a start in progress (token; released by compare-and-delete)
+  lb:<round>        zset    user id by composite score (leaderboard.composite_score)
+  lb:<round>:who    hash    user id -> "<correct>|<time ms>|<full name>|<unit name>"
+  lb:<round>:ver    string  bumped when the board changes (what the pushers watch)
+
+Option id lists are stored sorted and without duplicates. Time is Redis's clock (`TIME`) in ms.
+"""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infra.clock import redis_time_ms
+from infra.extensions import get_redis
+
+DEADLINES = "att:deadlines"
+ANSWER_STREAM = "answers"
+STATE_TTL_AFTER_DEADLINE_S = 6 * 3600
+
+OPEN = "open"  # the live status of an attempt still answering; SQL calls it "in_progress"
+
+
+def attempt_key(attempt_id: int | str) -> str:
+    return f"att:{attempt_id}"
+
+
+def answers_key(attempt_id: int | str) -> str:
+    return f"att:{attempt_id}:ans"
+
+
+def start_lock_key(round_id: int, user_id: int) -> str:
+    return f"lock:start:{round_id}:{user_id}"
+
+
+def board_key(round_id: int) -> str:
+    return f"lb:{round_id}"
+
+
+def details_key(round_id: int) -> str:
+    return f"lb:{round_id}:who"
+
+
+def version_key(round_id: int) -> str:
+    return f"lb:{round_id}:ver"
+
+
+def server_now_ms() -> int:
+    """Redis's clock: the one every process and the Lua scripts agree on."""
+    return redis_time_ms(get_redis().time())
+
+
+# --- option id lists ----------------------------------------------------------------------------
+
+
+def encode_ids(ids: Iterable[int]) -> str:
+    return ",".join(str(i) for i in sorted(set(ids)))
+
+
+def decode_ids(csv: str) -> list[int]:
+    return [int(x) for x in csv.split(",") if x]
+
+
+# --- att:<id> -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LiveQuestion:
+    """What the answer script checks a choice against."""
+
+    option_ids: list[int]
+    correct_ids: list[int]
+    multi: bool
+
+
+@dataclass(frozen=True)
+class LiveAttempt:
+    user_id: int
+    round_id: int
+    deadline_ms: int
+    started_ms: int
+    status: str
+    closed_ms: int | None
+    questions: dict[int, LiveQuestion]
+
+
+def live_status(sql_status: str) -> str:
+    """The attempt row's status as the scripts spell it."""
+    return OPEN if sql_status == "in_progress" else sql_status
+
+
+def encode_attempt(attempt: LiveAttempt) -> dict[str, str | int]:
+    fields: dict[str, str | int] = {
+        "user": attempt.user_id,
+        "round": attempt.round_id,
+        "deadline": attempt.deadline_ms,
+        "started": attempt.started_ms,
+        "status": attempt.status,
+    }
+    if attempt.closed_ms is not None:
+        fields["closed"] = attempt.closed_ms
+    for qid, question in attempt.questions.items():
+        # Commas around the list let the script test membership with a plain find of ",<id>,".
+        fields[f"o:{qid}"] = "," + ",".join(str(o) for o in question.option_ids) + ","
+        fields[f"k:{qid}"] = encode_ids(question.correct_ids)
+        if question.multi:
+            fields[f"m:{qid}"] = "1"
+    return fields
+
+
+def decode_attempt(raw: Mapping[str, str]) -> LiveAttempt | None:
+    """The hash as HGETALL returns it; None when the state is gone."""
+    if not raw:
+        return None
+    questions = {}
+    for name, value in raw.items():
+        if name.startswith("o:"):
+            qid = int(name[2:])
+            questions[qid] = LiveQuestion(
+                decode_ids(value), decode_ids(raw.get(f"k:{qid}", "")), raw.get(f"m:{qid}") == "1"
+            )
+    closed = raw.get("closed")
+    return LiveAttempt(
+        int(raw["user"]),
+        int(raw["round"]),
+        int(raw["deadline"]),
+        int(raw["started"]),
+        raw["status"],
+        int(closed) if closed is not None else None,
+        questions,
+    )
+
+
+# --- att:<id>:ans -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SavedAnswer:
+    seq: int
+    selected: list[int]
+
+
+def encode_saved(seq: int, selected: Iterable[int]) -> str:
+    return f"{seq}|{encode_ids(selected)}"
+
+
+def decode_saved(value: str) -> SavedAnswer:
+    seq, _, csv = value.partition("|")
+    return SavedAnswer(int(seq), decode_ids(csv))
+
+
+def decode_saved_all(raw: Mapping[str, str]) -> dict[int, SavedAnswer]:
+    """The answers hash (HGETALL) by question id."""
+    return {int(qid): decode_saved(value) for qid, value in raw.items()}
+
+
+def read_saved(attempt_id: int) -> dict[int, SavedAnswer]:
+    return decode_saved_all(get_redis().hgetall(answers_key(attempt_id)))
+
+
+def write_attempt(attempt_id: int, state: LiveAttempt, saved: Mapping[int, SavedAnswer]) -> None:
+    """Replaces the attempt's hash in one transaction; `saved` answers are added only where Redis has none
+    (Redis may hold newer ones the worker has not written to SQL yet). An open attempt joins the deadline set."""
+    key, ans = attempt_key(attempt_id), answers_key(attempt_id)
+    expire_at = state.deadline_ms + STATE_TTL_AFTER_DEADLINE_S * 1000
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.delete(key)
+    pipe.hset(key, mapping=encode_attempt(state))
+    pipe.pexpireat(key, expire_at)
+    if saved:
+        for qid, value in saved.items():
+            pipe.hsetnx(ans, qid, encode_saved(value.seq, value.selected))
+        pipe.pexpireat(ans, expire_at)
+    if state.status == OPEN:
+        pipe.zadd(DEADLINES, {attempt_id: state.deadline_ms})
+    pipe.execute()
+
+
+def has_attempt(attempt_id: int) -> bool:
+    return bool(get_redis().exists(attempt_key(attempt_id)))
+
+
+def read_attempt(attempt_id: int) -> LiveAttempt | None:
+    return decode_attempt(get_redis().hgetall(attempt_key(attempt_id)))
+
+
+def due_attempts(now_ms: int, limit: int) -> list[int]:
+    """Attempts whose deadline is at or before now_ms, oldest first."""
+    return [int(a) for a in get_redis().zrangebyscore(DEADLINES, "-inf", now_ms, start=0, num=limit)]
+
+
+def forget_deadline(attempt_id: int) -> None:
+    get_redis().zrem(DEADLINES, attempt_id)
+
+
+# --- the answers stream -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StreamEntry:
+    """One accepted answer, as the answer script appends it for the write-behind worker."""
+
+    attempt_id: int
+    question_id: int
+    selected: list[int]
+    seq: int
+    answered_ms: int
+
+
+def encode_entry(entry: StreamEntry) -> dict[str, str]:
+    return {
+        "a": str(entry.attempt_id),
+        "q": str(entry.question_id),
+        "s": encode_ids(entry.selected),
+        "n": str(entry.seq),
+        "t": str(entry.answered_ms),
+    }
+
+
+def decode_entry(fields: Mapping[str, str]) -> StreamEntry:
+    return StreamEntry(int(fields["a"]), int(fields["q"]), decode_ids(fields["s"]), int(fields["n"]), int(fields["t"]))
+
+
+# --- lb:<round>:who -----------------------------------------------------------------------------
+
+
+def encode_details(correct: int | None, time_taken_ms: int | None, name: str, unit: str) -> str:
+    return f"{correct}|{time_taken_ms}|{name}|{unit}"
+
+
+def decode_details(detail: str | None) -> tuple[int, int, str, str]:
+    """(correct, time ms, name, unit); a missing entry reads as zeros."""
+    correct, time_ms, name, unit = (detail or "0|0||").split("|", 3)
+    return int(correct), int(time_ms), name, unit
+
+
+# --- Lua ----------------------------------------------------------------------------------------
+
+
+class LuaScript:
+    """A script registered with the app's Redis client: EVALSHA, and redis-py loads it again after a
+    SCRIPT FLUSH or a Redis restart (NOSCRIPT). Registered anew when the client changes (another app)."""
+
+    def __init__(self, source: str):
+        self.source = source
+        self._script: Any = None  # redis.commands.core.Script of the client it was registered with
+
+    def __call__(self, keys: Sequence[str], args: Sequence[str | int]):
+        r = get_redis()
+        script = self._script
+        if script is None or script.registered_client is not r:
+            script = self._script = r.register_script(self.source)
+        return script(keys=list(keys), args=list(args))
+
+
+# KEYS: attempt hash, answers hash, stream. ARGV: user id, question id, selected csv, seq, attempt id.
+ANSWER = LuaScript(r"""
+local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status', 'o:' .. ARGV[2], 'm:' .. ARGV[2])
+if not meta[1] then return {'err', 'attempt_not_found'} end
+if meta[1] ~= ARGV[1] then return {'err', 'forbidden'} end
+if meta[3] ~= 'open' then return {'err', 'attempt_closed'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now >= tonumber(meta[2]) then return {'err', 'deadline_passed'} end
+if not meta[4] then return {'err', 'unknown_question'} end
+local n = 0
+for oid in string.gmatch(ARGV[3], '[^,]+') do
+  if not string.find(meta[4], ',' .. oid .. ',', 1, true) then return {'err', 'unknown_option'} end
+  n = n + 1
+end
+if n > 1 and meta[5] ~= '1' then return {'err', 'single_choice'} end
+local seq = tonumber(ARGV[4])
+local prev = redis.call('HGET', KEYS[2], ARGV[2])
+if prev then
+  local sep = string.find(prev, '|', 1, true)
+  local prev_seq = tonumber(string.sub(prev, 1, sep - 1))
+  -- A retry (same seq) or an older write arriving late: keep what is stored, ack it again.
+  if seq <= prev_seq then return {'dup', string.sub(prev, sep + 1), tostring(prev_seq)} end
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[4] .. '|' .. ARGV[3])
+redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
+redis.call('XADD', KEYS[3], '*', 'a', ARGV[5], 'q', ARGV[2], 's', ARGV[3], 'n', ARGV[4], 't', tostring(now))
+return {'ok', ARGV[3], ARGV[4]}
+""")
+
+# Closes an open attempt (submit by its owner, or the sweeper once the deadline passed) and returns
+# what was saved; after this no answer script can change it. Closing twice returns the first result.
+# KEYS: attempt hash, answers hash. ARGV: user id ('' for the server), mode ('submit' | 'sweep').
+CLOSE = LuaScript(r"""
+local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status', 'closed')
+if not meta[1] then return {'err', 'attempt_not_found'} end
+if ARGV[1] ~= '' and meta[1] ~= ARGV[1] then return {'err', 'forbidden'} end
+local status, closed = meta[3], meta[4]
+if status == 'open' then
+  local t = redis.call('TIME')
+  local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  local deadline = tonumber(meta[2])
+  if now >= deadline then
+    status, closed = 'expired', tostring(deadline)
+  elseif ARGV[2] == 'sweep' then
+    return {'err', 'not_due'}
+  else
+    status, closed = 'submitted', tostring(now)
+  end
+  redis.call('HSET', KEYS[1], 'status', status, 'closed', closed)
+end
+return {status, closed, redis.call('HGETALL', KEYS[2])}
+""")
+
+# Keeps a contestant's best attempt on the round's sorted set; bumps the version only on a change,
+# which is what the leaderboard pusher watches. KEYS: zset, details hash, version. ARGV: member, score, details.
+RECORD_ENTRY = LuaScript(r"""
+local changed = redis.call('ZADD', KEYS[1], 'GT', 'CH', ARGV[2], ARGV[1])
+if changed == 1 then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
+  redis.call('INCR', KEYS[3])
+end
+return changed
+""")
+
+# Releases a lock only if it still holds our token (a compare-and-delete). KEYS: lock. ARGV: token.
+RELEASE_LOCK = LuaScript(r"""
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0
+""")
+
+
+@dataclass(frozen=True)
+class AnswerReply:
+    """The answer script's verdict: an error code, or what Redis now holds for the question."""
+
+    error: str | None
+    selected: list[int]
+    seq: int
+    duplicate: bool
+
+
+def answer(attempt_id: int, user_id: int, question_id: int, selected: Iterable[int], seq: int) -> AnswerReply:
+    """One Redis round trip: deadline check, idempotent store and stream append, atomically."""
+    reply = ANSWER(
+        keys=[attempt_key(attempt_id), answers_key(attempt_id), ANSWER_STREAM],
+        args=[user_id, question_id, encode_ids(selected), seq, attempt_id],
+    )
+    if reply[0] == "err":
+        return AnswerReply(reply[1], [], 0, False)
+    return AnswerReply(None, decode_ids(reply[1]), int(reply[2]), duplicate=reply[0] == "dup")
+
+
+@dataclass(frozen=True)
+class CloseReply:
+    """The close script's verdict: an error code, or the final status, when it closed, and what was saved."""
+
+    error: str | None
+    status: str = ""
+    closed_ms: int = 0
+    answers: dict[int, SavedAnswer] | None = None
+
+
+def close(attempt_id: int, user_id: int | None, mode: str) -> CloseReply:
+    """Closes the live attempt (mode 'submit' by its owner, 'sweep' by the server once due)."""
+    reply = CLOSE(
+        keys=[attempt_key(attempt_id), answers_key(attempt_id)], args=[user_id if user_id is not None else "", mode]
+    )
+    if reply[0] == "err":
+        return CloseReply(reply[1])
+    flat = reply[2]
+    return CloseReply(None, reply[0], int(reply[1]), decode_saved_all(dict(zip(flat[::2], flat[1::2]))))
+
+
+def record_entry(round_id: int, user_id: int, score: int, details: str) -> bool:
+    """Puts the entry on the round's board if it beats the contestant's best; True when the board changed."""
+    changed = RECORD_ENTRY(
+        keys=[board_key(round_id), details_key(round_id), version_key(round_id)], args=[user_id, str(score), details]
+    )
+    return bool(changed)
+
+
+def try_lock(key: str, token: str, ttl_ms: int) -> bool:
+    return bool(get_redis().set(key, token, nx=True, px=ttl_ms))
+
+
+def release_lock(key: str, token: str) -> None:
+    """Releases the lock only if it is still ours: it may have expired and been taken by someone else."""
+    RELEASE_LOCK(keys=[key], args=[token])
