@@ -6,17 +6,16 @@ from sqlalchemy import select
 
 from contest.play import bp
 from contest.rounds import leaderboard
+from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
 from contest.rounds.services import (
     AttemptError,
     attempt_view,
     attempts_for,
     round_state,
-    server_now_ms,
     start_attempt,
-    to_ms,
 )
-from infra.clock import utcnow
+from infra.clock import to_ms, utcnow
 from infra.extensions import db
 from question_bank.models import Question
 
