@@ -206,7 +206,8 @@ def _pick(pool: tuple[int, ...], count: int, taken: set[int], seen_counts: dict,
         # Enough never-seen candidates: sample indices and reject the few taken or seen ones.
         # Expected tries stay under 2 * count whatever the size of the pool.
         excluded = taken.union(seen)
-        picked, picked_set = [], set()
+        picked: list[int] = []
+        picked_set: set[int] = set()
         while len(picked) < count:
             q = pool[rng.randrange(len(pool))]
             if q in excluded or q in picked_set:

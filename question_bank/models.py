@@ -30,7 +30,8 @@ class Category(Model):
     children: Mapped[list["Category"]] = relationship(back_populates="parent", order_by="Category.name")
 
     def names(self):
-        node, names = self, []
+        node: Category | None = self
+        names: list[str] = []
         while node is not None:
             names.append(node.name)
             node = node.parent

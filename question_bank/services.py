@@ -2,9 +2,11 @@
 bulk actions, search, import and export. Routes, the CLI and tests call these directly."""
 
 from dataclasses import dataclass, field
+from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import insert, literal, select, text, update
+from sqlalchemy import CursorResult, insert, literal, select, text, update
+from sqlalchemy.orm import selectinload
 
 from infra.clock import utcnow
 from infra.extensions import db
@@ -40,7 +42,7 @@ def ensure_category(names: tuple[str, ...] | list[str], cache: dict | None = Non
     """The category at this path of names, creating the missing levels."""
     names = tuple(n.strip() for n in names if n and n.strip()) or (UNSORTED,)
     cache = cache if cache is not None else {}
-    parent = None
+    parent: Category | None = None
     for depth in range(1, len(names) + 1):
         key = names[:depth]
         node = cache.get(key)
@@ -56,6 +58,7 @@ def ensure_category(names: tuple[str, ...] | list[str], cache: dict | None = Non
                 node = add_category(names[depth - 1], parent_id, commit=False)
             cache[key] = node
         parent = node
+    assert parent is not None  # names is never empty
     return parent
 
 
@@ -285,8 +288,12 @@ def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
 
 
 def retire_questions(ids) -> int:
-    result = db.session.execute(
-        update(Question).where(Question.id.in_(list(ids)), Question.status != "retired").values(status="retired")
+    # An UPDATE returns a CursorResult (with rowcount); Session.execute is typed for any statement.
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(
+            update(Question).where(Question.id.in_(list(ids)), Question.status != "retired").values(status="retired")
+        ),
     )
     db.session.commit()
     bump_bank_version()
@@ -296,7 +303,10 @@ def retire_questions(ids) -> int:
 def move_questions(ids, category_id: int) -> int:
     if db.session.get(Category, category_id) is None:
         raise BankError(_("Không tìm thấy chủ đề."))
-    result = db.session.execute(update(Question).where(Question.id.in_(list(ids))).values(category_id=category_id))
+    result = cast(
+        "CursorResult[Any]",
+        db.session.execute(update(Question).where(Question.id.in_(list(ids))).values(category_id=category_id)),
+    )
     db.session.commit()
     bump_bank_version()
     return result.rowcount
@@ -397,7 +407,7 @@ def import_questions(
 
 
 def _find_duplicates(questions, stems, report):
-    keys = {}
+    keys: dict[str, int] = {}  # normalized stem -> line of its first question in the file
     for q, key in zip(questions, stems):
         if key in keys:
             report.duplicates.append(
@@ -412,7 +422,7 @@ def _find_duplicates(questions, stems, report):
             )
         else:
             keys[key] = q.line
-    existing = {}
+    existing: dict[str, int] = {}  # normalized stem -> id of the bank's question
     if len(keys) <= 200:
         lookups = [select(Question.id, Question.stem_normalized).where(Question.stem_normalized.in_(list(keys)))]
     else:
@@ -465,7 +475,7 @@ def _write_questions(questions, stems, *, author_id, status, reviewer_id):
         )
         for q, cid, stem in zip(questions, category_ids, stems)
     ]
-    ids = []
+    ids: list[int] = []
     for i in range(0, len(rows), 1000):
         ids.extend(
             db.session.scalars(
@@ -502,8 +512,6 @@ def to_parsed(q: Question, cache: dict) -> ParsedQuestion:
 
 def export_questions(fmt: str, category_id: int | None = None, include_retired: bool = False) -> tuple[bytes, int]:
     """The current versions (of a category subtree) in a format; returns (data, questions left out)."""
-    from sqlalchemy.orm import selectinload
-
     stmt = select(Question).where(Question.is_current.is_(True)).options(selectinload(Question.options))
     if not include_retired:
         stmt = stmt.where(Question.status != "retired")
@@ -517,9 +525,7 @@ def export_questions(fmt: str, category_id: int | None = None, include_retired: 
     parsed.sort(key=lambda p: p.category)  # stable: GIFT writes one $CATEGORY per group
     left_out = 0
     if fmt == "aiken":
-        from question_bank.formats.aiken import can_carry
-
-        left_out = sum(1 for p in parsed if not can_carry(p))
+        left_out = sum(1 for p in parsed if not formats.aiken.can_carry(p))
     return formats.write(fmt, parsed), left_out
 
 

@@ -65,7 +65,8 @@ def item_statistics(rows, totals: dict[int, int] | None = None) -> dict[int, Ite
             total = totals[attempt_id]
             attempts_by_total[total] = attempts_by_total.get(total, 0) + 1
     else:
-        current, answers = None, []
+        current: int | None = None
+        answers: list[tuple[int, int]] = []  # (question, 1 if correct else 0)
         for attempt_id, qid, is_correct in rows:
             if attempt_id != current:
                 if current is not None:

@@ -230,3 +230,20 @@ def page(browser):
     page.set_default_timeout(15000)
     yield page
     context.close()
+
+
+# --- Test lanes: `make test` runs everything, `make test-fast` runs -m "not browser and not slow" ---
+# A test is marked by the fixtures it needs (item.fixturenames is the full closure, so a fixture that
+# starts a server through another counts too): a new test lands in its lane without a hand-written marker.
+# Modules that start processes themselves (workers, the load-test stack) carry `pytestmark = pytest.mark.slow`.
+BROWSER_FIXTURES = frozenset({"browser", "page"})  # headless Chromium through Playwright
+SLOW_FIXTURES = frozenset({"server_factory", "live_server"})  # `python -m server.serve` processes
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        needed = set(getattr(item, "fixturenames", ()))
+        if needed & BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.browser)
+        if needed & SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)

@@ -32,7 +32,8 @@ class Unit(Model):
     children: Mapped[list["Unit"]] = relationship(back_populates="parent", order_by="Unit.sort_order, Unit.name")
 
     def path(self):
-        node, names = self, []
+        node: Unit | None = self
+        names = []
         while node is not None:
             names.append(node.name)
             node = node.parent

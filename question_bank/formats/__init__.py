@@ -1,131 +1,49 @@
 """Exchange formats of the bank: GIFT and Aiken (Moodle), CSV and XLSX (the Vietnamese template).
 
 Every reader returns a ParseResult of format-neutral ParsedQuestion items, each with the line
-(or spreadsheet row) it starts on, so validation errors can point at the source.
+(or spreadsheet row) it starts on, so validation errors can point at the source. Those shared
+types live in `base`, which the readers import; this package's namespace re-exports them.
 """
-
-from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 
-DIFFICULTY_LABELS = {"easy": "dễ", "medium": "trung bình", "hard": "khó"}
-MIN_OPTIONS, MAX_OPTIONS = 2, 6
+from question_bank.formats import aiken, gift, table
+from question_bank.formats.base import (
+    DIFFICULTY_LABELS,
+    MAX_OPTIONS,
+    MIN_OPTIONS,
+    ParsedOption,
+    ParsedQuestion,
+    ParseIssue,
+    ParseResult,
+    parse_difficulty,
+    validate_question,
+)
+
+__all__ = [
+    "DIFFICULTY_LABELS",
+    "FORMATS",
+    "MAX_OPTIONS",
+    "MIN_OPTIONS",
+    "ParseIssue",
+    "ParseResult",
+    "ParsedOption",
+    "ParsedQuestion",
+    "UndecodableFile",
+    "aiken",
+    "gift",
+    "guess_format",
+    "parse_difficulty",
+    "read",
+    "table",
+    "validate_question",
+    "write",
+]
+
 FORMATS = ("gift", "aiken", "csv", "xlsx")
 
 
-@dataclass
-class ParsedOption:
-    text: str
-    is_correct: bool
-
-
-@dataclass
-class ParsedQuestion:
-    line: int
-    stem: str
-    options: list[ParsedOption]
-    category: tuple[str, ...] = ()
-    title: str | None = None
-    multi_select: bool = False
-    explanation: str | None = None
-    legal_document: str | None = None
-    legal_article: str | None = None
-    difficulty: str = "medium"
-    tags: tuple[str, ...] = ()
-
-    def key(self):
-        """Everything a round trip must preserve."""
-        return (
-            self.category,
-            self.title or None,
-            self.stem,
-            self.multi_select,
-            tuple((o.text, o.is_correct) for o in self.options),
-            self.explanation or None,
-            self.legal_document or None,
-            self.legal_article or None,
-            self.difficulty,
-            tuple(sorted(self.tags)),
-        )
-
-
-@dataclass
-class ParseIssue:
-    line: int
-    message: str
-
-
-@dataclass
-class ParseResult:
-    questions: list[ParsedQuestion] = field(default_factory=list)
-    errors: list[ParseIssue] = field(default_factory=list)
-    unsupported: list[ParseIssue] = field(default_factory=list)  # valid questions of a type we do not run
-
-
-def validate_question(q: ParsedQuestion) -> list[str]:
-    """Vietnamese messages for everything that makes a parsed question unusable."""
-    problems = []
-    if not q.stem.strip():
-        problems.append(_("Thiếu nội dung câu hỏi."))
-    elif len(q.stem) > 5000:
-        problems.append(_("Nội dung câu hỏi dài quá 5000 ký tự."))
-    n = len(q.options)
-    if n < MIN_OPTIONS or n > MAX_OPTIONS:
-        problems.append(_("Câu hỏi phải có từ 2 đến 6 phương án (đang có %(n)s).", n=n))
-    if any(not o.text.strip() for o in q.options):
-        problems.append(_("Có phương án để trống."))
-    texts = [o.text.strip() for o in q.options]
-    if len(set(texts)) != len(texts):
-        problems.append(_("Có hai phương án trùng nhau."))
-    correct = sum(1 for o in q.options if o.is_correct)
-    if correct == 0:
-        problems.append(_("Chưa có phương án đúng."))
-    elif correct > 1 and not q.multi_select:
-        problems.append(_("Câu hỏi một lựa chọn chỉ được có một phương án đúng."))
-    if q.difficulty not in DIFFICULTY_LABELS:
-        problems.append(_("Độ khó không hợp lệ: %(value)s (dùng: dễ, trung bình, khó).", value=q.difficulty))
-    if q.title and len(q.title) > 200:
-        problems.append(_("Tiêu đề dài quá 200 ký tự."))
-    if q.legal_document and len(q.legal_document) > 300:
-        problems.append(_("Tên văn bản pháp luật dài quá 300 ký tự."))
-    if q.legal_article and len(q.legal_article) > 200:
-        problems.append(_("Điều, khoản dài quá 200 ký tự."))
-    if len(",".join(q.tags)) > 500:
-        problems.append(_("Danh sách thẻ dài quá 500 ký tự."))
-    if any("," in tag for tag in q.tags):
-        problems.append(_("Thẻ không được chứa dấu phẩy (dấu phẩy dùng để ngăn cách các thẻ)."))
-    if any(not name.strip() or len(name) > 200 for name in q.category):
-        problems.append(_("Tên chủ đề trống hoặc dài quá 200 ký tự."))
-    if any(">" in name for name in q.category):
-        problems.append(_("Tên chủ đề không được chứa ký tự > (dùng để ngăn cách các cấp chủ đề)."))
-    if any(name.startswith("/") or name.endswith("/") for name in q.category):
-        # GIFT writes "/" in a name as "//": at either end of a name it cannot be told from a separator.
-        problems.append(_("Tên chủ đề không được bắt đầu hoặc kết thúc bằng dấu /."))
-    return problems
-
-
-def parse_difficulty(value: str | None) -> str | None:
-    """Accepts Vietnamese labels with or without diacritics and the English codes; None if unknown."""
-    from question_bank.normalize import normalize_text
-
-    v = normalize_text(value)
-    if not v:
-        return "medium"
-    table = {
-        "de": "easy",
-        "easy": "easy",
-        "trung binh": "medium",
-        "medium": "medium",
-        "tb": "medium",
-        "kho": "hard",
-        "hard": "hard",
-    }
-    return table.get(v)
-
-
 def read(fmt: str, data: bytes, default_category: tuple[str, ...] = ()) -> ParseResult:
-    from question_bank.formats import aiken, gift, table
-
     if fmt == "gift":
         return gift.parse(_decode(data), default_category)
     if fmt == "aiken":
@@ -138,8 +56,6 @@ def read(fmt: str, data: bytes, default_category: tuple[str, ...] = ()) -> Parse
 
 
 def write(fmt: str, questions: list[ParsedQuestion]) -> bytes:
-    from question_bank.formats import aiken, gift, table
-
     if fmt == "gift":
         return gift.write(questions).encode("utf-8")
     if fmt == "aiken":

@@ -8,7 +8,7 @@ import re
 
 from flask_babel import gettext as _
 
-from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue, ParseResult
+from question_bank.formats.base import ParsedOption, ParsedQuestion, ParseIssue, ParseResult
 
 _OPTION = re.compile(r"^([A-Z])[.)]\s+(.*)$")
 _ANSWER = re.compile(r"^ANSWER\s*:\s*(.*)$", re.I)
@@ -82,6 +82,7 @@ def parse(text: str, default_category: tuple[str, ...] = ()) -> ParseResult:
         else:
             stem_lines.append(line)
     if stem_lines:
+        assert start is not None  # set by the first line of every question
         result.errors.append(ParseIssue(start, _('Dòng %(line)s: câu hỏi chưa có dòng "ANSWER: X".', line=start)))
     return result
 

@@ -10,7 +10,7 @@ import re
 
 from flask_babel import gettext as _
 
-from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue, ParseResult, parse_difficulty
+from question_bank.formats.base import ParsedOption, ParsedQuestion, ParseIssue, ParseResult, parse_difficulty
 
 _SPECIAL = "\\~=#{}:"
 _META = re.compile(r"^//\s*\[(\w+):(.*)\]\s*$")
@@ -55,9 +55,13 @@ def _find(text: str, token: str, start: int = 0) -> int:
     return -1
 
 
-def _split_answers(body: str) -> list[tuple[str, str]]:
-    """'=a ~b ~%50%c' -> [('=', 'a'), ('~', 'b'), ('~', '%50%c')], respecting escapes."""
-    answers, i, current, marker = [], 0, [], None
+def _split_answers(body: str) -> list[tuple[str | None, str]]:
+    """'=a ~b ~%50%c' -> [('=', 'a'), ('~', 'b'), ('~', '%50%c')], respecting escapes; text before
+    the first marker comes with marker None."""
+    answers: list[tuple[str | None, str]] = []
+    current: list[str] = []
+    marker: str | None = None
+    i = 0
     while i < len(body):
         ch = body[i]
         if ch == "\\" and i + 1 < len(body):

@@ -126,7 +126,7 @@ def test_write_behind_lag_is_read_from_the_answers_stream(client, redis_url):
     samples = scrape(client)
     assert value(samples, "contest_write_behind_pending") == 2
     assert 2.9 <= value(samples, "contest_write_behind_lag_seconds") < 10
-    r.delete(ANSWER_STREAM)  # what the worker does once SQL committed (XDEL)
+    r.delete(ANSWER_STREAM)  # what the worker does once SQL committed (XDEL); the next scrape reads it
     assert value(scrape(client), "contest_write_behind_pending") == 0
 
 

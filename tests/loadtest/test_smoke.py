@@ -7,7 +7,11 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from loadtests.stack import PROJECT_ROOT
+
+pytestmark = pytest.mark.slow  # starts the whole stack: nginx, app processes, Redis, Locust
 
 
 def test_small_http_load_run_has_no_failures_and_loses_no_answers(tmp_path):

@@ -13,10 +13,13 @@ import pytest
 
 from loadtests.stack import PROJECT_ROOT
 
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("realtime.play") is None,
-    reason="the live Socket.IO protocol arrives with the rounds branch",
-)
+pytestmark = [
+    pytest.mark.slow,  # starts the whole stack: nginx, app processes, Redis, Locust
+    pytest.mark.skipif(
+        importlib.util.find_spec("realtime.play") is None,
+        reason="the live Socket.IO protocol arrives with the rounds branch",
+    ),
+]
 
 
 def test_small_live_round_loses_no_acknowledged_answer(tmp_path):

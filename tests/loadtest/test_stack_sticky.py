@@ -1,9 +1,12 @@
 """The stack's nginx keeps a client on one app process: long-polling works across 2 processes, WebSocket too."""
 
+import pytest
 import socketio
 
 from loadtests.stack import Stack
 from tests.live import http_login
+
+pytestmark = pytest.mark.slow  # starts nginx and two app processes
 
 
 def test_polling_and_websocket_through_nginx_with_two_processes(tmp_path):

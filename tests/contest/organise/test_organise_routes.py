@@ -5,7 +5,7 @@ import re
 from datetime import datetime
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from contest.rounds.models import Contest, Round
 from infra.extensions import db
@@ -367,7 +367,6 @@ def test_same_round_number_saved_at_once_gets_a_field_error_not_a_500(any_db_app
     (the other is not committed yet); the database's unique constraint refuses the second INSERT. That
     organiser gets the number field's error and nothing of the refused round is written."""
     import threading
-    import time
 
     from contest.organise.services import create_contest, create_round
     from tests.contest.organise.test_organise_services import round_input
@@ -393,12 +392,23 @@ def test_same_round_number_saved_at_once_gets_a_field_error_not_a_500(any_db_app
         except Exception as exc:  # the testing app propagates what would be a 500
             replies.append(exc)
 
+    sent_insert = threading.Event()
+
+    def note_insert(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is thread and statement.lstrip().upper().startswith("INSERT INTO ROUNDS"):
+            sent_insert.set()
+
     with app.app_context():
         # the first organiser's round 1 is written but not committed: it holds the unique index entry
         create_round(db.session.get(Contest, contest_id), round_input(category_id, number=1), commit=False)
         thread = threading.Thread(target=second_organiser)
-        thread.start()
-        time.sleep(1.5)  # the second save passes its checks and waits on the INSERT
+        event.listen(db.engine, "before_cursor_execute", note_insert)
+        try:
+            thread.start()
+            # the second save passed its checks (they saw no round 1) and sends its INSERT, which waits on the row
+            assert sent_insert.wait(30), "the second save never reached its INSERT"
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note_insert)
         assert thread.is_alive(), "the second save should be waiting on the first one's uncommitted row"
         db.session.commit()
         thread.join(30)
