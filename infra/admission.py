@@ -12,21 +12,20 @@ trade-off a timed contest wants. Without gevent's monkey-patching (tests, CLI) t
 
 import time
 
+from gevent.lock import BoundedSemaphore
+
+from infra.metrics import http_gate_wait_seconds
 from infra.offload import gevent_patched
 
 
 class AdmissionGate:
     def __init__(self, wsgi_app, limit: int):
-        from gevent.lock import BoundedSemaphore
-
         self.wsgi_app = wsgi_app
         self.limit = limit
         self.slots = BoundedSemaphore(limit)
         self.waiting = 0
 
     def __call__(self, environ, start_response):
-        from infra.metrics import http_gate_wait_seconds
-
         self.waiting += 1
         queued = time.perf_counter()
         try:

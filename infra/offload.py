@@ -6,19 +6,16 @@ thread from gevent's pool only the calling greenlet waits, because hashlib.scryp
 GIL while OpenSSL works. Without monkey-patching (CLI, tests) the call is made directly.
 """
 
+import gevent
+from gevent import monkey
+
 
 def gevent_patched() -> bool:
     """True in a server process (`python -m server.serve` monkey-patches); False in tests and the CLI."""
-    try:
-        from gevent import monkey
-    except ImportError:  # pragma: no cover  (gevent is a dependency)
-        return False
     return monkey.is_module_patched("socket")
 
 
 def run_blocking(fn, *args, **kwargs):
     if not gevent_patched():
         return fn(*args, **kwargs)
-    import gevent
-
     return gevent.get_hub().threadpool.apply(fn, args, kwargs)

@@ -13,6 +13,7 @@ import re
 import time
 
 import gevent
+import redis
 import socketio
 from locust import FastHttpUser, HttpUser, between, events, task
 
@@ -45,8 +46,6 @@ def next_account_index() -> int:
     if not url:
         return (os.getpid() * 7919 + next(_local_index)) % SEEDED + 1  # by hand, one process: good enough
     if _redis is None:
-        import redis
-
         _redis = redis.Redis.from_url(url)
     index = int(_redis.incr("loadtest:next_user"))
     if index > SEEDED:

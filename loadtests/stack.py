@@ -8,9 +8,13 @@ import signal
 import string
 import subprocess
 import sys
-from datetime import UTC
+from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import create_engine, select
+
+import contest.models  # noqa: F401  (configures every mapper the models refer to)
+from contest.rounds.models import Contest, Round
 from infra.localpostgres import LocalPostgres
 from infra.localredis import LocalRedis
 from infra.processes import Process, free_port, stop_all
@@ -226,13 +230,6 @@ class Stack:
 
     def open_round_id(self) -> int | None:
         """An open round of a published contest, after loading the demo data (which brings one)."""
-        from datetime import datetime
-
-        from sqlalchemy import create_engine, select
-
-        import contest.models  # noqa: F401  (configures every mapper the models refer to)
-        from contest.rounds.models import Contest, Round
-
         self._contest("seed-demo")
         now = datetime.now(UTC).replace(tzinfo=None)
         engine = create_engine(self.database_url)

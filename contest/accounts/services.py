@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
 
 from contest.accounts.models import ROLES, User
@@ -49,8 +50,6 @@ def create_user(
     consent: bool = True,
     commit: bool = True,
 ) -> User:
-    from flask_babel import gettext as _
-
     normalized = normalize_phone(phone)
     if not normalized:
         raise AccountError("phone", _("Số điện thoại không hợp lệ."))

@@ -8,6 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from contest.accounts.guards import role_required
+from contest.accounts.models import User
 from contest.audit import record_action
 from contest.bank import bp
 from contest.bank.forms import (
@@ -22,7 +23,7 @@ from contest.bank.forms import (
 )
 from infra.extensions import db
 from question_bank import formats
-from question_bank.formats import MAX_OPTIONS
+from question_bank.formats import MAX_OPTIONS, ParsedOption, ParsedQuestion
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
 from question_bank.services import (
     BankError,
@@ -42,6 +43,7 @@ from question_bank.services import (
     retire_questions,
     search_questions,
     update_question,
+    validate_draft,
 )
 
 PER_PAGE = 50
@@ -187,8 +189,6 @@ def _edit(form, question=None):
         duplicates = near_duplicates(draft.stem, question.family_id if question else None)
         try:
             if form.preview.data:
-                from question_bank.services import validate_draft
-
                 validate_draft(draft)
                 preview = draft
             else:
@@ -255,8 +255,6 @@ def detail(question_id):
     versions = db.session.scalars(
         select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
     ).all()
-    from contest.accounts.models import User
-
     people = {
         u.id: u.full_name
         for u in db.session.scalars(
@@ -353,8 +351,6 @@ def template_file(fmt):
     """The documented Vietnamese template with two example rows."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
-    from question_bank.formats import ParsedOption, ParsedQuestion
-
     examples = [
         ParsedQuestion(
             line=0,
