@@ -47,6 +47,7 @@ test-fast: setup-test lint
 # The import contract (layers, no cycles), ruff (lint and format) and mypy, all configured in pyproject.toml.
 lint: setup-test
 	@.venv/bin/lint-imports
+	@.venv/bin/python scripts/import_cycles.py
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy

@@ -1,7 +1,5 @@
 """Accounts: registration, login, profile, roles."""
 
-from flask import Blueprint
+from contest.accounts.routes import bp
 
-bp = Blueprint("accounts", __name__)
-
-from contest.accounts import routes  # noqa: E402,F401
+__all__ = ["bp"]

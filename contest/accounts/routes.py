@@ -2,14 +2,15 @@
 
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from contest.accounts import bp
 from contest.accounts.forms import LoginForm, PasswordChangeForm, RegistrationForm
 from contest.accounts.services import AccountError, create_user, find_by_login
 from infra.extensions import db, limiter
+
+bp = Blueprint("accounts", __name__)
 
 
 def _login_limit():

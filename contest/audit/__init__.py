@@ -1,11 +1,6 @@
 """The append-only audit log of organisers' and judges' actions, and the page that shows all of it."""
 
-from flask import Blueprint
-
+from contest.audit.routes import bp
 from contest.audit.services import OBJECT_LABELS, audit_changes, audit_entries, audit_log, record_action
 
 __all__ = ["OBJECT_LABELS", "audit_changes", "audit_entries", "audit_log", "bp", "record_action"]
-
-bp = Blueprint("audit", __name__)
-
-from contest.audit import routes  # noqa: E402,F401

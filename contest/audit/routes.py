@@ -2,12 +2,13 @@
 
 import json
 
-from flask import render_template, request
+from flask import Blueprint, render_template, request
 
 from contest.accounts.guards import role_required
-from contest.audit import bp
 from contest.audit.services import OBJECT_LABELS, audit_entries
 from infra.clock import format_vn_time
+
+bp = Blueprint("audit", __name__)
 
 PAGE_SIZE = 100
 

@@ -1,7 +1,5 @@
 """Organiser pages of the legal question bank: list, search, authoring, review, categories, import/export."""
 
-from flask import Blueprint
+from contest.bank.routes import bp
 
-bp = Blueprint("bank", __name__, url_prefix="/quan-tri/ngan-hang")
-
-from contest.bank import routes  # noqa: E402,F401
+__all__ = ["bp"]

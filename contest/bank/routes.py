@@ -2,7 +2,7 @@
 
 import io
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,7 +10,6 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.audit import record_action
-from contest.bank import bp
 from contest.bank.forms import (
     LETTERS,
     CategoryForm,
@@ -45,6 +44,8 @@ from question_bank.services import (
     update_question,
     validate_draft,
 )
+
+bp = Blueprint("bank", __name__, url_prefix="/quan-tri/ngan-hang")
 
 PER_PAGE = 50
 MAX_UPLOAD = 30 * 2**20  # a 10,000-question spreadsheet is about 2 MB

@@ -1,7 +1,5 @@
 """Judging and results: ranking, review, disqualification, prizes, published snapshots, exports, statistics."""
 
-from flask import Blueprint
+from contest.judging.routes import bp
 
-bp = Blueprint("judging", __name__)
-
-from contest.judging import routes  # noqa: E402,F401
+__all__ = ["bp"]

@@ -4,6 +4,7 @@ import os
 import tempfile
 
 from flask import (
+    Blueprint,
     Response,
     abort,
     after_this_request,
@@ -22,7 +23,7 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.audit import OBJECT_LABELS, audit_log
-from contest.judging import board, bp, publishing
+from contest.judging import board, publishing
 from contest.judging.disqualification import disqualifications, disqualify, reinstate
 from contest.judging.errors import JudgingError
 from contest.judging.exports import (
@@ -66,6 +67,8 @@ from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
 from infra.clock import utcnow
 from infra.extensions import db
+
+bp = Blueprint("judging", __name__)
 
 PAGE_SIZE = 50
 

@@ -1,7 +1,5 @@
 """Home page, language switch and health probes."""
 
-from flask import Blueprint
+from contest.main.routes import bp
 
-bp = Blueprint("main", __name__)
-
-from contest.main import routes  # noqa: E402,F401
+__all__ = ["bp"]

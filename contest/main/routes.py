@@ -1,10 +1,11 @@
 """Home page, language switch, liveness and readiness probes."""
 
-from flask import current_app, jsonify, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
-from contest.main import bp
 from infra.extensions import csrf, db, get_redis, limiter
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

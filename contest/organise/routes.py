@@ -2,7 +2,7 @@
 
 import re
 
-from flask import abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -11,7 +11,6 @@ from wtforms import FieldList
 
 from contest.accounts.guards import role_required
 from contest.audit import audit_changes, record_action
-from contest.organise import bp
 from contest.organise.banners import MAX_BANNER_BYTES, banner_dir, check_banner, remove_banner, save_banner
 from contest.organise.forms import RANKING_LABELS, ContestForm, DeleteForm, PublishForm, RoundForm
 from contest.organise.services import (
@@ -30,6 +29,8 @@ from contest.organise.services import (
 from contest.rounds.models import Attempt, Contest, Round
 from infra.clock import format_vn_time
 from infra.extensions import db
+
+bp = Blueprint("organise", __name__)
 
 BANNER_NAME = re.compile(r"^\d+-[0-9a-f]{16}\.(jpg|png|webp)$")
 ROUND_FIELDS = (

@@ -1,7 +1,5 @@
 """The contestant's pages: contests, rules and countdown, the attempt page, results, public leaderboard."""
 
-from flask import Blueprint
+from contest.play.routes import bp
 
-bp = Blueprint("play", __name__)
-
-from contest.play import routes  # noqa: E402,F401
+__all__ = ["bp"]

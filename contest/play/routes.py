@@ -1,10 +1,9 @@
 """Thin routes over contest.rounds.services; the attempt itself runs over Socket.IO (realtime.play)."""
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from contest.play import bp
 from contest.rounds import leaderboard
 from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
@@ -18,6 +17,8 @@ from contest.rounds.services import (
 from infra.clock import to_ms, utcnow
 from infra.extensions import db
 from question_bank.models import Question
+
+bp = Blueprint("play", __name__)
 
 
 def published_contests():

@@ -1,6 +1,6 @@
 """List and add units; a unit with contestants or children cannot be deleted."""
 
-from flask import flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,8 +12,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from contest.accounts.guards import role_required
 from contest.accounts.models import Unit
 from contest.audit import record_action
-from contest.units import bp
 from infra.extensions import db
+
+bp = Blueprint("units", __name__, url_prefix="/quan-tri/don-vi")
 
 
 class UnitForm(FlaskForm):
