@@ -1,9 +1,12 @@
 """CLI commands registered on the app: seed-demo, users, serve, dev, worker, questions, results, loadtest."""
 
+import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -100,49 +103,95 @@ def serve_command(host, port, access_log):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def dev_command(host, port):
-    """What `make run` does: local Redis if needed, migrations, demo data, then serve. Ctrl-C stops all."""
+    """What `make run` does: local Redis if needed, migrations, demo data, then the server and the worker.
+
+    Ctrl-C in the terminal or SIGTERM to this process stops the server, the worker and the Redis it started.
+    """
+    # SIGTERM takes the same way out as Ctrl-C, so nothing this command started outlives it.
+    signal.signal(signal.SIGTERM, _interrupt)
     url = current_app.config["REDIS_URL"]
     local = None
-    if reachable(url):
-        click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
-    else:
-        parts = urlsplit(url)
-        if parts.hostname not in ("127.0.0.1", "localhost"):
-            raise click.ClickException(f"Không kết nối được Redis tại {url} / Redis unreachable")
-        local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
-        local.start()
-        click.echo(
-            f"Đã khởi động Redis cục bộ / started project-local Redis on port {local.port} (AOF in {local.data_dir})"
-        )
+    children: list[subprocess.Popen] = []
     try:
-        (VAR_DIR).mkdir(parents=True, exist_ok=True)
-        upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        if reachable(url):
+            click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
+        else:
+            parts = urlsplit(url)
+            if parts.hostname not in ("127.0.0.1", "localhost"):
+                raise click.ClickException(f"Không kết nối được Redis tại {url} / Redis unreachable")
+            local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
+            local.start()
+            click.echo(f"Redis cục bộ / project-local Redis: cổng / port {local.port}, AOF in {local.data_dir}")
+        log_dir = VAR_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        # Alembic's logging config writes to whatever sys.stderr is when it runs: keep its chatter in a file.
+        with open(log_dir / "migrations.log", "a") as migrations_log, contextlib.redirect_stderr(migrations_log):
+            upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
         accounts = seed_demo()
+        # Own sessions: Ctrl-C reaches this process only, which then stops the children in order.
+        server = subprocess.Popen(
+            [sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)], start_new_session=True
+        )
+        children.append(server)
+        # The worker drains saved answers into SQL and closes expired attempts; its log goes to a file.
+        worker_log = log_dir / "worker.log"
+        with open(worker_log, "ab") as out:
+            children.append(
+                subprocess.Popen(
+                    [sys.executable, "-c", "from server.cli import main; main()", "worker"],
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            )
+        _wait_for_http(host, port, server)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         click.echo("")
-        click.echo("Tài khoản demo / demo accounts — mật khẩu / password: " + DEMO_PASSWORD)
+        click.echo(f"  Sẵn sàng / ready:  http://{shown}:{port}")
+        click.echo(f"  Tài khoản demo / demo accounts (mật khẩu / password {DEMO_PASSWORD}):")
         for role, phone, name in accounts:
-            click.echo(f"  {role:<11} {phone}  {name}")
+            click.echo(f"    {role:<11} {phone}  {name}")
+        click.echo(f"  Nhật ký worker / worker log: {worker_log}")
+        click.echo("  Ctrl-C để dừng / to stop")
         click.echo("")
-        click.echo(f"Mở / open http://{host}:{port}  (Ctrl-C để dừng / to stop)")
-        server = subprocess.Popen([sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)])
-        # The worker drains saved answers into SQL and closes expired attempts.
-        worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "worker"])
-        try:
-            server.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in (server, worker):
-                child.terminate()
-            for child in (server, worker):
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        raise click.ClickException("Máy chủ hoặc worker đã dừng / the server or the worker stopped")
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        for child in children:
+            try:
+                child.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
         if local:
             local.stop()
-            click.echo("Đã dừng Redis cục bộ / stopped project-local Redis")
+        click.echo("Đã dừng / stopped")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _wait_for_http(host, port, server, timeout=60.0):
+    """Returns once the server answers on its port; raises if it exits first or takes too long."""
+    target = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise click.ClickException("Máy chủ không khởi động được / the server exited; see the messages above")
+        try:
+            with socket.create_connection((target, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise click.ClickException(f"Máy chủ không trả lời sau {timeout:.0f} s / the server did not answer in time")
 
 
 @click.command("worker")
