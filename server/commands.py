@@ -3,8 +3,6 @@
 import contextlib
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 from datetime import date
@@ -23,6 +21,7 @@ from contest.rounds.worker import run as run_worker
 from infra.config import VAR_DIR
 from infra.extensions import db
 from infra.localredis import LocalRedis, reachable
+from infra.processes import Process, ProcessError, stop_all
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
 
@@ -111,8 +110,10 @@ def dev_command(host, port):
     signal.signal(signal.SIGTERM, _interrupt)
     url = current_app.config["REDIS_URL"]
     local = None
-    children: list[subprocess.Popen] = []
+    children: list[Process] = []
+    log_dir = VAR_DIR / "log"
     try:
+        log_dir.mkdir(parents=True, exist_ok=True)
         if reachable(url):
             click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
         else:
@@ -122,54 +123,47 @@ def dev_command(host, port):
             local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
             local.start()
             click.echo(f"Redis cục bộ / project-local Redis: cổng / port {local.port}, AOF in {local.data_dir}")
-        log_dir = VAR_DIR / "log"
-        log_dir.mkdir(parents=True, exist_ok=True)
         # Alembic's logging config writes to whatever sys.stderr is when it runs: keep its chatter in a file.
         with open(log_dir / "migrations.log", "a") as migrations_log, contextlib.redirect_stderr(migrations_log):
             upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
         accounts = seed_demo()
         # Own sessions: Ctrl-C reaches this process only, which then stops the children in order.
-        server = subprocess.Popen(
-            [sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)], start_new_session=True
+        server = Process(
+            [sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)],
+            name="server",
+            log_path=log_dir / "server.log",
+            new_session=True,
         )
-        children.append(server)
-        # The worker drains saved answers into SQL and closes expired attempts; its log goes to a file.
-        worker_log = log_dir / "worker.log"
-        with open(worker_log, "ab") as out:
-            children.append(
-                subprocess.Popen(
-                    [sys.executable, "-c", "from server.cli import main; main()", "worker"],
-                    stdout=out,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                )
-            )
-        _wait_for_http(host, port, server)
+        # The worker drains saved answers into SQL and closes expired attempts.
+        worker = Process(
+            [sys.executable, "-c", "from server.cli import main; main()", "worker"],
+            name="worker",
+            log_path=log_dir / "worker.log",
+            new_session=True,
+        )
+        children += [server.start(), worker.start()]
+        try:
+            server.wait_port(port, timeout=60, host="127.0.0.1" if host in ("0.0.0.0", "::") else host)
+        except ProcessError as exc:
+            raise click.ClickException(str(exc)) from None
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         click.echo("")
         click.echo(f"  Sẵn sàng / ready:  http://{shown}:{port}")
         click.echo(f"  Tài khoản demo / demo accounts (mật khẩu / password {DEMO_PASSWORD}):")
         for role, phone, name in accounts:
             click.echo(f"    {role:<11} {phone}  {name}")
-        click.echo(f"  Nhật ký worker / worker log: {worker_log}")
+        click.echo(f"  Nhật ký / logs: {log_dir}/server.log, worker.log")
         click.echo("  Ctrl-C để dừng / to stop")
         click.echo("")
-        while all(child.poll() is None for child in children):
+        while all(child.running for child in children):
             time.sleep(0.5)
-        raise click.ClickException("Máy chủ hoặc worker đã dừng / the server or the worker stopped")
+        stopped = next(child for child in children if not child.running)
+        raise click.ClickException(f"{stopped.name} đã dừng / stopped; see {stopped.log_path}")
     except KeyboardInterrupt:
         pass
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
-        for child in children:
-            try:
-                child.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                child.kill()
-                child.wait()
+        stop_all(children, grace=10)
         if local:
             local.stop()
         click.echo("Đã dừng / stopped")
@@ -177,21 +171,6 @@ def dev_command(host, port):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
-
-
-def _wait_for_http(host, port, server, timeout=60.0):
-    """Returns once the server answers on its port; raises if it exits first or takes too long."""
-    target = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise click.ClickException("Máy chủ không khởi động được / the server exited; see the messages above")
-        try:
-            with socket.create_connection((target, port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise click.ClickException(f"Máy chủ không trả lời sau {timeout:.0f} s / the server did not answer in time")
 
 
 @click.command("worker")
