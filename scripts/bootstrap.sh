@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Sets up everything the project needs on a Debian machine. Safe to run again: it only adds what is missing.
-#   scripts/bootstrap.sh          what `make run` needs
-#   scripts/bootstrap.sh --test   plus Chromium and PostgreSQL for `make test`
-#   scripts/bootstrap.sh --load   plus nginx for `make loadtest`
+#   scripts/bootstrap.sh          what `make run` needs (runtime packages only)
+#   scripts/bootstrap.sh --test   plus the test tools, Chromium and PostgreSQL for `make test`
+#   scripts/bootstrap.sh --load   plus Locust and nginx for `make loadtest`
+# Installer output goes to var/log/setup.log; it is shown in full only when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mkdir -p var/log
+LOG=var/log/setup.log
+: > "$LOG"
 
 want_test=0; want_load=0
 for arg in "$@"; do
@@ -15,6 +19,16 @@ for arg in "$@"; do
 done
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+# Runs a step quietly: its output goes to the log, which is printed only if the step fails.
+quiet() {
+  if ! "$@" >>"$LOG" 2>&1; then
+    echo "Lỗi khi cài đặt / set-up failed: $*" >&2
+    echo "----- $LOG -----" >&2
+    cat "$LOG" >&2
+    exit 1
+  fi
+}
 
 # --- system packages (Debian) ------------------------------------------------
 missing=()
@@ -34,8 +48,8 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     say "Cài gói hệ thống / installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -q >/dev/null
-    apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+    quiet apt-get update -q
+    quiet apt-get install -y -q --no-install-recommends "${missing[@]}"
   else
     echo "Thiếu gói hệ thống / missing Debian packages: ${missing[*]}" >&2
     echo "Chạy / run: sudo apt-get install ${missing[*]}" >&2
@@ -52,28 +66,43 @@ fi
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   say "Tạo môi trường ảo / creating .venv"
-  "$PY" -m venv .venv
+  quiet "$PY" -m venv .venv
 fi
-extras="test"
-[ "$want_load" = 1 ] && extras="test,load"
-stamp=".venv/.installed-$(sha1sum pyproject.toml | cut -c1-12)-$extras"
-if [ ! -f "$stamp" ]; then
-  say "Cài thư viện Python / installing Python packages ($extras)"
-  .venv/bin/pip install -q --upgrade pip
-  .venv/bin/pip install -q -e ".[$extras]"
+# `make run` installs the runtime only; the test and load extras come with `make test` / `make loadtest`.
+extras=""
+[ "$want_test" = 1 ] && extras="test"
+[ "$want_load" = 1 ] && extras="${extras:+$extras,}load"
+hash=$(sha1sum pyproject.toml | cut -c1-12)
+installed=$(cat ".venv/.installed-$hash" 2>/dev/null || echo "none")
+need=0
+[ "$installed" = "none" ] && need=1
+for extra in ${extras//,/ }; do
+  case ",$installed," in *",$extra,"*) ;; *) need=1 ;; esac
+done
+if [ "$need" = 1 ]; then
+  # Keep what an earlier run installed for this pyproject.toml (make test after make run keeps both).
+  if [ "$installed" != "none" ]; then
+    for extra in ${installed//,/ }; do
+      case ",$extras," in *",$extra,"*) ;; *) extras="${extras:+$extras,}$extra" ;; esac
+    done
+  fi
+  say "Cài thư viện Python / installing Python packages${extras:+ ($extras)} — log: $LOG"
+  export PIP_DISABLE_PIP_VERSION_CHECK=1
+  quiet .venv/bin/pip install -q --upgrade pip
+  quiet .venv/bin/pip install -q -e ".${extras:+[$extras]}"
   rm -f .venv/.installed-*
-  touch "$stamp"
+  echo "$extras" > ".venv/.installed-$hash"
 fi
 
 # --- translations ------------------------------------------------------------
-.venv/bin/pybabel compile -d contest/translations >/dev/null
+quiet .venv/bin/pybabel compile -d contest/translations
 
 # --- Socket.IO browser client from the npm registry (not committed) ----------
 SIO_VERSION=4.8.1
 if [ ! -f static/vendor/socket.io.min.js ] || ! grep -q "$SIO_VERSION" static/vendor/.socket.io-version 2>/dev/null; then
   say "Tải socket.io-client $SIO_VERSION từ npm / fetching socket.io-client from npm"
   tmp=$(mktemp -d)
-  (cd "$tmp" && npm pack --silent "socket.io-client@$SIO_VERSION" >/dev/null && tar xzf socket.io-client-*.tgz)
+  quiet bash -c "cd '$tmp' && npm pack --silent 'socket.io-client@$SIO_VERSION' && tar xzf socket.io-client-*.tgz"
   mkdir -p static/vendor
   cp "$tmp/package/dist/socket.io.min.js" static/vendor/socket.io.min.js
   echo "$SIO_VERSION" > static/vendor/.socket.io-version

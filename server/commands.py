@@ -1,9 +1,10 @@
 """CLI commands registered on the app: seed-demo, users, serve, dev, worker, questions, results, loadtest."""
 
+import contextlib
 import os
 import signal
-import subprocess
 import sys
+import time
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from contest.rounds.worker import run as run_worker
 from infra.config import VAR_DIR
 from infra.extensions import db
 from infra.localredis import LocalRedis, reachable
+from infra.processes import Process, ProcessError, stop_all
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
 
@@ -100,49 +102,75 @@ def serve_command(host, port, access_log):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def dev_command(host, port):
-    """What `make run` does: local Redis if needed, migrations, demo data, then serve. Ctrl-C stops all."""
+    """What `make run` does: local Redis if needed, migrations, demo data, then the server and the worker.
+
+    Ctrl-C in the terminal or SIGTERM to this process stops the server, the worker and the Redis it started.
+    """
+    # SIGTERM takes the same way out as Ctrl-C, so nothing this command started outlives it.
+    signal.signal(signal.SIGTERM, _interrupt)
     url = current_app.config["REDIS_URL"]
     local = None
-    if reachable(url):
-        click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
-    else:
-        parts = urlsplit(url)
-        if parts.hostname not in ("127.0.0.1", "localhost"):
-            raise click.ClickException(f"Không kết nối được Redis tại {url} / Redis unreachable")
-        local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
-        local.start()
-        click.echo(
-            f"Đã khởi động Redis cục bộ / started project-local Redis on port {local.port} (AOF in {local.data_dir})"
-        )
+    children: list[Process] = []
+    log_dir = VAR_DIR / "log"
     try:
-        (VAR_DIR).mkdir(parents=True, exist_ok=True)
-        upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
+        log_dir.mkdir(parents=True, exist_ok=True)
+        if reachable(url):
+            click.echo(f"Dùng Redis có sẵn / using Redis at {url}")
+        else:
+            parts = urlsplit(url)
+            if parts.hostname not in ("127.0.0.1", "localhost"):
+                raise click.ClickException(f"Không kết nối được Redis tại {url} / Redis unreachable")
+            local = LocalRedis(VAR_DIR / "redis", port=parts.port or 6379)
+            local.start()
+            click.echo(f"Redis cục bộ / project-local Redis: cổng / port {local.port}, AOF in {local.data_dir}")
+        # Alembic's logging config writes to whatever sys.stderr is when it runs: keep its chatter in a file.
+        with open(log_dir / "migrations.log", "a") as migrations_log, contextlib.redirect_stderr(migrations_log):
+            upgrade(directory=current_app.extensions["migrate"].directory, revision="heads")
         accounts = seed_demo()
-        click.echo("")
-        click.echo("Tài khoản demo / demo accounts — mật khẩu / password: " + DEMO_PASSWORD)
-        for role, phone, name in accounts:
-            click.echo(f"  {role:<11} {phone}  {name}")
-        click.echo("")
-        click.echo(f"Mở / open http://{host}:{port}  (Ctrl-C để dừng / to stop)")
-        server = subprocess.Popen([sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)])
+        # Own sessions: Ctrl-C reaches this process only, which then stops the children in order.
+        server = Process(
+            [sys.executable, "-m", "server.serve", "--host", host, "--port", str(port)],
+            name="server",
+            log_path=log_dir / "server.log",
+            new_session=True,
+        )
         # The worker drains saved answers into SQL and closes expired attempts.
-        worker = subprocess.Popen([sys.executable, "-c", "from server.cli import main; main()", "worker"])
+        worker = Process(
+            [sys.executable, "-c", "from server.cli import main; main()", "worker"],
+            name="worker",
+            log_path=log_dir / "worker.log",
+            new_session=True,
+        )
+        children += [server.start(), worker.start()]
         try:
-            server.wait()
-        except KeyboardInterrupt:
-            pass
-        finally:
-            for child in (server, worker):
-                child.terminate()
-            for child in (server, worker):
-                try:
-                    child.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    child.kill()
+            server.wait_port(port, timeout=60, host="127.0.0.1" if host in ("0.0.0.0", "::") else host)
+        except ProcessError as exc:
+            raise click.ClickException(str(exc)) from None
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        click.echo("")
+        click.echo(f"  Sẵn sàng / ready:  http://{shown}:{port}")
+        click.echo(f"  Tài khoản demo / demo accounts (mật khẩu / password {DEMO_PASSWORD}):")
+        for role, phone, name in accounts:
+            click.echo(f"    {role:<11} {phone}  {name}")
+        click.echo(f"  Nhật ký / logs: {log_dir}/server.log, worker.log")
+        click.echo("  Ctrl-C để dừng / to stop")
+        click.echo("")
+        while all(child.running for child in children):
+            time.sleep(0.5)
+        stopped = next(child for child in children if not child.running)
+        raise click.ClickException(f"{stopped.name} đã dừng / stopped; see {stopped.log_path}")
+    except KeyboardInterrupt:
+        pass
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+        stop_all(children, grace=10)
         if local:
             local.stop()
-            click.echo("Đã dừng Redis cục bộ / stopped project-local Redis")
+        click.echo("Đã dừng / stopped")
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 @click.command("worker")
