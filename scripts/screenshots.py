@@ -7,6 +7,7 @@ rows, then photographs the contestant's attempt page on a phone, the projector b
 organiser's question bank and the judge's ranking.
 """
 
+import contextlib
 import os
 import random
 import signal
@@ -17,6 +18,9 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
+
+from infra.localredis import LocalRedis
+from server.demo import DEMO_CONTEST_SLUG
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "screenshots"
@@ -56,8 +60,12 @@ def wait_for(port: int, timeout: float = 90) -> None:
 
 
 def add_finished_attempts() -> int:
-    """A dozen contestants with finished attempts in the demo round; returns the round's id."""
-    # Imported after the environment above is set: the app reads its configuration at import.
+    """Demo data plus a dozen contestants with finished attempts in the demo round; returns the round's id.
+
+    Runs before `contest dev` starts its worker, so the attempts are written by the submit path alone.
+    """
+    # Imported here: the app reads its configuration from the environment set in main().
+    from flask_migrate import upgrade
     from sqlalchemy import select
 
     from contest.accounts.models import Unit, User
@@ -67,10 +75,14 @@ def add_finished_attempts() -> int:
     from infra.extensions import db
     from question_bank.models import Question
     from server.app import create_app
+    from server.demo import seed_demo
 
     rng = random.Random(7)
     app = create_app()
     with app.app_context():
+        with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):  # Alembic's INFO lines
+            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
+        seed_demo()
         round_ = db.session.scalars(select(Round).order_by(Round.id)).first()
         units = db.session.scalars(select(Unit).where(Unit.parent_id.is_not(None))).all()
         for i, name in enumerate(NAMES):
@@ -103,6 +115,8 @@ def main() -> None:
         CONTEST_VAR_DIR=str(var), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0", CONTEST_ENV="development"
     )
     os.environ.pop("DATABASE_URL", None)
+    redis_server = LocalRedis(var / "redis", port=redis_port).start()
+    round_id = add_finished_attempts()
     dev = subprocess.Popen(
         [sys.executable, "-c", "from server.cli import main; main()", "dev", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -110,8 +124,6 @@ def main() -> None:
     )
     try:
         wait_for(port)
-        time.sleep(2)  # the worker starts beside the server
-        round_id = add_finished_attempts()
         base = f"http://127.0.0.1:{port}"
         with sync_playwright() as pw:
             browser = pw.chromium.launch(
@@ -140,13 +152,12 @@ def main() -> None:
                     page.goto(base + "/dang-nhap")
                     page.fill("input[name=login]", phone)
                     page.fill("input[name=password]", PASSWORD)
-                    page.click("form button[type=submit]")
+                    page.locator("form:has(input[name=password]) [type=submit]").click()
                     page.wait_for_load_state("networkidle")
                 return page
 
             phone = session(390, 844, "0912345678")
-            phone.goto(base + "/cuoc-thi")
-            phone.locator("a[href^='/cuoc-thi/']").first.click()
+            phone.goto(f"{base}/cuoc-thi/{DEMO_CONTEST_SLUG}")
             phone.locator("form[action*='/bat-dau'] button").first.click()
             phone.wait_for_url("**/luot-thi/**")
             phone.locator("fieldset label").first.click()
@@ -164,11 +175,13 @@ def main() -> None:
 
             judge = session(1366, 768, "0900000004")
             judge.goto(f"{base}/giam-khao/vong/{round_id}")
+            judge.locator("table").first.evaluate("t => window.scrollTo(0, t.getBoundingClientRect().top - 120)")
             judge.screenshot(path=str(OUT / "judge-ranking.png"))
             browser.close()
     finally:
         os.kill(dev.pid, signal.SIGTERM)
         dev.wait(timeout=60)
+        redis_server.stop()
     print("\n".join(str(p.relative_to(ROOT)) for p in sorted(OUT.glob("*.png"))))
 
 
