@@ -162,7 +162,9 @@ def dev_command(host, port):
     except KeyboardInterrupt:
         pass
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a second SIGTERM must not cut the clean-up short
+        # A second Ctrl-C or SIGTERM (people press twice) must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         stop_all(children, grace=10)
         if local:
             local.stop()

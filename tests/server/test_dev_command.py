@@ -52,7 +52,7 @@ def _read_until(proc: subprocess.Popen, marker: str, timeout: float) -> str:
     return seen
 
 
-@pytest.mark.parametrize("how", ["ctrl-c", "sigterm"])
+@pytest.mark.parametrize("how", ["ctrl-c", "sigterm", "ctrl-c twice"])
 def test_dev_stops_everything_it_started(tmp_path, how):
     port, redis_port = free_port(), free_port()
     env = dict(os.environ, CONTEST_VAR_DIR=str(tmp_path), REDIS_URL=f"redis://127.0.0.1:{redis_port}/0")
@@ -74,8 +74,11 @@ def test_dev_stops_everything_it_started(tmp_path, how):
         assert any(b"worker" in c for c in commands.values()), commands
         assert any(b"redis-server" in c for c in commands.values()), commands
 
-        if how == "ctrl-c":
+        if how.startswith("ctrl-c"):
             os.killpg(proc.pid, signal.SIGINT)  # what the terminal does on Ctrl-C: the foreground job's group
+            if how == "ctrl-c twice":
+                time.sleep(0.3)  # the second press lands while it is stopping what it started
+                os.killpg(proc.pid, signal.SIGINT)
         else:
             proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 0
