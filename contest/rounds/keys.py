@@ -58,7 +58,7 @@ def keys_withheld(question_ids: Iterable[int]) -> set[int]:
     }
     if not rules or withheld == wanted:
         return withheld
-    paths: dict[int, str] = {cid: path for cid, path in db.session.execute(select(Category.id, Category.path))}
+    paths: dict[int, str] = {row.id: row.path for row in db.session.execute(select(Category.id, Category.path))}
     questions = db.session.execute(
         select(Question.id, Question.category_id, Question.difficulty).where(Question.id.in_(wanted - withheld))
     ).all()

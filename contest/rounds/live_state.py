@@ -392,3 +392,22 @@ def try_lock(key: str, token: str, ttl_ms: int) -> bool:
 def release_lock(key: str, token: str) -> None:
     """Releases the lock only if it is still ours: it may have expired and been taken by someone else."""
     RELEASE_LOCK(keys=[key], args=[token])
+
+
+# Brings an open attempt's deadline forward (an organiser stopped the round early): the answer script then refuses
+# what comes after it and the sweeper finds it due. Never extends a deadline; a closed attempt is left alone.
+# KEYS: attempt hash, deadlines zset. ARGV: attempt id, the new deadline (ms). Returns 1 if capped, 0 if not, -1 if
+# the attempt has no live state.
+CAP_DEADLINE = LuaScript(r"""
+local meta = redis.call('HMGET', KEYS[1], 'deadline', 'status')
+if not meta[1] then return -1 end
+if meta[2] ~= 'open' or tonumber(meta[1]) <= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'deadline', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+""")
+
+
+def cap_deadline(attempt_id: int, deadline_ms: int) -> int:
+    """Moves an open live attempt's deadline to `deadline_ms` if it is later: 1 capped, 0 unchanged, -1 no state."""
+    return int(CAP_DEADLINE(keys=[attempt_key(attempt_id), DEADLINES], args=[attempt_id, deadline_ms]))
