@@ -141,4 +141,10 @@ def board(round_id):
     if round_ is None or not round_.contest.published:
         abort(404)
     top = [leaderboard.public_entry(e) for e in leaderboard.top_entries(round_id, 10)]
-    return render_template("play/leaderboard.html", round=round_, top=top, version=leaderboard.version(round_id))
+    return render_template(
+        "play/leaderboard.html",
+        round=round_,
+        top=top,
+        version=leaderboard.version(round_id),
+        official=leaderboard.is_official(round_id),
+    )
