@@ -23,7 +23,7 @@ class TierSpec:
     min_correct: int | None = None  # fewer correct answers than this: not this tier
 
 
-PERFECT_WORDS = ("tuyệt đối", "tuyet doi", "x", "1", "có")
+PERFECT_WORDS = ("tuyệt đối", "tuyet doi", "x", "1", "có", "perfect")
 MIN_CORRECT = re.compile(r"^(?:tối thiểu|toi thieu|ít nhất|it nhat|min|>=|≥)\s*(\d{1,4})(?:\s*câu(?: đúng)?)?$", re.I)
 MAX_MIN_CORRECT = 1000
 
