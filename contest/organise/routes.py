@@ -352,7 +352,10 @@ def emergency_stop(contest_id, round_id):
     problems = (
         form.problems() if form.validate_on_submit() else {"confirm": _("Phiên làm việc đã hết hạn, vui lòng thử lại.")}
     )
-    if rnd.closes_at <= utcnow() and not running_count(rnd):
+    now = utcnow()
+    if rnd.opens_at > now:
+        problems = {"confirm": _("Tuần thi chưa mở: hãy sửa thời gian mở hoặc xóa tuần thi thay vì dừng khẩn cấp.")}
+    elif rnd.closes_at <= now and not running_count(rnd):
         problems = {"confirm": _("Tuần thi đã kết thúc và không còn lượt thi nào đang làm: không có gì để dừng.")}
     if problems:
         for name, message in problems.items():

@@ -5,7 +5,7 @@ A question's key stays hidden while it can still score somewhere:
   round's blueprint rules matches the question's category (that category or a subcategory) and difficulty, as
   question_bank.draw picks candidates; the question's status is not looked at (a draft or retired question can
   be approved again before the round opens), so the check errs on the side of hiding;
-- an attempt still in progress (of any round, also one stopped early whose attempts are not yet closed) has it.
+- an attempt still in progress has it (of any round: also one stopped early whose attempts are not closed yet).
 
 A round's own review waits until the round has closed and every attempt of it has ended (`round_review_block`).
 Every page that could show a key asks here; the answers are computed with a handful of queries, whatever the
@@ -43,11 +43,18 @@ def keys_withheld(question_ids: Iterable[int]) -> set[int]:
     if not wanted:
         return set()
     now = utcnow()
+    # A running attempt of a round still open holds questions its blueprint matches (handled below); those of closed
+    # rounds (started just before the close, or a stopped round not swept yet) are few: found through the
+    # (round_id, status) index, then their questions by attempt.
+    running = (
+        select(Attempt.id)
+        .join(Round, Round.id == Attempt.round_id)
+        .where(Round.closes_at <= now, Attempt.status == "in_progress")
+    )
     withheld: set[int] = set(
         db.session.scalars(
             select(AttemptQuestion.question_id)
-            .join(Attempt, Attempt.id == AttemptQuestion.attempt_id)
-            .where(Attempt.status == "in_progress", AttemptQuestion.question_id.in_(wanted))
+            .where(AttemptQuestion.attempt_id.in_(running), AttemptQuestion.question_id.in_(wanted))
             .distinct()
         )
     )

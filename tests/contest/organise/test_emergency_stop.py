@@ -22,6 +22,14 @@ from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round
 
 
+@pytest.fixture
+def db_ctx(any_db_app):
+    """An app context on SQLite and on PostgreSQL."""
+    with any_db_app.app_context():
+        yield any_db_app
+        db.session.remove()
+
+
 def _organiser(app):
     client = app.test_client()
     _, phone = create_account(app, role="organiser")
@@ -38,7 +46,8 @@ def _running(app, rnd, answer=True):
     return attempt.id, user_id, qid, phone
 
 
-def test_emergency_stop_refuses_later_answers_closes_attempts_with_saved_answers_and_is_audited(ctx):
+def test_emergency_stop_refuses_later_answers_closes_attempts_with_saved_answers_and_is_audited(db_ctx):
+    ctx = db_ctx
     rnd = make_round(count=4, bank_size=4)
     attempt_id, user_id, qid, _ = _running(ctx, rnd)
     client = _organiser(ctx)
@@ -136,3 +145,15 @@ def test_keys_stay_hidden_while_an_attempt_of_the_stopped_round_is_running(ctx):
     assert db.session.get(Attempt, running_id).status == "expired"
     page = client.get(f"/luot-thi/{finished_id}/ket-qua").get_data(as_text=True)
     assert "đáp án đúng" in page
+
+
+def test_emergency_stop_is_not_offered_or_accepted_before_the_round_opens(ctx):
+    rnd = make_round(count=4, bank_size=4, opens_in=timedelta(days=1))
+    client = _organiser(ctx)
+    url = f"/quan-tri/cuoc-thi/{rnd.contest_id}/tuan-thi/{rnd.id}"
+    assert 'id="emergency-stop"' not in client.get(url).get_data(as_text=True)
+    response = client.post(url + "/dung-khan-cap", data={"stop-confirm": "y", "stop-reason": "Thử dừng sớm"})
+    assert response.status_code == 422 and "Tuần thi chưa mở" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(rnd), rnd.id).closes_at > utcnow()
+    assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "round_stop")) is None

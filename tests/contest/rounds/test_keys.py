@@ -4,6 +4,7 @@ every question an open or upcoming round can still draw, and says why; once no r
 import itertools
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from contest.accounts.models import User
@@ -15,6 +16,15 @@ from infra.extensions import db
 from question_bank.models import Category, Question
 from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round
+
+
+@pytest.fixture
+def db_ctx(any_db_app):
+    """An app context on SQLite and on PostgreSQL."""
+    with any_db_app.app_context():
+        yield any_db_app
+        db.session.remove()
+
 
 _slugs = itertools.count(1)
 
@@ -53,7 +63,8 @@ def _close(rnd):
     db.session.commit()
 
 
-def test_closed_round_review_hides_keys_an_open_round_can_draw_then_shows_them(ctx):
+def test_closed_round_review_hides_keys_an_open_round_can_draw_then_shows_them(db_ctx):
+    ctx = db_ctx
     first = make_round(count=5, bank_size=6)
     attempt, phone = _finished_attempt(ctx, first)
     _close(first)
@@ -78,7 +89,7 @@ def test_closed_round_review_hides_keys_an_open_round_can_draw_then_shows_them(c
     assert "đáp án đúng" in page and 'id="key-withheld-reason"' not in page
 
 
-def test_keys_withheld_follows_category_subtree_and_difficulty(ctx):
+def test_keys_withheld_follows_category_subtree_and_difficulty(db_ctx):
     first = make_round(count=3, bank_size=4)
     _close(first)
     category = db.session.get(Category, first.blueprint[0]["category_id"])
@@ -106,7 +117,8 @@ def test_keys_withheld_follows_category_subtree_and_difficulty(ctx):
     assert keys_withheld(ids) == ids
 
 
-def test_running_attempt_withholds_its_questions_and_blocks_the_round_review(ctx):
+def test_running_attempt_withholds_its_questions_and_blocks_the_round_review(db_ctx):
+    ctx = db_ctx
     rnd = make_round(count=4, bank_size=4)
     user_id, _ = create_account(ctx)
     attempt = start_attempt(db.session.get(User, user_id), rnd)
