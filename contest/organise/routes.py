@@ -255,8 +255,13 @@ def _save_round(contest, rnd):
     errors = validate_round(contest, data, rnd)
     errors = {k: v for k, v in errors.items() if not (k in ROUND_FIELDS and getattr(form, k).errors)}
     # Moving an open round's close into the past stops it at once: the organiser must say so explicitly.
-    stopping = rnd is not None and data.closes_at is not None and data.closes_at < rnd.closes_at
     now = utcnow()
+    stopping = (
+        rnd is not None
+        and data.closes_at is not None
+        and data.closes_at < rnd.closes_at
+        and (rnd.closes_at > now or running_count(rnd) > 0)
+    )
     if stopping and data.closes_at <= now < rnd.closes_at and not form.confirm_stop.data and "closes_at" not in errors:
         errors["confirm_stop"] = _(
             "Thời gian đóng mới đã qua: lưu sẽ dừng tuần thi ngay và đóng mọi lượt thi đang làm. "

@@ -15,7 +15,7 @@ from contest.organise.services import RoundInput
 from contest.rounds import live_state
 from contest.rounds.models import Attempt, AttemptAnswer
 from contest.rounds.services import AttemptError, save_answer, start_attempt, submit_attempt
-from contest.rounds.stopping import cap_attempts, close_due_attempts
+from contest.rounds.stopping import cap_attempts, close_due_attempts, stop_round
 from infra.clock import to_ms, to_vn_time, utcnow
 from infra.extensions import db
 from tests.conftest import create_account, login
@@ -157,3 +157,19 @@ def test_emergency_stop_is_not_offered_or_accepted_before_the_round_opens(ctx):
     db.session.expire_all()
     assert db.session.get(type(rnd), rnd.id).closes_at > utcnow()
     assert db.session.scalar(select(AuditEntry).where(AuditEntry.action == "round_stop")) is None
+
+
+def test_a_nearer_closing_time_caps_running_attempts_without_closing_them(db_ctx):
+    rnd = make_round(count=4, bank_size=4, prediction=False, time_limit_seconds=3600)
+    attempt_id, user_id, qid, _ = _running(db_ctx, rnd)
+    nearer = utcnow() + timedelta(minutes=5)
+    result = stop_round(rnd, nearer)
+    assert (result.capped, result.closed) == (1, 0) and result.closes_at == nearer
+    db.session.expire_all()
+    attempt = db.session.get(Attempt, attempt_id)
+    assert attempt.status == "in_progress" and attempt.deadline_at == nearer
+    assert live_state.read_attempt(attempt_id).deadline_ms == to_ms(nearer)
+    save_answer(attempt_id, user_id, qid, key_of(qid), 2)  # still before the new close
+    # A later closing time never extends a deadline.
+    assert stop_round(rnd, nearer + timedelta(hours=1)).capped == 0
+    assert live_state.read_attempt(attempt_id).deadline_ms == to_ms(nearer)
