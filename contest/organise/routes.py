@@ -283,7 +283,7 @@ def _save_round(contest, rnd):
             contest_id=contest.id,
             changes=audit_changes(before, RoundInput.from_round(saved).__dict__),
         )
-        if stopping:
+        if stopping and data.closes_at <= now:  # a stop; a nearer close still ahead is in round_update's changes
             _record_stop(contest, saved, before_close=before["closes_at"], closes_at=data.closes_at, via="form")
         db.session.commit()
     except OrganiseError as exc:  # the bank changed between the check above and this save

@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contest.rounds import live_state
 from contest.rounds.models import Attempt, Round
@@ -76,10 +76,14 @@ def close_due_attempts(round_: Round, now_ms: int) -> int:
 
 
 def running_count(round_: Round) -> int:
-    return len(
-        db.session.scalars(
-            select(Attempt.id).where(Attempt.round_id == round_.id, Attempt.status == "in_progress")
-        ).all()
+    """Attempts of the round not closed yet (in SQL)."""
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Attempt)
+            .where(Attempt.round_id == round_.id, Attempt.status == "in_progress")
+        )
+        or 0
     )
 
 
