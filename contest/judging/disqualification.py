@@ -6,6 +6,8 @@ from sqlalchemy import select
 from contest.audit import record_action
 from contest.judging.errors import JudgingError
 from contest.judging.models import Disqualification
+from contest.judging.publishing import sync_official_board
+from contest.rounds import leaderboard
 from contest.rounds.models import Attempt, Round
 from infra.clock import utcnow
 from infra.extensions import db
@@ -38,6 +40,8 @@ def disqualify(round_: Round, user_id: int, reason: str, actor) -> Disqualificat
     db.session.add(record)
     record_action(actor, "disqualify", round_, subject_user_id=user_id, reason=reason)
     db.session.commit()
+    # Off every board (live, or the published one) within the next push.
+    leaderboard.disqualify(round_.id, user_id)
     return record
 
 
@@ -51,6 +55,16 @@ def reinstate(round_: Round, user_id: int, reason: str, actor) -> None:
     record_action(actor, "reinstate", round_, subject_user_id=user_id, reason=reason, previous_reason=existing.reason)
     db.session.delete(existing)
     db.session.commit()
+    if leaderboard.is_official(round_.id):
+        leaderboard.reinstate(round_.id, user_id, [])
+        sync_official_board(round_)  # back on the published board only if the published ranking has them
+    else:
+        finished = db.session.scalars(
+            select(Attempt).where(
+                Attempt.round_id == round_.id, Attempt.user_id == user_id, Attempt.status != "in_progress"
+            )
+        ).all()
+        leaderboard.reinstate(round_.id, user_id, finished)
 
 
 def disqualifications(round_id):

@@ -30,7 +30,10 @@ class PublishForm(FlaskForm):
 
 class PrizeTiersForm(FlaskForm):
     tiers = TextAreaField(
-        _l("Cơ cấu giải (mỗi dòng một giải: Tên giải; số lượng; tuyệt đối nếu bắt buộc điểm tuyệt đối)"),
+        _l(
+            "Cơ cấu giải (mỗi dòng một giải: Tên giải; số lượng; “tối thiểu N” nếu cần ít nhất N câu đúng; "
+            "“tuyệt đối” nếu bắt buộc điểm tuyệt đối)"
+        ),
         validators=[Optional(), Length(max=4000)],
     )
     submit = SubmitField(_l("Lưu cơ cấu giải"))

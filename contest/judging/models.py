@@ -56,6 +56,7 @@ class PrizeTier(Model):
     name: Mapped[str] = mapped_column(String(120))
     winners: Mapped[int]
     perfect_required: Mapped[bool] = mapped_column(default=False)
+    min_correct: Mapped[int | None]  # an entry with fewer correct answers does not get this tier; None: no minimum
 
 
 class Disqualification(Model):

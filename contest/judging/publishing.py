@@ -6,14 +6,15 @@ from operator import attrgetter
 from flask_babel import gettext as _
 from sqlalchemy import func, insert, select
 
-from contest.accounts.models import User
+from contest.accounts.models import Unit, User
 from contest.audit import record_action
 from contest.audit.models import AuditEntry
 from contest.judging.errors import JudgingError
-from contest.judging.models import RANKED_COLUMNS, ResultSnapshot, SnapshotEntry
+from contest.judging.models import RANKED_COLUMNS, Disqualification, ResultSnapshot, SnapshotEntry
 from contest.judging.prizes import award_prizes, prize_tiers
 from contest.judging.ranking import Entry, effective_rule, person_columns, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_closed
+from contest.rounds import leaderboard
 from contest.rounds.models import Round
 from infra.clock import utcnow
 from infra.extensions import db
@@ -139,7 +140,33 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
     )
     db.session.commit()
     db.session.refresh(snapshot)
+    sync_official_board(round_, snapshot)
     return snapshot
+
+
+def sync_official_board(round_: Round, snapshot: ResultSnapshot | None = None) -> int:
+    """Puts the published standings on the round's live board (Redis), so the board, the projector page, the pushes
+    and each contestant's result page show the official ranking and prize; people disqualified since are left off.
+    Returns the number of entries (0 when nothing is published)."""
+    snapshot = snapshot or latest_snapshot(round_.id)
+    if snapshot is None:
+        return 0
+    units = dict(db.session.execute(select(Unit.id, Unit.name)).tuples().all())
+    out = set(db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == round_.id)))
+    entries = (
+        leaderboard.OfficialEntry(
+            e.user_id, e.rank, e.correct_count, e.time_taken_ms, e.full_name, units.get(e.unit_id, ""), e.prize
+        )
+        for e in snapshot_entries(snapshot)
+        if e.user_id not in out
+    )
+    return leaderboard.publish_official(round_.id, snapshot.version, entries)
+
+
+def ensure_official_board(round_: Round) -> None:
+    """Writes the official board again if Redis lost it (a restart without persistence, a flush)."""
+    if not leaderboard.is_official(round_.id) and latest_snapshot(round_.id) is not None:
+        sync_official_board(round_)
 
 
 def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):

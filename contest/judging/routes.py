@@ -52,7 +52,7 @@ from contest.judging.forms import (
     RecomputeFlagsForm,
     ReviewSettingsForm,
 )
-from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, winners
+from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line, winners
 from contest.judging.ranking import (
     CRITERIA_LABELS,
     effective_rule,
@@ -102,6 +102,7 @@ def round_page(round_id):
         fix_perfect_count(round_)
     # Review flags are stored: computed here only the first time (and once more after the round settles).
     ensure_review_flags(round_)
+    publishing.ensure_official_board(round_)  # the published standings on the live board, if Redis lost them
     target = prediction_target(round_)
     # A settled round's ranking is stored once and read by position; a round still open is ranked live.
     stored = board.ensure(round_)
@@ -245,9 +246,7 @@ def settings_page(round_id):
     if request.method == "GET":
         for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
             slot.data = key
-        tiers_form.tiers.data = "\n".join(
-            f"{t.name}; {t.winners}" + ("; tuyệt đối" if t.perfect_required else "") for t in prize_tiers(round_.id)
-        )
+        tiers_form.tiers.data = "\n".join(tier_line(t) for t in prize_tiers(round_.id))
     if tiers_form.submit.data and tiers_form.validate_on_submit():
         try:
             set_prize_tiers(round_, parse_tiers(tiers_form.tiers.data), current_user)
@@ -402,6 +401,7 @@ def print_winners(round_id):
 def public_results(round_id):
     round_ = _round_or_404(round_id)
     snapshot, entries = _published_winners(round_)
-    if snapshot is None:
-        abort(404)
+    if snapshot is None and not round_.contest.published:
+        abort(404)  # a contest not shown to the public yet
+    # Before publication the address already exists for citizens: it says the results are not published yet.
     return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries, units=unit_names())

@@ -186,6 +186,9 @@ class RoundForm(FlaskForm):
         min_entries=len(RANKING_CRITERIA),
         max_entries=len(RANKING_CRITERIA),
     )
+    confirm_stop = BooleanField(
+        _l("Tôi xác nhận dừng tuần thi ngay: mọi lượt thi đang làm bị đóng với các câu trả lời đã lưu")
+    )
     submit = SubmitField(_l("Lưu tuần thi"))
 
     def __init__(self, *args, **kwargs):
@@ -262,6 +265,21 @@ class RoundForm(FlaskForm):
 
 class PublishForm(FlaskForm):
     submit = SubmitField(_l("Công bố"))
+
+
+class EmergencyStopForm(FlaskForm):
+    confirm = BooleanField(_l("Tôi hiểu: tuần thi đóng ngay, mọi lượt thi đang làm bị đóng với các câu trả lời đã lưu"))
+    reason = TextAreaField(_l("Lý do dừng (bắt buộc, được ghi vào nhật ký)"), render_kw={"rows": 2})
+    submit = SubmitField(_l("Dừng khẩn cấp"))
+
+    def problems(self) -> dict[str, str]:
+        errors = {}
+        if not self.confirm.data:
+            errors["confirm"] = str(_l("Vui lòng đánh dấu ô xác nhận để dừng tuần thi."))
+        reason = (self.reason.data or "").strip()
+        if not 5 <= len(reason) <= 2000:
+            errors["reason"] = str(_l("Lý do cần từ 5 đến 2000 ký tự."))
+        return errors
 
 
 class DeleteForm(FlaskForm):

@@ -12,7 +12,7 @@ from wtforms import FieldList
 from contest.accounts.guards import role_required
 from contest.audit import audit_changes, record_action
 from contest.organise.banners import MAX_BANNER_BYTES, banner_dir, check_banner, remove_banner, save_banner
-from contest.organise.forms import RANKING_LABELS, ContestForm, DeleteForm, PublishForm, RoundForm
+from contest.organise.forms import RANKING_LABELS, ContestForm, DeleteForm, EmergencyStopForm, PublishForm, RoundForm
 from contest.organise.services import (
     OrganiseError,
     RoundInput,
@@ -27,7 +27,8 @@ from contest.organise.services import (
     validate_round,
 )
 from contest.rounds.models import Attempt, Contest, Round
-from infra.clock import format_vn_time
+from contest.rounds.stopping import running_count, stop_round
+from infra.clock import format_vn_time, utcnow
 from infra.extensions import db
 
 bp = Blueprint("organise", __name__)
@@ -231,13 +232,16 @@ def _contest_state(contest):
     )
 
 
-def _round_page(contest, form, rnd, status=200):
+def _round_page(contest, form, rnd, status=200, stop_form=None):
     return render_template(
         "organise/round_form.html",
         form=form,
         contest=contest,
         rnd=rnd,
         attempts=attempt_count(rnd) if rnd is not None else 0,
+        running=running_count(rnd) if rnd is not None else 0,
+        now=utcnow(),
+        stop_form=stop_form or EmergencyStopForm(prefix="stop", formdata=None),
         delete_form=DeleteForm(),
         ranking_labels=RANKING_LABELS,
     ), status
@@ -250,6 +254,19 @@ def _save_round(contest, rnd):
     data = form.to_input()
     errors = validate_round(contest, data, rnd)
     errors = {k: v for k, v in errors.items() if not (k in ROUND_FIELDS and getattr(form, k).errors)}
+    # Moving an open round's close into the past stops it at once: the organiser must say so explicitly.
+    now = utcnow()
+    stopping = (
+        rnd is not None
+        and data.closes_at is not None
+        and data.closes_at < rnd.closes_at
+        and (rnd.closes_at > now or running_count(rnd) > 0)
+    )
+    if stopping and data.closes_at <= now < rnd.closes_at and not form.confirm_stop.data and "closes_at" not in errors:
+        errors["confirm_stop"] = _(
+            "Thời gian đóng mới đã qua: lưu sẽ dừng tuần thi ngay và đóng mọi lượt thi đang làm. "
+            "Đánh dấu ô xác nhận bên dưới để tiếp tục."
+        )
     _attach(form, errors)
     if _has_errors(form):
         db.session.rollback()
@@ -266,12 +283,33 @@ def _save_round(contest, rnd):
             contest_id=contest.id,
             changes=audit_changes(before, RoundInput.from_round(saved).__dict__),
         )
+        if stopping and data.closes_at <= now:  # a stop; a nearer close still ahead is in round_update's changes
+            _record_stop(contest, saved, before_close=before["closes_at"], closes_at=data.closes_at, via="form")
         db.session.commit()
     except OrganiseError as exc:  # the bank changed between the check above and this save
         db.session.rollback()
         _attach(form, exc.errors)
         return None, form
+    if stopping:
+        # Running attempts get the new close as their deadline (closed now if it has passed).
+        stop_round(saved, data.closes_at)
     return saved, form
+
+
+def _record_stop(contest, rnd, before_close, closes_at, via, reason=None):
+    record_action(
+        current_user,
+        "round_stop",
+        round_=rnd,
+        reason=reason,
+        object_type="round",
+        object_id=rnd.id,
+        contest_id=contest.id,
+        via=via,
+        closes_at_before=before_close.isoformat(timespec="seconds"),
+        closes_at=(closes_at or utcnow()).isoformat(timespec="seconds"),
+        running_attempts=running_count(rnd),
+    )
 
 
 @bp.route("/quan-tri/cuoc-thi/<int:contest_id>/tuan-thi/moi", methods=["GET", "POST"])
@@ -307,6 +345,39 @@ def edit_round(contest_id, round_id):
             return redirect(url_for("organise.edit_contest", contest_id=contest.id))
         return _round_page(contest, form, rnd, 422)
     return _round_page(contest, RoundForm.for_input(RoundInput.from_round(rnd), formdata=None), rnd)
+
+
+@bp.route("/quan-tri/cuoc-thi/<int:contest_id>/tuan-thi/<int:round_id>/dung-khan-cap", methods=["POST"])
+@role_required("organiser")
+def emergency_stop(contest_id, round_id):
+    """Dừng khẩn cấp: the round closes now, every running attempt is capped and closed with what was saved."""
+    contest = _contest_or_404(contest_id)
+    rnd = _round_or_404(contest, round_id)
+    form = EmergencyStopForm(prefix="stop")
+    problems = (
+        form.problems() if form.validate_on_submit() else {"confirm": _("Phiên làm việc đã hết hạn, vui lòng thử lại.")}
+    )
+    now = utcnow()
+    if rnd.opens_at > now:
+        problems = {"confirm": _("Tuần thi chưa mở: hãy sửa thời gian mở hoặc xóa tuần thi thay vì dừng khẩn cấp.")}
+    elif rnd.closes_at <= now and not running_count(rnd):
+        problems = {"confirm": _("Tuần thi đã kết thúc và không còn lượt thi nào đang làm: không có gì để dừng.")}
+    if problems:
+        for name, message in problems.items():
+            getattr(form, name).errors = [message]
+        return _round_page(contest, RoundForm.for_input(RoundInput.from_round(rnd), formdata=None), rnd, 422, form)
+    before_close = rnd.closes_at
+    _record_stop(contest, rnd, before_close, None, via="emergency_stop", reason=form.reason.data.strip())
+    result = stop_round(rnd)
+    flash(
+        _(
+            "Đã dừng khẩn cấp tuần thi số %(n)d: %(closed)d lượt thi đang làm đã được đóng với các câu trả lời đã lưu.",
+            n=rnd.number,
+            closed=result.closed,
+        ),
+        "success",
+    )
+    return redirect(url_for("organise.edit_round", contest_id=contest.id, round_id=rnd.id))
 
 
 @bp.route("/quan-tri/cuoc-thi/<int:contest_id>/tuan-thi/<int:round_id>/xoa", methods=["POST"])

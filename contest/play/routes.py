@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from contest.rounds import leaderboard
+from contest.rounds.keys import ATTEMPTS_RUNNING, keys_withheld, round_review_block
 from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
 from contest.rounds.services import (
@@ -14,7 +15,7 @@ from contest.rounds.services import (
     round_state,
     start_attempt,
 )
-from infra.clock import to_ms, utcnow
+from infra.clock import to_ms
 from infra.extensions import db
 from question_bank.models import Question
 
@@ -90,6 +91,11 @@ def attempt_page(attempt_id):
     return render_template("play/attempt.html", attempt=attempt, state=attempt_view(attempt))
 
 
+def _in_shown_order(question, attempt_question):
+    shown = {oid: i for i, oid in enumerate(attempt_question.option_order or [])}
+    return sorted(question.options, key=lambda o: (shown.get(o.id, len(shown)), o.id))
+
+
 @bp.route("/luot-thi/<int:attempt_id>/ket-qua")
 @login_required
 def result(attempt_id):
@@ -98,19 +104,23 @@ def result(attempt_id):
         return redirect(url_for("play.attempt_page", attempt_id=attempt.id))
     round_ = attempt.round
     review = None
-    # The key is shown only once the round has closed (and only if the organisers allow it).
-    if round_.show_key_after_close and utcnow() >= round_.closes_at:
+    # Keys appear only when they no longer count (contest.rounds.keys): the round has closed, every attempt of it
+    # has ended, and no open or upcoming round can draw the question; otherwise the review says why.
+    block = round_review_block(round_)
+    withheld: set[int] = set()
+    if block is None or block == ATTEMPTS_RUNNING:
         answers = {
             a.question_id: a
             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
         }
-        questions = {
-            q.id: q
-            for q in db.session.scalars(
-                select(Question).where(Question.id.in_([aq.question_id for aq in attempt.questions]))
-            )
-        }
-        review = [(aq, questions[aq.question_id], answers.get(aq.question_id)) for aq in attempt.questions]
+        ids = [aq.question_id for aq in attempt.questions]
+        questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
+        withheld = set(ids) if block else keys_withheld(ids)
+        # Options in the order this attempt showed them (authoring order could hint at the key).
+        review = [
+            (aq, questions[aq.question_id], answers.get(aq.question_id), _in_shown_order(questions[aq.question_id], aq))
+            for aq in attempt.questions
+        ]
     used = len(attempts_for(round_.id, current_user.id))
     can_retry = round_state(round_) == "open" and (round_.attempts_allowed is None or used < round_.attempts_allowed)
     return render_template(
@@ -118,6 +128,8 @@ def result(attempt_id):
         attempt=attempt,
         round=round_,
         review=review,
+        withheld=withheld,
+        block=block,
         can_retry=can_retry,
         me=leaderboard.rank_of(round_.id, current_user.id),
     )
@@ -129,4 +141,10 @@ def board(round_id):
     if round_ is None or not round_.contest.published:
         abort(404)
     top = [leaderboard.public_entry(e) for e in leaderboard.top_entries(round_id, 10)]
-    return render_template("play/leaderboard.html", round=round_, top=top, version=leaderboard.version(round_id))
+    return render_template(
+        "play/leaderboard.html",
+        round=round_,
+        top=top,
+        version=leaderboard.version(round_id),
+        official=leaderboard.is_official(round_id),
+    )

@@ -6,10 +6,18 @@ The three are packed into one integer below 2**53, so the float Redis stores sta
 The prediction tiebreak needs the actual number of perfect scores, known only when the round
 closes; the judges' final ranking applies it (DOMAIN.md), the live board does not.
 
+Once the judges publish, the board holds the official standings instead (publish_official): their order, ranks
+(ties share one), correct answers and prizes, and attempts no longer change it. A disqualified contestant is taken
+off the board at once (disqualify) and kept off; reinstating records their attempts again (before publication).
+
 The Redis keys and the details format are in live_state; the payloads the sockets carry
 (docs/realtime.md) are built here, next to the data they show.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from contest.rounds import live_state
 from contest.rounds.live_state import board_key, decode_details, details_key, encode_details, record_entry, version_key
 from contest.rounds.models import Attempt
 from infra.extensions import get_redis
@@ -54,6 +62,17 @@ def top_entries(round_id: int, n: int = 10) -> list[dict]:
 
 
 def _entry(rank: int, member: int | str, detail: str | None) -> dict:
+    official = live_state.decode_official_details(detail)
+    if official is not None:
+        return {
+            "rank": official["rank"],
+            "user_id": int(member),
+            "name": official["name"],
+            "unit": official["unit"],
+            "correct": official["correct"],
+            "time_ms": official["time_ms"],
+            "prize": official["prize"],
+        }
     correct, time_ms, name, unit = decode_details(detail)
     return {
         "rank": rank,
@@ -71,20 +90,67 @@ def rank_of(round_id: int, user_id: int) -> dict | None:
     pipe.zrevrank(board_key(round_id), user_id)
     pipe.hget(details_key(round_id), user_id)
     pipe.zcard(board_key(round_id))
-    rank, detail, total = pipe.execute()
+    pipe.exists(live_state.official_key(round_id))
+    rank, detail, total, official = pipe.execute()
     if rank is None:
         return None
     entry = _entry(rank + 1, user_id, detail)
     entry["total"] = total
+    entry["official"] = bool(official)
     return entry
 
 
 def ranks_of(round_id: int, user_ids: list[int]) -> dict[int, int | None]:
     """Many contestants' ranks in one round trip (the pusher's per-contestant message)."""
+    if live_state.is_official(round_id):  # official ranks share ties: read them from the entries
+        details = get_redis().hmget(details_key(round_id), user_ids) if user_ids else []
+        return {uid: (None if d is None else _entry(0, uid, d)["rank"]) for uid, d in zip(user_ids, details)}
     pipe = get_redis().pipeline(transaction=False)
     for uid in user_ids:
         pipe.zrevrank(board_key(round_id), uid)
     return {uid: (None if rank is None else rank + 1) for uid, rank in zip(user_ids, pipe.execute())}
+
+
+def is_official(round_id: int) -> bool:
+    """True once the judges published: the board holds the official standings."""
+    return live_state.is_official(round_id)
+
+
+def disqualify(round_id: int, user_id: int) -> bool:
+    """Takes a disqualified contestant off the board (the next push shows it) and keeps them off."""
+    return live_state.exclude_entry(round_id, user_id)
+
+
+def reinstate(round_id: int, user_id: int, finished: Iterable[Attempt]) -> None:
+    """Lets a reinstated contestant back: their finished attempts are recorded again (their best counts). After
+    publication the official board changes only by publishing again (publish_official)."""
+    live_state.include_entry(round_id, user_id)
+    for attempt in finished:
+        if attempt.submitted_at is not None:
+            record(attempt)
+
+
+@dataclass(frozen=True)
+class OfficialEntry:
+    user_id: int
+    rank: int
+    correct: int | None
+    time_taken_ms: int | None
+    name: str
+    unit: str
+    prize: str | None
+
+
+def publish_official(round_id: int, version: int, entries: Iterable[OfficialEntry]) -> int:
+    """Replaces the board with the published standings (in position order); returns how many entries it holds."""
+    return live_state.replace_with_official(
+        round_id,
+        version,
+        (
+            (e.user_id, live_state.encode_official_details(e.rank, e.correct, e.time_taken_ms, e.name, e.unit, e.prize))
+            for e in entries
+        ),
+    )
 
 
 def public_entry(entry: dict) -> dict:
@@ -96,11 +162,12 @@ def public_entry(entry: dict) -> dict:
 
 
 def board_payload(round_id: int, public: bool = False) -> dict:
-    """The top 10 as the `leaderboard` push and the `leaderboard:join` ack carry it; no user ids when public."""
+    """The top 10 as the `leaderboard` push and the `leaderboard:join` ack carry it; no user ids when public.
+    `official` is true once the judges published: the entries are then the official standings, with their prize."""
     top = top_entries(round_id, 10)
     if public:
         top = [public_entry(e) for e in top]
-    return {"round_id": round_id, "version": version(round_id), "top": top}
+    return {"round_id": round_id, "version": version(round_id), "official": is_official(round_id), "top": top}
 
 
 def result_payload(attempt: Attempt) -> dict:

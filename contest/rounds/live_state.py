@@ -14,10 +14,15 @@ the same format, so a change of a field is a change here only.
   lb:<round>        zset    user id by composite score (leaderboard.composite_score)
   lb:<round>:who    hash    user id -> "<correct>|<time ms>|<full name>|<unit name>"
   lb:<round>:ver    string  bumped when the board changes (what the pushers watch)
+  lb:<round>:out    set     user ids disqualified by the judges: never on the board (record_entry skips them)
+  lb:<round>:official string  the published version once the judges published: the board then holds the official
+                            standings (lb:<round> by position, lb:<round>:who as official_details) and no attempt
+                            changes it any more; lb:<round>:next[:who] are the staging keys of that swap
 
 Option id lists are stored sorted and without duplicates. Time is Redis's clock (`TIME`) in ms.
 """
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -54,6 +59,18 @@ def details_key(round_id: int) -> str:
 
 def version_key(round_id: int) -> str:
     return f"lb:{round_id}:ver"
+
+
+def excluded_key(round_id: int) -> str:
+    return f"lb:{round_id}:out"
+
+
+def official_key(round_id: int) -> str:
+    return f"lb:{round_id}:official"
+
+
+def staging_keys(round_id: int) -> tuple[str, str]:
+    return f"lb:{round_id}:next", f"lb:{round_id}:next:who"
 
 
 def server_now_ms() -> int:
@@ -245,6 +262,21 @@ def decode_details(detail: str | None) -> tuple[int, int, str, str]:
     return int(correct), int(time_ms), name, unit
 
 
+def encode_official_details(rank: int, correct: int | None, time_taken_ms: int | None, name: str, unit: str, prize):
+    """An official entry: JSON (a prize name is free text) so it cannot be mistaken for the live format."""
+    return json.dumps(
+        {"rank": rank, "correct": correct, "time_ms": time_taken_ms, "name": name, "unit": unit, "prize": prize},
+        ensure_ascii=False,
+    )
+
+
+def decode_official_details(detail: str | None) -> dict | None:
+    """The official entry's fields, or None when `detail` is a live entry (or missing)."""
+    if not detail or not detail.startswith("{"):
+        return None
+    return json.loads(detail)
+
+
 # --- Lua ----------------------------------------------------------------------------------------
 
 
@@ -319,8 +351,11 @@ return {status, closed, redis.call('HGETALL', KEYS[2])}
 """)
 
 # Keeps a contestant's best attempt on the round's sorted set; bumps the version only on a change,
-# which is what the leaderboard pusher watches. KEYS: zset, details hash, version. ARGV: member, score, details.
+# which is what the leaderboard pusher watches. A disqualified contestant (in the excluded set) is left off, and a
+# published (official) board is not changed. KEYS: zset, details hash, version, excluded set, official marker.
+# ARGV: member, score, details.
 RECORD_ENTRY = LuaScript(r"""
+if redis.call('EXISTS', KEYS[5]) == 1 or redis.call('SISMEMBER', KEYS[4], ARGV[1]) == 1 then return 0 end
 local changed = redis.call('ZADD', KEYS[1], 'GT', 'CH', ARGV[2], ARGV[1])
 if changed == 1 then
   redis.call('HSET', KEYS[2], ARGV[1], ARGV[3])
@@ -380,7 +415,14 @@ def close(attempt_id: int, user_id: int | None, mode: str) -> CloseReply:
 def record_entry(round_id: int, user_id: int, score: int, details: str) -> bool:
     """Puts the entry on the round's board if it beats the contestant's best; True when the board changed."""
     changed = RECORD_ENTRY(
-        keys=[board_key(round_id), details_key(round_id), version_key(round_id)], args=[user_id, str(score), details]
+        keys=[
+            board_key(round_id),
+            details_key(round_id),
+            version_key(round_id),
+            excluded_key(round_id),
+            official_key(round_id),
+        ],
+        args=[user_id, str(score), details],
     )
     return bool(changed)
 
@@ -392,3 +434,71 @@ def try_lock(key: str, token: str, ttl_ms: int) -> bool:
 def release_lock(key: str, token: str) -> None:
     """Releases the lock only if it is still ours: it may have expired and been taken by someone else."""
     RELEASE_LOCK(keys=[key], args=[token])
+
+
+# Brings an open attempt's deadline forward (an organiser stopped the round early): the answer script then refuses
+# what comes after it and the sweeper finds it due. Never extends a deadline; a closed attempt is left alone.
+# KEYS: attempt hash, deadlines zset. ARGV: attempt id, the new deadline (ms). Returns 1 if capped, 0 if not, -1 if
+# the attempt has no live state.
+CAP_DEADLINE = LuaScript(r"""
+local meta = redis.call('HMGET', KEYS[1], 'deadline', 'status')
+if not meta[1] then return -1 end
+if meta[2] ~= 'open' or tonumber(meta[1]) <= tonumber(ARGV[2]) then return 0 end
+redis.call('HSET', KEYS[1], 'deadline', ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+return 1
+""")
+
+
+def cap_deadline(attempt_id: int, deadline_ms: int) -> int:
+    """Moves an open live attempt's deadline to `deadline_ms` if it is later: 1 capped, 0 unchanged, -1 no state."""
+    return int(CAP_DEADLINE(keys=[attempt_key(attempt_id), DEADLINES], args=[attempt_id, deadline_ms]))
+
+
+# --- the published (official) board ---------------------------------------------------------------
+
+
+def exclude_entry(round_id: int, user_id: int) -> bool:
+    """Takes a disqualified contestant off the board (live or official) and keeps them off; True if it changed."""
+    pipe = get_redis().pipeline(transaction=True)
+    pipe.sadd(excluded_key(round_id), user_id)
+    pipe.zrem(board_key(round_id), user_id)
+    pipe.hdel(details_key(round_id), user_id)
+    pipe.incr(version_key(round_id))
+    return bool(pipe.execute()[1])
+
+
+def include_entry(round_id: int, user_id: int) -> None:
+    """Lets a reinstated contestant back on the board (the caller records their attempts again)."""
+    get_redis().srem(excluded_key(round_id), user_id)
+
+
+def is_official(round_id: int) -> bool:
+    return bool(get_redis().exists(official_key(round_id)))
+
+
+def replace_with_official(round_id: int, version: int, entries: Iterable[tuple[int, str]], batch: int = 5000) -> int:
+    """Swaps the board for the published standings: `entries` are (user id, official_details) in position order.
+    Written to staging keys in batches, then renamed in one transaction, so a reader sees the old or the new board."""
+    r = get_redis()
+    zkey, wkey = staging_keys(round_id)
+    r.delete(zkey, wkey)
+    count = 0
+    pipe = r.pipeline(transaction=False)
+    for user_id, detail in entries:
+        count += 1
+        pipe.zadd(zkey, {str(user_id): -count})  # ZREVRANGE reads the highest score first: position 1 is -1
+        pipe.hset(wkey, str(user_id), detail)
+        if count % batch == 0:
+            pipe.execute()
+    pipe.execute()
+    swap = r.pipeline(transaction=True)
+    if count:
+        swap.rename(zkey, board_key(round_id))
+        swap.rename(wkey, details_key(round_id))
+    else:
+        swap.delete(board_key(round_id), details_key(round_id))
+    swap.set(official_key(round_id), version)
+    swap.incr(version_key(round_id))
+    swap.execute()
+    return count

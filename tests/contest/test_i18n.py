@@ -206,7 +206,7 @@ def test_contestant_pages_are_english(app, english):
         ["Attempt result", "The answers will be published after the round closes."],
         data,
     )
-    assert "Correct answers" in result and "Current rank" in result and ">1/10<" in result
+    assert "Correct answers" in result and "Provisional rank" in result and ">1/10<" in result
 
 
 def test_judge_and_public_results_pages_are_english(app, english):
