@@ -12,6 +12,24 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+def _env_int(name, default, low, high):
+    """An integer setting, range-checked at start-up: a typo must stop the process, not weaken it."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer from {low} to {high}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} must be an integer from {low} to {high}, not {value}")
+    return value
+
+
+def _env_list(name):
+    return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
+
+
 def _env_bool(name, default=False):
     value = _env(name)
     if value is None:
@@ -47,7 +65,23 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    # An anonymous page view must not cost a Redis key: store a session only when something was put in it.
+    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+
+    # Reverse proxies in front of the app that are trusted to append X-Forwarded-For/-Proto (nginx: 1).
+    # 0 (the default) ignores those headers: with no proxy, anyone could send them.
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0, 0, 5)
+    # Security headers on every response; HSTS only where the site is served over HTTPS (production).
+    CONTENT_SECURITY_POLICY = _env(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+    )
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 0, 0, 2 * 365 * 24 * 3600)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; an exam page may stay open for an hour
 
@@ -55,12 +89,21 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = _env("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
+    # Per account, whatever the address: after this many wrong passwords the account refuses every
+    # login (the right password too) until the window since the first failure has passed.
+    ACCOUNT_LOGIN_FAILURES = _env_int("ACCOUNT_LOGIN_FAILURES", 10, 1, 1000)
+    ACCOUNT_LOCK_SECONDS = _env_int("ACCOUNT_LOCK_SECONDS", 15 * 60, 10, 24 * 3600)
+    # Client addresses that no rate limit counts (comma-separated; after PROXY_HOPS is applied). Empty by
+    # default; the load-test stack lists its load generator's address. Never list a proxy's address here.
+    RATELIMIT_EXEMPT_ADDRESSES = _env_list("RATELIMIT_EXEMPT_ADDRESSES")
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "contest" / "translations")
     LANGUAGES = ("vi", "en")
 
+    # /metrics answers only "Authorization: Bearer <token>" when set; production requires it.
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     LOG_FORMAT = _env("LOG_FORMAT", "text")  # "json" in production
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
@@ -79,14 +122,30 @@ class TestingConfig(Config):
     CCCD_HASH_KEY = _env("CCCD_HASH_KEY", "test-cccd-key")
 
 
+DEVELOPMENT_SECRETS = ("dev-only-secret-change-me", "dev-only-cccd-key-change-me", "test-secret", "test-cccd-key")
+
+
 class ProductionConfig(Config):
     LOG_FORMAT = _env("LOG_FORMAT", "json")
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    # Every cookie is Secure, HttpOnly and SameSite in production, whatever the environment says.
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
 
     @classmethod
-    def validate(cls):
-        if cls.SECRET_KEY.startswith("dev-only") or cls.CCCD_HASH_KEY.startswith("dev-only"):
-            raise RuntimeError("SECRET_KEY and CCCD_HASH_KEY must be set in production")
+    def validate(cls, config=None):
+        """Refuses to start with development secrets, a public /metrics or cookies without their flags."""
+        config = config if config is not None else {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        for name in ("SECRET_KEY", "CCCD_HASH_KEY"):
+            value = config.get(name) or ""
+            if value.startswith("dev-only") or value in DEVELOPMENT_SECRETS or len(value) < 32:
+                raise RuntimeError(f"{name} must be set in production to a random value of 32+ characters")
+        token = config.get("METRICS_TOKEN") or ""
+        if len(token) < 16:
+            raise RuntimeError("METRICS_TOKEN (16+ characters) must be set in production: /metrics is not public")
+        flags = ("SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_SECURE", "REMEMBER_COOKIE_HTTPONLY")
+        if not all(config.get(flag) for flag in flags) or not config.get("SESSION_COOKIE_SAMESITE"):
+            raise RuntimeError("session and remember-me cookies must be Secure, HttpOnly and SameSite in production")
 
 
 CONFIGS = {

@@ -65,12 +65,22 @@ class User(UserMixin, Model):
     consent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped by a password change and by "sign out everywhere": every session and remember-me cookie
+    # carries the version it was issued under (get_id) and dies when it no longer matches.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit | None] = relationship()
 
     @property
     def is_active(self):
         return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    def end_sessions(self):
+        """Every session and remember-me cookie issued before this call stops working (commit to apply)."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password):
         self.password_hash = run_blocking(generate_password_hash, password, method="scrypt")
@@ -91,5 +101,12 @@ class User(UserMixin, Model):
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
+def load_user(session_id):
+    """Loads the user of a session or remember-me cookie ("id:version"); a stale version loads nobody."""
+    user_id, _, version = str(session_id).partition(":")
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18 or len(version) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user
