@@ -143,12 +143,9 @@ class ProductionConfig(Config):
         token = config.get("METRICS_TOKEN") or ""
         if len(token) < 16:
             raise RuntimeError("METRICS_TOKEN (16+ characters) must be set in production: /metrics is not public")
-        flags = (
-            "SESSION_COOKIE_SECURE",
-            "SESSION_COOKIE_HTTPONLY",
-            "REMEMBER_COOKIE_SECURE",
-            "REMEMBER_COOKIE_HTTPONLY",
-        )
+        flags: tuple[str, ...] = ("SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_HTTPONLY")
+        if not config.get("ALLOW_PLAIN_HTTP"):
+            flags += ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
         if not all(config.get(flag) for flag in flags) or not config.get("SESSION_COOKIE_SAMESITE"):
             raise RuntimeError("session and remember-me cookies must be Secure, HttpOnly and SameSite in production")
 

@@ -29,6 +29,9 @@ def test_rendered_nginx_conf_passes_nginx_t(tmp_path):
     assert "hash $sticky_key consistent;" in conf and "map $cookie_session $sticky_key" in conf
     assert "proxy_set_header Upgrade $http_upgrade;" in conf
     assert 'proxy_set_header Sec-WebSocket-Extensions "";' in conf
+    # The app runs with PROXY_HOPS=1: nginx must append the client address and pass the scheme.
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "worker_rlimit_nofile 20000;" in conf and "worker_connections 10000;" in conf
 
 
@@ -67,3 +70,27 @@ def test_locustfile_imports_and_lists_every_scenario_user():
     for classes in SCENARIOS.values():
         for name in classes:
             assert name in listing.stdout
+
+
+def test_each_simulated_user_gets_its_own_loopback_address():
+    import sys
+    from pathlib import Path
+
+    from loadtests.stack import PROJECT_ROOT
+
+    code = (
+        "from loadtests.locustfile import source_address as a; "
+        "addrs = [a(i) for i in range(1, 70001)]; "
+        "assert len(set(addrs)) == 70000, 'duplicates'; "
+        "assert all(x.startswith('127.') and '.0' not in x[3:] and '.255' not in x for x in addrs); print(a(1), a(70000))"
+    )
+    out = subprocess.run(
+        [str(Path(sys.executable)), "-c", code],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "/usr/bin:/bin"},
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["127.1.1.1", "127.2.22.150"]
