@@ -19,6 +19,7 @@ from locust import FastHttpUser, HttpUser, between, events, task
 from requests.adapters import HTTPAdapter
 
 from loadtests import protocol
+from loadtests.addresses import source_address
 from loadtests.answer_check import AckLog
 
 PREFIX = os.environ.get("LOADTEST_PREFIX", "0599")
@@ -31,9 +32,8 @@ DURATION_S = float(os.environ.get("LOADTEST_DURATION_S", "60"))
 START_EPOCH = float(os.environ.get("LOADTEST_START_EPOCH", "0")) or time.time()
 STORM_AT_S = float(os.environ.get("LOADTEST_STORM_AT_S", str(DURATION_S / 2)))
 STORM_SHARE = float(os.environ.get("LOADTEST_STORM_SHARE", "0.3"))
-# Each simulated contestant connects from its own loopback address (127.0.0.0/8 is all local on Linux), so nginx
-# sees as many client addresses as there are users and the app's per-address limits apply as they would to real
-# citizens: nothing is trusted or switched off for the load generator. 0 turns it off (every user from 127.0.0.1).
+# Each simulated contestant connects from its own loopback address (loadtests/addresses.py), so the app's
+# per-address limits apply as to real citizens. 0 turns it off (every user from 127.0.0.1).
 SPREAD_ADDRESSES = os.environ.get("LOADTEST_SPREAD_ADDRESSES", "1") not in ("0", "", "false", "no")
 READ_PATHS = [p for p in os.environ.get("LOADTEST_READ_PATHS", "/,/dang-nhap").split(",") if p]
 BROWSE_PATHS = [p for p in os.environ.get("LOADTEST_BROWSE_PATHS", "/,/tai-khoan").split(",") if p]
@@ -64,12 +64,6 @@ def next_account_index() -> int:
 def account_phone(index: int) -> str:
     width = 10 - len(PREFIX)
     return f"{PREFIX}{index:0{width}d}"
-
-
-def source_address(index: int) -> str:
-    """The loopback address of simulated user `index`: 127.a.b.c with a, b, c in 1..254, one per user."""
-    index -= 1
-    return f"127.{1 + (index // (254 * 254)) % 254}.{1 + (index // 254) % 254}.{1 + index % 254}"
 
 
 class SourceAddressAdapter(HTTPAdapter):
