@@ -65,8 +65,6 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
-    # An anonymous page view must not cost a Redis key: store a session only when something was put in it.
-    SESSION_REFRESH_EACH_REQUEST = False
     REMEMBER_COOKIE_SAMESITE = "Lax"
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -127,10 +125,12 @@ DEVELOPMENT_SECRETS = ("dev-only-secret-change-me", "dev-only-cccd-key-change-me
 
 class ProductionConfig(Config):
     LOG_FORMAT = _env("LOG_FORMAT", "json")
-    # Every cookie is Secure, HttpOnly and SameSite in production, whatever the environment says.
-    SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
-    HSTS_SECONDS = _env_int("HSTS_SECONDS", 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
+    # Only the production-like load-test stack on loopback, which has no TLS to terminate, sets this; never a
+    # real deployment. Without it every cookie is Secure (and HttpOnly, SameSite) whatever the environment says.
+    ALLOW_PLAIN_HTTP = _env_bool("ALLOW_PLAIN_HTTP", False)
+    SESSION_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    REMEMBER_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    HSTS_SECONDS = 0 if ALLOW_PLAIN_HTTP else _env_int("HSTS_SECONDS", 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
 
     @classmethod
     def validate(cls, config=None):

@@ -113,3 +113,14 @@ def test_templates_have_no_inline_script_handlers_or_styles():
 def test_plain_make_app_has_no_proxy_and_no_exemptions(sqlite_url, redis_url):
     app = make_app(sqlite_url, redis_url)
     assert app.config["PROXY_HOPS"] == 0 and app.config["RATELIMIT_EXEMPT_ADDRESSES"] == ()
+
+
+def test_plain_http_is_allowed_only_when_asked_for(sqlite_url, redis_url):
+    """The load-test stack on loopback has no TLS: ALLOW_PLAIN_HTTP drops Secure, nothing else."""
+    insecure = {"SESSION_COOKIE_SECURE": False, "REMEMBER_COOKIE_SECURE": False}
+    with pytest.raises(RuntimeError, match="Secure"):
+        _production_app(sqlite_url, redis_url, **insecure)
+    app = _production_app(sqlite_url, redis_url, ALLOW_PLAIN_HTTP=True, **insecure)
+    assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        _production_app(sqlite_url, redis_url, ALLOW_PLAIN_HTTP=True, SECRET_KEY="dev-only-secret-change-me")
