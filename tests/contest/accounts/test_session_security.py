@@ -13,8 +13,10 @@ from werkzeug.security import check_password_hash as real_check_password_hash
 import contest.accounts.models as account_models
 import contest.accounts.services as account_services
 from contest.audit.models import AuditEntry
+from contest.rounds.models import Attempt
 from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, login, make_app, next_phone
+from tests.contest.roundkit import make_round
 
 SESSION_COOKIE = "session"
 REMEMBER_COOKIE = "remember_token"
@@ -320,3 +322,17 @@ def test_anonymous_page_views_store_no_session(app, client):
     other = app.test_client()
     login(other, phone)
     assert len(_session_keys(app)) == 2
+
+
+def test_an_attempt_started_behind_the_proxy_stores_the_visitors_address(sqlite_url, redis_url):
+    """The address the review flags group by ("several accounts from one address") is the visitor's, not nginx's."""
+    app = make_app(sqlite_url, redis_url, PROXY_HOPS=1)
+    _, phone = create_account(app)
+    with app.app_context():
+        round_id = make_round(count=3).id
+    client = app.test_client()
+    login(client, phone)
+    response = client.post(f"/vong-thi/{round_id}/bat-dau", headers=_from("203.0.113.77"))
+    assert response.status_code == 302 and "/luot-thi/" in response.headers["Location"]
+    with app.app_context():
+        assert db.session.scalar(select(Attempt.client_ip)) == "203.0.113.77"
