@@ -164,4 +164,4 @@ class PasswordChangeForm(FlaskForm):
 class SignOutEverywhereForm(FlaskForm):
     """One button: every other session of the account ends (the CSRF token is the whole form)."""
 
-    submit = SubmitField(_l("Đăng xuất trên mọi thiết bị khác"))
+    sign_out_everywhere = SubmitField(_l("Đăng xuất trên mọi thiết bị khác"))
