@@ -62,6 +62,8 @@ class Config:
     SESSION_KEY_PREFIX = "sess:"
     SESSION_PERMANENT = True
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 7
+    # A session with nobody logged in (a CSRF token of a form page, a language choice) lives this long in Redis.
+    ANONYMOUS_SESSION_LIFETIME = _env_int("ANONYMOUS_SESSION_LIFETIME", 60 * 60 * 24, 60, 60 * 60 * 24 * 7)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)

@@ -1,6 +1,8 @@
 """The application factory: the composition root that wires infrastructure, the domain's
 blueprints, the Socket.IO handlers and the CLI into one Flask app, in short `configure_*` steps."""
 
+from datetime import timedelta
+
 from flask import Flask, current_app, request, session
 from flask_babel import gettext
 from sqlalchemy import event
@@ -112,6 +114,7 @@ def configure_database(app):
 def configure_web(app):
     """Sessions, CSRF, rate limits, languages, logins, the admission gate and security headers."""
     server_session.init_app(app)
+    _shorten_anonymous_sessions(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -143,6 +146,21 @@ def configure_web(app):
         if hsts:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
         return response
+
+
+def _shorten_anonymous_sessions(app):
+    """Sessions nobody is logged in to (a form page's CSRF token, a language choice) expire from Redis after
+    ANONYMOUS_SESSION_LIFETIME, not the 7 days of a login: requesting form pages cannot fill Redis for a week."""
+    interface = app.session_interface
+    upsert = interface._upsert_session
+    anonymous = timedelta(seconds=app.config["ANONYMOUS_SESSION_LIFETIME"])
+
+    def upsert_session(lifetime, session, store_id):
+        if "_user_id" not in session:
+            lifetime = min(lifetime, anonymous)
+        return upsert(lifetime, session, store_id)
+
+    interface._upsert_session = upsert_session
 
 
 def configure_proxy(app):

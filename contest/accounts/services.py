@@ -102,7 +102,7 @@ def create_user(
 @cache
 def _dummy_hash() -> str:
     """A scrypt hash with the parameters of real ones, checked when the login names no account."""
-    return generate_password_hash("no account has this password", method="scrypt")
+    return run_blocking(generate_password_hash, "no account has this password", method="scrypt")
 
 
 def check_login(user: User | None, password: str) -> bool:

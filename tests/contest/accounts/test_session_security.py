@@ -336,3 +336,16 @@ def test_an_attempt_started_behind_the_proxy_stores_the_visitors_address(sqlite_
     assert response.status_code == 302 and "/luot-thi/" in response.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(Attempt.client_ip)) == "203.0.113.77"
+
+
+def test_a_form_page_session_expires_within_a_day_a_login_lasts_a_week(app, client):
+    """Requesting the login page stores a CSRF token; that session must not occupy Redis for 7 days."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    _, phone = create_account(app)
+    client.get("/dang-nhap")
+    (key,) = _session_keys(app)
+    assert 0 < _redis(app).ttl(key) <= 24 * 3600
+    app.config["WTF_CSRF_ENABLED"] = False
+    login(client, phone)
+    (key,) = _session_keys(app)
+    assert _redis(app).ttl(key) > 6 * 24 * 3600
