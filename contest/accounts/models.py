@@ -75,8 +75,13 @@ class User(UserMixin, Model):
     def is_active(self):
         return self.active
 
+    # Set by a login (contest.accounts.services.start_session): a random tag that makes this login's session id
+    # and remember-me cookie unique, so logging out can revoke exactly that cookie. Not a column.
+    login_nonce = None
+
     def get_id(self):
-        return f"{self.id}:{self.session_version}"
+        nonce = f":{self.login_nonce}" if self.login_nonce else ""
+        return f"{self.id}:{self.session_version}{nonce}"
 
     def end_sessions(self):
         """Every session and remember-me cookie issued before this call stops working (commit to apply)."""
@@ -102,8 +107,9 @@ class User(UserMixin, Model):
 
 @login_manager.user_loader
 def load_user(session_id):
-    """Loads the user of a session or remember-me cookie ("id:version"); a stale version loads nobody."""
-    user_id, _, version = str(session_id).partition(":")
+    """Loads the user of a session or remember-me cookie ("id:version:nonce"); a stale version loads nobody."""
+    user_id, _, rest = str(session_id).partition(":")
+    version = rest.partition(":")[0]
     if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18 or len(version) > 18:
         return None
     user = db.session.get(User, int(user_id))

@@ -16,11 +16,11 @@ from contest.accounts.services import (
     find_by_login,
     login_lock_minutes,
     record_login_failure,
-    remember_cookie_revoked,
+    refuse_revoked_remember_cookies,
     revoke_remember_cookie,
     start_session,
 )
-from infra.extensions import db, limiter
+from infra.extensions import db, limiter, login_manager
 
 bp = Blueprint("accounts", __name__)
 
@@ -29,11 +29,8 @@ def _remember_cookie():
     return request.cookies.get(current_app.config.get("REMEMBER_COOKIE_NAME", "remember_token"))
 
 
-@bp.before_app_request
-def _refuse_revoked_remember_cookie():
-    """A remember-me cookie that was logged out is refused before Flask-Login reads it (and deleted)."""
-    if remember_cookie_revoked(_remember_cookie()):
-        session["_remember"] = "clear"
+# Once per process, beside the user loader (contest.accounts.models) on the same LoginManager.
+refuse_revoked_remember_cookies(login_manager)
 
 
 def _login_limit():

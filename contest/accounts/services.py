@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import secrets
 from datetime import date
 from functools import cache
 
@@ -167,6 +168,7 @@ def start_session(user: User, remember: bool = False) -> None:
     session.clear()
     if lang:
         session["lang"] = lang
+    user.login_nonce = secrets.token_urlsafe(12)
     login_user(user, remember=remember)
 
 
@@ -193,3 +195,18 @@ def revoke_remember_cookie(cookie_value: str | None) -> None:
 
 def remember_cookie_revoked(cookie_value: str | None) -> bool:
     return bool(cookie_value) and bool(get_redis().exists(_remember_key(cookie_value)))
+
+
+def refuse_revoked_remember_cookies(manager) -> None:
+    """A remember-me cookie revoked at logout loads nobody, for pages and Socket.IO connections alike.
+
+    Flask-Login has no hook between reading the cookie and loading its user, so its cookie loader is wrapped.
+    """
+    load_from_cookie = manager._load_user_from_remember_cookie
+
+    def checked(cookie):
+        if remember_cookie_revoked(cookie):
+            return None
+        return load_from_cookie(cookie)
+
+    manager._load_user_from_remember_cookie = checked

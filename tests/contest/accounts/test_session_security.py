@@ -5,6 +5,8 @@ import time
 
 import pytest
 import redis as redis_lib
+import requests
+import socketio
 from flask import request
 from sqlalchemy import select
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -17,6 +19,7 @@ from contest.rounds.models import Attempt
 from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, login, make_app, next_phone
 from tests.contest.roundkit import make_round
+from tests.live import csrf_token
 
 SESSION_COOKIE = "session"
 REMEMBER_COOKIE = "remember_token"
@@ -349,3 +352,33 @@ def test_a_form_page_session_expires_within_a_day_a_login_lasts_a_week(app, clie
     login(client, phone)
     (key,) = _session_keys(app)
     assert _redis(app).ttl(key) > 6 * 24 * 3600
+
+
+def test_logging_in_again_after_logout_gives_a_working_new_remember_cookie(app):
+    _, phone = create_account(app)
+    client, first = _remembered_login(app, phone)
+    client.post("/dang-xuat")
+    _, second = _remembered_login(app, phone)  # asserts that a copy of the new cookie logs in
+    assert second != first
+
+
+def test_a_revoked_remember_cookie_opens_no_socket(live_server, server_factory, redis_url):
+    """A real server and Socket.IO client: the socket loads its user through the same remember-me path as pages."""
+    app = make_app(server_factory.database_url, redis_url)
+    _, phone = create_account(app)
+    base = live_server.url
+    http = requests.Session()
+    token = csrf_token(http.get(base + "/dang-nhap").text)
+    http.post(base + "/dang-nhap", data={"login": phone, "password": PASSWORD, "remember": "y", "csrf_token": token})
+    value = http.cookies.get(REMEMBER_COOKIE)
+    assert value
+    cookie_only = {"Cookie": f"{REMEMBER_COOKIE}={value}"}
+    live = socketio.Client(reconnection=False)
+    live.connect(base, headers=cookie_only, transports=["websocket"], wait_timeout=10)
+    assert live.connected
+    live.disconnect()
+    token = csrf_token(http.get(base + "/tai-khoan").text)
+    assert http.post(base + "/dang-xuat", data={"csrf_token": token}, allow_redirects=False).status_code == 302
+    refused = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        refused.connect(base, headers=cookie_only, transports=["websocket"], wait_timeout=10)
