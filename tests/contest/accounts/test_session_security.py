@@ -382,3 +382,17 @@ def test_a_revoked_remember_cookie_opens_no_socket(live_server, server_factory, 
     refused = socketio.Client(reconnection=False)
     with pytest.raises(socketio.exceptions.ConnectionError):
         refused.connect(base, headers=cookie_only, transports=["websocket"], wait_timeout=10)
+
+
+def test_cli_signs_an_account_out_everywhere_and_audits_it(app, runner):
+    user_id, phone = create_account(app)
+    client = app.test_client()
+    login(client, phone)
+    result = runner.invoke(args=["users", "sign-out-everywhere", "--login", phone, "--reason", "điện thoại bị mất"])
+    assert result.exit_code == 0, result.output
+    assert not _logged_in(client)
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.subject_user_id == user_id))
+        assert entry.action == "sessions_ended" and entry.actor_id is None and entry.reason == "điện thoại bị mất"
+    missing = runner.invoke(args=["users", "sign-out-everywhere", "--login", "0999999999"])
+    assert missing.exit_code != 0 and "Không có tài khoản" in missing.output
