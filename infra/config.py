@@ -1,6 +1,8 @@
 """Configuration classes; every setting that differs between deployments is read from the environment."""
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -37,8 +39,32 @@ def _env_bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+
+
+def install_secret(path: Path) -> str:
+    """A random secret stored in `path` (created with mode 0600 the first time), the same on every start.
+
+    Processes starting together (`contest dev`: server and worker) agree: only one creates the file (O_EXCL).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it
+            value = path.read_text().strip()
+            if len(value) >= 32:
+                return value
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} holds no usable secret: delete it or set SECRET_KEY") from None
+    value = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+    SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     # Keyed hash for ID-card numbers; separate from SECRET_KEY so rotating one does not orphan the other.
     CCCD_HASH_KEY = _env("CCCD_HASH_KEY", "dev-only-cccd-key-change-me")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'contest.db'}")
@@ -112,7 +138,15 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    pass
+    # Without SECRET_KEY in the environment, `make run` signs cookies with a random key kept in var/secret_key
+    # (created once, mode 0600), not with the published development value: a development server reachable
+    # from the network (HOST=0.0.0.0) must not accept a remember-me cookie anyone could forge.
+    SECRET_KEY_FILE = _env("SECRET_KEY_FILE", str(VAR_DIR / "secret_key"))
+
+    @classmethod
+    def finalise(cls, config):
+        if config.get("SECRET_KEY") == DEVELOPMENT_SECRET_KEY:
+            config["SECRET_KEY"] = install_secret(Path(config["SECRET_KEY_FILE"]))
 
 
 class TestingConfig(Config):

@@ -84,6 +84,8 @@ def configure_settings(app, config_class, overrides):
     config_class = config_class or config_from_env()
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if hasattr(config_class, "finalise"):
+        config_class.finalise(app.config)  # development: a per-install SECRET_KEY instead of the published one
     if hasattr(config_class, "validate"):
         config_class.validate(app.config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from flask_login.utils import encode_cookie
 
-from infra.config import PROJECT_ROOT, ProductionConfig, TestingConfig
+from infra.config import DEVELOPMENT_SECRET_KEY, PROJECT_ROOT, DevelopmentConfig, ProductionConfig, TestingConfig
 from server.app import create_app
 from tests.conftest import create_account, make_app
 
@@ -124,3 +124,16 @@ def test_plain_http_is_allowed_only_when_asked_for(sqlite_url, redis_url):
     assert app.config["SESSION_COOKIE_HTTPONLY"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
     with pytest.raises(RuntimeError, match="SECRET_KEY"):
         _production_app(sqlite_url, redis_url, ALLOW_PLAIN_HTTP=True, SECRET_KEY="dev-only-secret-change-me")
+
+
+def test_development_signs_with_a_per_install_secret_not_the_published_one(sqlite_url, redis_url, tmp_path):
+    """`make run` (HOST=0.0.0.0 is documented) must not accept cookies signed with the key printed in the code."""
+    key_file = tmp_path / "var" / "secret_key"
+    config = dict(SQLALCHEMY_DATABASE_URI=sqlite_url, REDIS_URL=redis_url, SECRET_KEY_FILE=str(key_file))
+    first = create_app(DevelopmentConfig, **config, SECRET_KEY=DEVELOPMENT_SECRET_KEY)
+    second = create_app(DevelopmentConfig, **config, SECRET_KEY=DEVELOPMENT_SECRET_KEY)
+    assert first.config["SECRET_KEY"] != DEVELOPMENT_SECRET_KEY and len(first.config["SECRET_KEY"]) == 64
+    assert second.config["SECRET_KEY"] == first.config["SECRET_KEY"]  # stable across restarts
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    chosen = create_app(DevelopmentConfig, **config, SECRET_KEY="set-by-the-operator")
+    assert chosen.config["SECRET_KEY"] == "set-by-the-operator"
