@@ -77,7 +77,7 @@ class User(UserMixin, Model):
 
     # Set by a login (contest.accounts.services.start_session): a random tag that makes this login's session id
     # and remember-me cookie unique, so logging out can revoke exactly that cookie. Not a column.
-    login_nonce = None
+    login_nonce = None  # type: str | None
 
     def get_id(self):
         nonce = f":{self.login_nonce}" if self.login_nonce else ""

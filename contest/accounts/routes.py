@@ -94,7 +94,7 @@ def login():
                     minutes=locked,
                 )
             )
-        elif not check_login(user, form.password.data):
+        elif not check_login(user, form.password.data) or user is None:
             record_login_failure(form.login.data, user)
             form.password.errors.append(_("Số điện thoại/email hoặc mật khẩu không đúng."))
         elif not user.is_active:

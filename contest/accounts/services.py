@@ -194,7 +194,9 @@ def revoke_remember_cookie(cookie_value: str | None) -> None:
 
 
 def remember_cookie_revoked(cookie_value: str | None) -> bool:
-    return bool(cookie_value) and bool(get_redis().exists(_remember_key(cookie_value)))
+    if not cookie_value:
+        return False
+    return bool(get_redis().exists(_remember_key(cookie_value)))
 
 
 def refuse_revoked_remember_cookies(manager) -> None:
