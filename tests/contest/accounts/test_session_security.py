@@ -251,12 +251,13 @@ def test_unknown_and_known_phones_cost_the_same_scrypt_check(app, client, monkey
 
     monkeypatch.setattr(account_models, "check_password_hash", counting)
     monkeypatch.setattr(account_services, "check_password_hash", counting)
-    timings = {}
-    for label, login_name in (("warm-up", next_phone()), ("unknown", next_phone()), ("known", phone)):
+    timings: dict[str, list[float]] = {"warm-up": [], "unknown": [], "known": []}
+    runs = [("warm-up", next_phone())] + [("unknown", next_phone()), ("known", phone)] * 3
+    for label, login_name in runs:
         calls.clear()
         t0 = time.perf_counter()
         response = client.post("/dang-nhap", data={"login": login_name, "password": "khongdung1"})
-        timings[label] = time.perf_counter() - t0
+        timings[label].append(time.perf_counter() - t0)
         assert response.status_code == 422
         assert len(calls) == 1 and calls[0].startswith("scrypt:"), label
     with app.app_context():
@@ -264,8 +265,9 @@ def test_unknown_and_known_phones_cost_the_same_scrypt_check(app, client, monkey
             select(account_models.User.password_hash).where(account_models.User.phone == phone)
         )
     assert account_services._dummy_hash().split("$", 1)[0] == real_method.split("$", 1)[0]  # same scrypt parameters
-    ratio = max(timings["unknown"], timings["known"]) / min(timings["unknown"], timings["known"])
-    assert ratio < 3, timings
+    # Before the fix: ~13 ms against ~220 ms. The fastest of three runs each, to ride out a busy machine.
+    unknown, known = min(timings["unknown"]), min(timings["known"])
+    assert max(unknown, known) / min(unknown, known) < 3, timings
 
 
 def test_per_account_lock_across_addresses_refuses_even_the_right_password(sqlite_url, redis_url):
