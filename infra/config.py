@@ -1,6 +1,8 @@
 """Configuration classes; every setting that differs between deployments is read from the environment."""
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -12,6 +14,24 @@ def _env(name, default=None):
     return value if value not in (None, "") else default
 
 
+def _env_int(name, default, low, high):
+    """An integer setting, range-checked at start-up: a typo must stop the process, not weaken it."""
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise RuntimeError(f"{name} must be an integer from {low} to {high}, not {raw!r}") from None
+    if not low <= value <= high:
+        raise RuntimeError(f"{name} must be an integer from {low} to {high}, not {value}")
+    return value
+
+
+def _env_list(name):
+    return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
+
+
 def _env_bool(name, default=False):
     value = _env(name)
     if value is None:
@@ -19,8 +39,32 @@ def _env_bool(name, default=False):
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+DEVELOPMENT_SECRET_KEY = "dev-only-secret-change-me"
+
+
+def install_secret(path: Path) -> str:
+    """A random secret stored in `path` (created with mode 0600 the first time), the same on every start.
+
+    Processes starting together (`contest dev`: server and worker) agree: only one creates the file (O_EXCL).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process is writing it
+            value = path.read_text().strip()
+            if len(value) >= 32:
+                return value
+            time.sleep(0.01)
+        raise RuntimeError(f"{path} holds no usable secret: delete it or set SECRET_KEY") from None
+    value = secrets.token_hex(32)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(value + "\n")
+    return value
+
+
 class Config:
-    SECRET_KEY = _env("SECRET_KEY", "dev-only-secret-change-me")
+    SECRET_KEY = _env("SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     # Keyed hash for ID-card numbers; separate from SECRET_KEY so rotating one does not orphan the other.
     CCCD_HASH_KEY = _env("CCCD_HASH_KEY", "dev-only-cccd-key-change-me")
     SQLALCHEMY_DATABASE_URI = _env("DATABASE_URL", f"sqlite:///{VAR_DIR / 'contest.db'}")
@@ -44,10 +88,26 @@ class Config:
     SESSION_KEY_PREFIX = "sess:"
     SESSION_PERMANENT = True
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 7
+    # A session with nobody logged in (a CSRF token of a form page, a language choice) lives this long in Redis.
+    ANONYMOUS_SESSION_LIFETIME = _env_int("ANONYMOUS_SESSION_LIFETIME", 60 * 60 * 24, 60, 60 * 60 * 24 * 7)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 14
+
+    # Reverse proxies in front of the app that are trusted to append X-Forwarded-For/-Proto (nginx: 1).
+    # 0 (the default) ignores those headers: with no proxy, anyone could send them.
+    PROXY_HOPS = _env_int("PROXY_HOPS", 0, 0, 5)
+    # Security headers on every response; HSTS only where the site is served over HTTPS (production).
+    CONTENT_SECURITY_POLICY = _env(
+        "CONTENT_SECURITY_POLICY",
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'",
+    )
+    HSTS_SECONDS = _env_int("HSTS_SECONDS", 0, 0, 2 * 365 * 24 * 3600)
 
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session; an exam page may stay open for an hour
 
@@ -55,12 +115,21 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_RATE_LIMIT = _env("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
     REGISTER_RATE_LIMIT = _env("REGISTER_RATE_LIMIT", "5 per minute;30 per hour")
+    # Per account, whatever the address: after this many wrong passwords the account refuses every
+    # login (the right password too) until the window since the first failure has passed.
+    ACCOUNT_LOGIN_FAILURES = _env_int("ACCOUNT_LOGIN_FAILURES", 10, 1, 1000)
+    ACCOUNT_LOCK_SECONDS = _env_int("ACCOUNT_LOCK_SECONDS", 15 * 60, 10, 24 * 3600)
+    # Client addresses that no rate limit counts (comma-separated; after PROXY_HOPS is applied). Empty by
+    # default; the load-test stack lists its load generator's address. Never list a proxy's address here.
+    RATELIMIT_EXEMPT_ADDRESSES = _env_list("RATELIMIT_EXEMPT_ADDRESSES")
 
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "contest" / "translations")
     LANGUAGES = ("vi", "en")
 
+    # /metrics answers only "Authorization: Bearer <token>" when set; production requires it.
+    METRICS_TOKEN = _env("METRICS_TOKEN")
     LOG_FORMAT = _env("LOG_FORMAT", "text")  # "json" in production
     LOG_LEVEL = _env("LOG_LEVEL", "INFO")
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
@@ -69,7 +138,15 @@ class Config:
 
 
 class DevelopmentConfig(Config):
-    pass
+    # Without SECRET_KEY in the environment, `make run` signs cookies with a random key kept in var/secret_key
+    # (created once, mode 0600), not with the published development value: a development server reachable
+    # from the network (HOST=0.0.0.0) must not accept a remember-me cookie anyone could forge.
+    SECRET_KEY_FILE = _env("SECRET_KEY_FILE", str(VAR_DIR / "secret_key"))
+
+    @classmethod
+    def finalise(cls, config):
+        if config.get("SECRET_KEY") == DEVELOPMENT_SECRET_KEY:
+            config["SECRET_KEY"] = install_secret(Path(config["SECRET_KEY_FILE"]))
 
 
 class TestingConfig(Config):
@@ -79,14 +156,34 @@ class TestingConfig(Config):
     CCCD_HASH_KEY = _env("CCCD_HASH_KEY", "test-cccd-key")
 
 
+DEVELOPMENT_SECRETS = ("dev-only-secret-change-me", "dev-only-cccd-key-change-me", "test-secret", "test-cccd-key")
+
+
 class ProductionConfig(Config):
     LOG_FORMAT = _env("LOG_FORMAT", "json")
-    SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    # Only the production-like load-test stack on loopback, which has no TLS to terminate, sets this; never a
+    # real deployment. Without it every cookie is Secure (and HttpOnly, SameSite) whatever the environment says.
+    ALLOW_PLAIN_HTTP = _env_bool("ALLOW_PLAIN_HTTP", False)
+    SESSION_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    REMEMBER_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
+    HSTS_SECONDS = 0 if ALLOW_PLAIN_HTTP else _env_int("HSTS_SECONDS", 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
 
     @classmethod
-    def validate(cls):
-        if cls.SECRET_KEY.startswith("dev-only") or cls.CCCD_HASH_KEY.startswith("dev-only"):
-            raise RuntimeError("SECRET_KEY and CCCD_HASH_KEY must be set in production")
+    def validate(cls, config=None):
+        """Refuses to start with development secrets, a public /metrics or cookies without their flags."""
+        config = config if config is not None else {k: getattr(cls, k) for k in dir(cls) if k.isupper()}
+        for name in ("SECRET_KEY", "CCCD_HASH_KEY"):
+            value = config.get(name) or ""
+            if value.startswith("dev-only") or value in DEVELOPMENT_SECRETS or len(value) < 32:
+                raise RuntimeError(f"{name} must be set in production to a random value of 32+ characters")
+        token = config.get("METRICS_TOKEN") or ""
+        if len(token) < 16:
+            raise RuntimeError("METRICS_TOKEN (16+ characters) must be set in production: /metrics is not public")
+        flags: tuple[str, ...] = ("SESSION_COOKIE_HTTPONLY", "REMEMBER_COOKIE_HTTPONLY")
+        if not config.get("ALLOW_PLAIN_HTTP"):
+            flags += ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
+        if not all(config.get(flag) for flag in flags) or not config.get("SESSION_COOKIE_SAMESITE"):
+            raise RuntimeError("session and remember-me cookies must be Secure, HttpOnly and SameSite in production")
 
 
 CONFIGS = {

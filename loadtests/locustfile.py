@@ -16,8 +16,10 @@ import gevent
 import redis
 import socketio
 from locust import FastHttpUser, HttpUser, between, events, task
+from requests.adapters import HTTPAdapter
 
 from loadtests import protocol
+from loadtests.addresses import source_address
 from loadtests.answer_check import AckLog
 
 PREFIX = os.environ.get("LOADTEST_PREFIX", "0599")
@@ -30,6 +32,9 @@ DURATION_S = float(os.environ.get("LOADTEST_DURATION_S", "60"))
 START_EPOCH = float(os.environ.get("LOADTEST_START_EPOCH", "0")) or time.time()
 STORM_AT_S = float(os.environ.get("LOADTEST_STORM_AT_S", str(DURATION_S / 2)))
 STORM_SHARE = float(os.environ.get("LOADTEST_STORM_SHARE", "0.3"))
+# Each simulated contestant connects from its own loopback address (loadtests/addresses.py), so the app's
+# per-address limits apply as to real citizens. 0 turns it off (every user from 127.0.0.1).
+SPREAD_ADDRESSES = os.environ.get("LOADTEST_SPREAD_ADDRESSES", "1") not in ("0", "", "false", "no")
 READ_PATHS = [p for p in os.environ.get("LOADTEST_READ_PATHS", "/,/dang-nhap").split(",") if p]
 BROWSE_PATHS = [p for p in os.environ.get("LOADTEST_BROWSE_PATHS", "/,/tai-khoan").split(",") if p]
 
@@ -61,6 +66,23 @@ def account_phone(index: int) -> str:
     return f"{PREFIX}{index:0{width}d}"
 
 
+class SourceAddressAdapter(HTTPAdapter):
+    """requests' adapter with every connection bound to one source address."""
+
+    def __init__(self, address: str, **kwargs):
+        self.address = address
+        super().__init__(**kwargs)
+
+    def init_poolmanager(self, connections, maxsize, block=False, **kwargs):
+        super().init_poolmanager(connections, maxsize, block=block, source_address=(self.address, 0), **kwargs)
+
+
+def spread(client, index: int) -> None:
+    """Sends the rest of this user's HTTP requests from its own address (see SPREAD_ADDRESSES)."""
+    if SPREAD_ADDRESSES:
+        client.mount("http://", SourceAddressAdapter(source_address(index)))
+
+
 def csrf_token(html: str) -> str | None:
     match = CSRF_RE.search(html or "")
     return (match.group(1) or match.group(2)) if match else None
@@ -68,7 +90,9 @@ def csrf_token(html: str) -> str | None:
 
 def log_in(client) -> str | None:
     """Logs a seeded contestant in over HTTP as a browser does; returns the phone or None."""
-    phone = account_phone(next_account_index())
+    index = next_account_index()
+    spread(client, index)
+    phone = account_phone(index)
     page = client.get("/dang-nhap", name="/dang-nhap")
     token = csrf_token(page.text)
     with client.post(

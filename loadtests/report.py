@@ -52,12 +52,24 @@ def connected_contestants(metrics_urls) -> float:
     )
 
 
+# The stack's METRICS_TOKEN (production requires one): run.py sets it before the first scrape.
+METRICS_HEADERS: dict[str, str] = {}
+
+
+def use_metrics_token(token: str | None) -> None:
+    METRICS_HEADERS.clear()
+    if token:
+        METRICS_HEADERS["Authorization"] = f"Bearer {token}"
+
+
 def scrape(metrics_urls, timeout=5) -> list[str]:
     """The /metrics text of every app process that answers."""
     texts = []
     for url in metrics_urls:
         try:
-            texts.append(requests.get(url, timeout=timeout).text)
+            response = requests.get(url, timeout=timeout, headers=METRICS_HEADERS)
+            if response.status_code == 200:
+                texts.append(response.text)
         except requests.RequestException:
             continue
     return texts
@@ -330,6 +342,29 @@ def _fmt_server(entry):
     )
 
 
+def security_line(security: dict | None) -> str:
+    """What protected the app during the run: the proxy setting and the limits in force (none switched off)."""
+    if not security:
+        return "Security settings: not recorded."
+    exempt = security.get("ratelimit_exempt_addresses") or "none"
+    return (
+        f"Security settings: PROXY_HOPS={security['proxy_hops']} (nginx appends X-Forwarded-For); rate limits "
+        f"{'on' if security['ratelimit_enabled'] else 'OFF'}: login {security['login_rate_limit']}, registration "
+        f"{security['register_rate_limit']} per client address, per-account lock {security['account_lock']}; "
+        f"addresses exempt from limits: {exempt}; simulated users "
+        + (
+            "each from their own loopback source address."
+            if security.get("spread_source_addresses")
+            else "all from 127.0.0.1 (LOADTEST_SPREAD_ADDRESSES=0)."
+        )
+        + (
+            " Plain HTTP on loopback (ALLOW_PLAIN_HTTP=1: cookies without Secure, no HSTS)."
+            if security.get("plain_http")
+            else ""
+        )
+    )
+
+
 def render_markdown(summary: dict) -> str:
     p = summary["params"]
     a = summary["answers"]
@@ -342,6 +377,7 @@ def render_markdown(summary: dict) -> str:
         + (f"; round {p['round_id']}: {p['questions']} questions, {p['minutes']} min" if p.get("questions") else "")
         + ("; accounts seeded with the light scrypt hash (logins measured separately)" if p.get("light_hash") else "")
         + ".",
+        security_line(p.get("security")),
         "",
         "| measure | value |",
         "|---|---|",

@@ -24,6 +24,7 @@ from loadtests.report import (
     read_locust_stats,
     render_markdown,
     server_view,
+    use_metrics_token,
     write_summary,
 )
 from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits
@@ -140,6 +141,11 @@ def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
         return process.wait()
 
 
+def spread_addresses() -> bool:
+    """Whether Locust gives each simulated user its own loopback source address (loadtests/locustfile.py)."""
+    return os.environ.get("LOADTEST_SPREAD_ADDRESSES", "1") not in ("0", "", "false", "no")
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     started = datetime.now(UTC)
@@ -167,6 +173,8 @@ def main(argv=None) -> int:
         seed_users=seeded_accounts(args.users),
         light_hash=args.light_hash,
     ) as stack:
+        use_metrics_token(stack.metrics_token)
+        params["security"] = {**stack.security_settings(), "spread_source_addresses": spread_addresses()}
         if args.scenario in LIVE and not args.round_id and args.questions:
             args.round_id = stack.create_load_round(args.questions, args.minutes)
             params.update(round_id=args.round_id, questions=args.questions, minutes=args.minutes)

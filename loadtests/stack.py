@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, select
 
 import contest.models  # noqa: F401  (configures every mapper the models refer to)
 from contest.rounds.models import Contest, Round
+from infra.config import Config
 from infra.localpostgres import LocalPostgres
 from infra.localredis import LocalRedis
 from infra.processes import Process, free_port, stop_all
@@ -24,6 +25,18 @@ NGINX_TEMPLATE = Path(__file__).with_name("nginx.conf.template")
 VENV_BIN = Path(sys.executable).parent
 HEALTHY_TIMEOUT = 60.0  # seconds for an app process or nginx to answer its health check
 
+
+# Settings the stack decides (the report states them); inherited values from the caller's shell are dropped so a
+# stray LOGIN_RATE_LIMIT or RATELIMIT_ENABLED=0 cannot switch a protection off unnoticed.
+STACK_OWNED_SETTINGS = (
+    "PROXY_HOPS",
+    "LOGIN_RATE_LIMIT",
+    "REGISTER_RATE_LIMIT",
+    "RATELIMIT_ENABLED",
+    "RATELIMIT_EXEMPT_ADDRESSES",
+    "ACCOUNT_LOGIN_FAILURES",
+    "ACCOUNT_LOCK_SECONDS",
+)
 
 WANTED_NOFILE = 262_144  # 10,000+ users: Locust, nginx (client + upstream sides) and apps each hold several per user
 
@@ -138,6 +151,19 @@ class Stack:
     def url(self):
         return f"http://127.0.0.1:{self.nginx_port}"
 
+    def security_settings(self) -> dict:
+        """The protections in force for the app processes, as the report states them."""
+        defaults = Config  # what the app reads when the environment leaves a setting unset
+        return {
+            "proxy_hops": int(self.env.get("PROXY_HOPS", defaults.PROXY_HOPS)),
+            "login_rate_limit": self.env.get("LOGIN_RATE_LIMIT", defaults.LOGIN_RATE_LIMIT),
+            "register_rate_limit": self.env.get("REGISTER_RATE_LIMIT", defaults.REGISTER_RATE_LIMIT),
+            "ratelimit_enabled": self.env.get("RATELIMIT_ENABLED", "1") not in ("0", "false", "no", "off"),
+            "ratelimit_exempt_addresses": self.env.get("RATELIMIT_EXEMPT_ADDRESSES", ""),
+            "account_lock": f"{defaults.ACCOUNT_LOGIN_FAILURES} failures / {defaults.ACCOUNT_LOCK_SECONDS} s",
+            "plain_http": self.env.get("ALLOW_PLAIN_HTTP") == "1",
+        }
+
     @property
     def database_url(self):
         return self.env["DATABASE_URL"]
@@ -171,18 +197,22 @@ class Stack:
             database_url = f"sqlite:///{self.run_dir / 'contest.db'}"
         else:
             raise ValueError("DB must be sqlite or postgres")
+        self.metrics_token = secrets.token_hex(16)
         self.env = {
-            **os.environ,
+            **{k: v for k, v in os.environ.items() if k not in STACK_OWNED_SETTINGS},
             "CONTEST_ENV": "production",
             "SECRET_KEY": secrets.token_hex(16),
             "CCCD_HASH_KEY": secrets.token_hex(16),
-            "SESSION_COOKIE_SECURE": "0",  # plain HTTP on loopback
+            # Plain HTTP on loopback (no TLS to terminate): the one production setting the stack relaxes.
+            "ALLOW_PLAIN_HTTP": "1",
+            "METRICS_TOKEN": self.metrics_token,
             "DATABASE_URL": database_url,
             "REDIS_URL": self.redis.url,
             "SOCKETIO_MESSAGE_QUEUE": self.redis.url,
-            # Every Locust user comes from 127.0.0.1: a per-address login limit would refuse them all.
-            # The limiter stays on so its Redis round trips are part of the measured cost.
-            "LOGIN_RATE_LIMIT": "1000000 per minute",
+            # The documented deployment: one trusted proxy (nginx) appends the client address. The rate limits
+            # are the defaults (LOGIN_RATE_LIMIT etc. are not overridden): Locust spreads its users over
+            # loopback source addresses (loadtests/locustfile.py), one per simulated contestant.
+            "PROXY_HOPS": "1",
             "LOG_LEVEL": "WARNING",
             "CONTEST_VAR_DIR": str(self.run_dir),
         }

@@ -1,9 +1,12 @@
 """The application factory: the composition root that wires infrastructure, the domain's
 blueprints, the Socket.IO handlers and the CLI into one Flask app, in short `configure_*` steps."""
 
-from flask import Flask, session
+from datetime import timedelta
+
+from flask import Flask, current_app, request, session
 from flask_babel import gettext
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import contest.models  # noqa: F401  (registers every table on db.metadata)
 import realtime
@@ -13,6 +16,7 @@ from contest.bank import bp as bank_bp
 from contest.judging import bp as judging_bp
 from contest.main import bp as main_bp
 from contest.main.errors import register_error_handlers
+from contest.main.routes import set_language
 from contest.organise import bp as organise_bp
 from contest.play import bp as play_bp
 from contest.rounds.live_state import ANSWER_STREAM
@@ -42,6 +46,12 @@ def select_locale():
     return "vi"
 
 
+@limiter.request_filter
+def rate_limit_exempt():
+    """RATELIMIT_EXEMPT_ADDRESSES (empty by default; the load-test stack lists its load generator) skip every limit."""
+    return request.remote_addr in (current_app.config.get("RATELIMIT_EXEMPT_ADDRESSES") or ())
+
+
 def _sqlite_pragmas(dbapi_connection, connection_record):
     # SQLite: enforce foreign keys, let readers proceed during writes, wait instead of failing on a lock.
     cursor = dbapi_connection.cursor()
@@ -66,6 +76,7 @@ def create_app(config_class=None, **overrides):
     configure_realtime(app)
     configure_blueprints(app)
     configure_cli(app)
+    configure_proxy(app)
     return app
 
 
@@ -73,8 +84,10 @@ def configure_settings(app, config_class, overrides):
     config_class = config_class or config_from_env()
     app.config.from_object(config_class)
     app.config.update(overrides)
+    if hasattr(config_class, "finalise"):
+        config_class.finalise(app.config)  # development: a per-install SECRET_KEY instead of the published one
     if hasattr(config_class, "validate"):
-        config_class.validate()
+        config_class.validate(app.config)
     app.config.setdefault("RATELIMIT_STORAGE_URI", app.config["REDIS_URL"])
 
 
@@ -103,6 +116,7 @@ def configure_database(app):
 def configure_web(app):
     """Sessions, CSRF, rate limits, languages, logins, the admission gate and security headers."""
     server_session.init_app(app)
+    _shorten_anonymous_sessions(app)
     csrf.init_app(app)
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
@@ -113,17 +127,53 @@ def configure_web(app):
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "warning"
     admission.install(app)  # before Flask-SocketIO wraps wsgi_app: Socket.IO traffic bypasses the gate
+    # The language switch is a preference, not an account action: it needs no CSRF token, so a page view
+    # by an anonymous visitor stores no session (base.html renders the switch without a token).
+    csrf.exempt(set_language)
 
     @app.context_processor
     def inject_globals():
         return {"current_lang": select_locale()}
+
+    csp = app.config.get("CONTENT_SECURITY_POLICY")
+    hsts = app.config.get("HSTS_SECONDS") or 0
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if csp and response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", csp)
+        if hsts:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
         return response
+
+
+def _shorten_anonymous_sessions(app):
+    """Sessions nobody is logged in to (a form page's CSRF token, a language choice) expire from Redis after
+    ANONYMOUS_SESSION_LIFETIME, not the 7 days of a login: requesting form pages cannot fill Redis for a week."""
+    interface = app.session_interface
+    upsert = interface._upsert_session
+    anonymous = timedelta(seconds=app.config["ANONYMOUS_SESSION_LIFETIME"])
+
+    def upsert_session(lifetime, session, store_id):
+        if "_user_id" not in session:
+            lifetime = min(lifetime, anonymous)
+        return upsert(lifetime, session, store_id)
+
+    interface._upsert_session = upsert_session
+
+
+def configure_proxy(app):
+    """With PROXY_HOPS = N > 0, the client address and scheme come from the last N hops of X-Forwarded-For/-Proto.
+
+    Wraps the outermost WSGI app (after Flask-SocketIO and the admission gate), so rate limits, the client_ip
+    stored with an attempt, review flags and Socket.IO handlers all see the visitor, not the proxy.
+    """
+    hops = app.config.get("PROXY_HOPS") or 0
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure_realtime(app):

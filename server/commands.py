@@ -14,7 +14,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 
 from contest.accounts.models import ROLES
-from contest.accounts.services import AccountError, create_user
+from contest.accounts.services import AccountError, create_user, end_other_sessions, find_by_login
 from contest.bank.cli import questions_group
 from contest.judging.cli import results_group
 from contest.rounds.worker import run as run_worker
@@ -83,6 +83,20 @@ def users_create(role, phone, full_name, date_of_birth, email, cccd, unit_id, pa
         db.session.rollback()
         raise click.ClickException(f"{exc.field}: {exc.message}") from None
     click.echo(f"Đã tạo tài khoản #{user.id} ({user.role}) {user.phone}")
+
+
+@users_group.command("sign-out-everywhere")
+@click.option("--login", "login_name", required=True, help="Số điện thoại hoặc email của tài khoản")
+@click.option("--reason", default="admin", show_default=True, help="Lý do (ghi vào nhật ký)")
+@with_appcontext
+def users_sign_out_everywhere(login_name, reason):
+    """End every session and remember-me cookie of an account (a stolen phone, a leaked password); audited."""
+    user = find_by_login(login_name)
+    if user is None:
+        raise click.ClickException("Không có tài khoản nào với số điện thoại/email này.")
+    end_other_sessions(user, actor=None, reason=reason, keep_current=False)
+    db.session.commit()
+    click.echo(f"Đã đăng xuất tài khoản #{user.id} {user.phone} trên mọi thiết bị.")
 
 
 @click.command("serve")

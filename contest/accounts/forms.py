@@ -159,3 +159,9 @@ class PasswordChangeForm(FlaskForm):
         render_kw={"autocomplete": "new-password"},
     )
     submit = SubmitField(_l("Đổi mật khẩu"))
+
+
+class SignOutEverywhereForm(FlaskForm):
+    """One button: every other session of the account ends (the CSRF token is the whole form)."""
+
+    sign_out_everywhere = SubmitField(_l("Đăng xuất trên mọi thiết bị khác"))

@@ -65,12 +65,27 @@ class User(UserMixin, Model):
     consent_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     active: Mapped[bool] = mapped_column(default=True)
+    # Bumped by a password change and by "sign out everywhere": every session and remember-me cookie
+    # carries the version it was issued under (get_id) and dies when it no longer matches.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
     unit: Mapped[Unit | None] = relationship()
 
     @property
     def is_active(self):
         return self.active
+
+    # Set by a login (contest.accounts.services.start_session): a random tag that makes this login's session id
+    # and remember-me cookie unique, so logging out can revoke exactly that cookie. Not a column.
+    login_nonce = None  # type: str | None
+
+    def get_id(self):
+        nonce = f":{self.login_nonce}" if self.login_nonce else ""
+        return f"{self.id}:{self.session_version}{nonce}"
+
+    def end_sessions(self):
+        """Every session and remember-me cookie issued before this call stops working (commit to apply)."""
+        self.session_version = (self.session_version or 1) + 1
 
     def set_password(self, password):
         self.password_hash = run_blocking(generate_password_hash, password, method="scrypt")
@@ -91,5 +106,13 @@ class User(UserMixin, Model):
 
 
 @login_manager.user_loader
-def load_user(user_id):
-    return db.session.get(User, int(user_id))
+def load_user(session_id):
+    """Loads the user of a session or remember-me cookie ("id:version:nonce"); a stale version loads nobody."""
+    user_id, _, rest = str(session_id).partition(":")
+    version = rest.partition(":")[0]
+    if not (user_id.isdigit() and version.isdigit()) or len(user_id) > 18 or len(version) > 18:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.session_version != int(version):
+        return None
+    return user

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_pgettext
 from sqlalchemy import and_, or_, select
 
+from contest.accounts.services import sessions_ended
 from contest.audit.models import AuditEntry
 from infra.clock import utcnow
 from infra.extensions import db
@@ -45,6 +46,12 @@ def record_action(
     )
     db.session.add(entry)
     return entry
+
+
+@sessions_ended.connect
+def _record_sessions_ended(user, actor=None, reason=None, **_):
+    """A password change or "sign out everywhere" ended every session of an account: one entry, same transaction."""
+    record_action(actor, "sessions_ended", subject_user_id=user.id, reason=reason)
 
 
 def _jsonable(value):

@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006b_prize_tier_min_correct"
-down_revision = "0005b_judging_flags_audit"
+down_revision = "0006_session_version"
 branch_labels = None
 depends_on = None
 

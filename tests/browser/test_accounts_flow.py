@@ -41,7 +41,7 @@ def test_register_logout_login_and_duplicate_cccd(page, live_server, server_fact
     expect(page.get_by_text("Đăng ký thành công")).to_be_visible()
     expect(page.get_by_text("Xin chào, Nguyễn Thị Hoa.")).to_be_visible()
 
-    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("button", name="Đăng xuất", exact=True).click()
     expect(page.get_by_text("Bạn đã đăng xuất.")).to_be_visible()
 
     page.get_by_role("link", name="Đăng nhập").first.click()
@@ -51,7 +51,7 @@ def test_register_logout_login_and_duplicate_cccd(page, live_server, server_fact
     expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
     page.get_by_role("link", name="Tài khoản").click()
     expect(page.get_by_text("********1234")).to_be_visible()
-    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("button", name="Đăng xuất", exact=True).click()
 
     _register(page, base, "0971234568", "001301001234")
     error = page.locator("#cccd-error")
@@ -59,3 +59,29 @@ def test_register_logout_login_and_duplicate_cccd(page, live_server, server_fact
     # the error is tied to its field for screen readers
     assert "cccd-error" in page.locator("#cccd").get_attribute("aria-describedby").split()
     assert page.locator("#cccd").get_attribute("aria-invalid") == "true"
+
+
+def test_sign_out_everywhere_from_the_account_page(page, browser, live_server, server_factory, redis_url):
+    """Two devices signed in; "Đăng xuất trên mọi thiết bị khác" on one ends the other; no page breaks its CSP."""
+    from tests.conftest import create_account
+
+    _, phone = create_account(make_app(server_factory.database_url, redis_url))
+    base = live_server.url
+    violations = []
+    other = browser.new_context(locale="vi-VN").new_page()
+    for p in (page, other):
+        p.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+        p.goto(base + "/dang-nhap")
+        p.get_by_label("Số điện thoại hoặc email").fill(phone)
+        p.get_by_label("Mật khẩu").fill("matkhau123")
+        p.get_by_role("button", name="Đăng nhập").click()
+        expect(p.get_by_text("Đăng nhập thành công.")).to_be_visible()
+    page.get_by_role("link", name="Tài khoản").click()
+    page.get_by_role("button", name="Đăng xuất trên mọi thiết bị khác").click()
+    expect(page.get_by_text("Đã đăng xuất tài khoản trên mọi thiết bị khác.")).to_be_visible()
+    other.goto(base + "/tai-khoan")
+    expect(other.get_by_text("Vui lòng đăng nhập để tiếp tục.")).to_be_visible()
+    page.goto(base + "/tai-khoan")
+    expect(page.get_by_text("Tài khoản của tôi").first).to_be_visible()  # this device stays signed in
+    other.context.close()
+    assert violations == []

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from infra.config import Config
 from loadtests.stack import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow  # starts the whole stack: nginx, app processes, Redis, Locust
@@ -55,3 +56,10 @@ def test_small_http_load_run_has_no_failures_and_loses_no_answers(tmp_path):
     for name in ("locust_stats.csv", "locust_stats_history.csv", "locust.html", "summary.md"):
         assert (run_dir / name).stat().st_size > 0, name
     assert "lost answers | 0 of" in (run_dir / "summary.md").read_text()
+    # The real limits (25 logins would exceed one address's 10 per minute): one trusted proxy hop, nothing
+    # exempt, the simulated users spread over loopback addresses; the report says so.
+    security = summary["params"]["security"]
+    assert security["proxy_hops"] == 1 and security["ratelimit_enabled"]
+    assert security["login_rate_limit"] == Config.LOGIN_RATE_LIMIT and security["ratelimit_exempt_addresses"] == ""
+    assert security["spread_source_addresses"]
+    assert "Security settings: PROXY_HOPS=1" in (run_dir / "summary.md").read_text()

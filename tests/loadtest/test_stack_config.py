@@ -5,6 +5,7 @@ import subprocess
 
 import pytest
 
+from loadtests.addresses import source_address
 from loadtests.run import duration_seconds
 from loadtests.stack import find_nginx, kernel_limits, render_nginx_conf
 
@@ -29,6 +30,9 @@ def test_rendered_nginx_conf_passes_nginx_t(tmp_path):
     assert "hash $sticky_key consistent;" in conf and "map $cookie_session $sticky_key" in conf
     assert "proxy_set_header Upgrade $http_upgrade;" in conf
     assert 'proxy_set_header Sec-WebSocket-Extensions "";' in conf
+    # The app runs with PROXY_HOPS=1: nginx must append the client address and pass the scheme.
+    assert "proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;" in conf
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in conf
     assert "worker_rlimit_nofile 20000;" in conf and "worker_connections 10000;" in conf
 
 
@@ -67,3 +71,12 @@ def test_locustfile_imports_and_lists_every_scenario_user():
     for classes in SCENARIOS.values():
         for name in classes:
             assert name in listing.stdout
+
+
+def test_each_simulated_user_gets_its_own_loopback_address():
+    addresses = [source_address(i) for i in range(1, 70001)]
+    assert len(set(addresses)) == 70000
+    for address in addresses:
+        octets = [int(x) for x in address.split(".")]
+        assert octets[0] == 127 and all(1 <= x <= 254 for x in octets[1:]), address
+    assert (addresses[0], addresses[-1]) == ("127.1.1.1", "127.2.22.150")
