@@ -252,9 +252,7 @@ def test_two_processes_share_attempts_and_leaderboard(server_factory, redis_url)
         on_b = Recorder(b.url, player_http)
         resumed = on_b.call("attempt:join", {"attempt_id": attempt_id})["state"]
         assert resumed["deadline_ms"] == state["deadline_ms"]
-        assert {k: v["selected"] for k, v in resumed["answers"].items()} == {
-            q["id"]: keys[q["id"]] for q in qs[:3]
-        }
+        assert {k: v["selected"] for k, v in resumed["answers"].items()} == {q["id"]: keys[q["id"]] for q in qs[:3]}
         assert on_b.call(
             "answer",
             {
