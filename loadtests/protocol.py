@@ -76,10 +76,13 @@ def parse_join(attempt_id, ack) -> JoinedAttempt:
         # Answer keys must never reach a client before the round closes.
         if any(isinstance(o, dict) and ({"correct", "is_correct"} & o.keys()) for o in options):
             raise ProtocolError("answer key leaked to the client")
-        ids = [str(o["id"] if isinstance(o, dict) else o) for o in options]
+        ids = [o["id"] if isinstance(o, dict) else o for o in options]
+        # Questions and options are named by opaque per-attempt references (strings), never by bank ids.
+        if not all(isinstance(i, str) for i in [*ids, q.get("id")]):
+            raise ProtocolError(f"question {q.get('id')!r}: ids are not opaque references")
         if not ids:
             raise ProtocolError(f"question {q.get('id')!r} without options")
-        questions.append(LiveQuestion(str(q["id"]), ids))
+        questions.append(LiveQuestion(q["id"], ids))
     answered = {str(qid) for qid in (state.get("answers") or {})}
     return JoinedAttempt(
         attempt_id, questions, int(state.get("seq") or 0), state.get("deadline_ms"), state.get("server_ms"), answered
