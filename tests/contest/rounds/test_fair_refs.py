@@ -8,14 +8,17 @@ the two blind cheats over many attempts of the demo round and require chance-lev
 
 import math
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from contest.accounts.models import User
-from contest.rounds.models import Contest
+from contest.rounds.live_state import attempt_key
+from contest.rounds.models import AttemptQuestion, Contest
 from contest.rounds.services import answer_by_ref, attempt_view, start_attempt, submit_attempt
-from infra.extensions import db
+from infra.extensions import db, get_redis
 from question_bank.models import Question
 from server.demo import DEMO_CONTEST_SLUG, seed_demo
+from tests.conftest import create_account
+from tests.contest.roundkit import make_round
 
 ATTEMPTS = 200
 
@@ -81,3 +84,44 @@ def test_first_position_cheat_scores_at_chance_and_the_key_position_is_uniform(c
         for position in range(n):
             count, mean = seen.count(position), len(seen) / n
             assert abs(count - mean) <= 6 * math.sqrt(mean * (1 - 1 / n)), (n, position, count, mean)
+
+
+def _contestant(ctx):
+    user_id, _ = create_account(ctx)
+    return db.session.get(User, user_id)
+
+
+def test_references_survive_a_lost_live_state_and_answers_resume(ctx):
+    rnd = make_round(prediction=False)
+    user = _contestant(ctx)
+    attempt = start_attempt(user, rnd)
+    before = attempt_view(attempt)
+    q = before["questions"][0]
+    assert answer_by_ref(attempt.id, user.id, q["id"], [q["options"][1]["id"]], 1).selected == [q["options"][1]["id"]]
+    db.session.commit()
+    get_redis().delete(attempt_key(attempt.id))  # Redis lost the attempt (the answer is only in the stream)
+    # the next answer reloads the live state from SQL, with the same references
+    q2 = before["questions"][1]
+    ack = answer_by_ref(attempt.id, user.id, q2["id"], [q2["options"][0]["id"]], 2)
+    assert ack.selected == [q2["options"][0]["id"]] and not ack.duplicate
+    after = attempt_view(attempt)
+    assert [(x["id"], [o["id"] for o in x["options"]]) for x in after["questions"]] == [
+        (x["id"], [o["id"] for o in x["options"]]) for x in before["questions"]
+    ]
+
+
+def test_an_attempt_started_before_references_gets_them_on_join(ctx):
+    rnd = make_round(prediction=False)
+    user = _contestant(ctx)
+    attempt = start_attempt(user, rnd)
+    db.session.execute(
+        update(AttemptQuestion).where(AttemptQuestion.attempt_id == attempt.id).values(ref=None, option_refs=None)
+    )
+    db.session.commit()
+    get_redis().delete(attempt_key(attempt.id))
+    db.session.expire_all()
+    view = attempt_view(attempt)
+    refs = [x["id"] for x in view["questions"]] + [o["id"] for x in view["questions"] for o in x["options"]]
+    assert all(isinstance(r, str) and len(r) == 11 for r in refs) and len(set(refs)) == len(refs)
+    q = view["questions"][0]
+    assert answer_by_ref(attempt.id, user.id, q["id"], [q["options"][0]["id"]], 1).seq == 1
