@@ -43,6 +43,15 @@ def ms(dt):
     return to_ms(dt)
 
 
+@bp.app_template_global()
+def shown_options(attempt_question, question):
+    """A question's options in the order the attempt showed them, never the bank's authoring order (which
+    tends to put the correct option first, so listing options in it would show the key by position)."""
+    by_id = {o.id: o for o in question.options}
+    shown = [by_id[oid] for oid in attempt_question.option_order if oid in by_id]
+    return shown + [o for o in question.options if o.id not in set(attempt_question.option_order)]
+
+
 @bp.route("/cuoc-thi")
 def contests():
     return render_template("play/contests.html", contests=published_contests())

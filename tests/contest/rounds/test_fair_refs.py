@@ -7,6 +7,7 @@ the two blind cheats over many attempts of the demo round and require chance-lev
 """
 
 import math
+from datetime import timedelta
 
 from sqlalchemy import select, update
 
@@ -14,10 +15,11 @@ from contest.accounts.models import User
 from contest.rounds.live_state import attempt_key
 from contest.rounds.models import AttemptQuestion, Contest
 from contest.rounds.services import answer_by_ref, attempt_view, start_attempt, submit_attempt
+from infra.clock import utcnow
 from infra.extensions import db, get_redis
 from question_bank.models import Question
 from server.demo import DEMO_CONTEST_SLUG, seed_demo
-from tests.conftest import create_account
+from tests.conftest import create_account, login
 from tests.contest.roundkit import make_round
 
 ATTEMPTS = 200
@@ -125,3 +127,25 @@ def test_an_attempt_started_before_references_gets_them_on_join(ctx):
     assert all(isinstance(r, str) and len(r) == 11 for r in refs) and len(set(refs)) == len(refs)
     q = view["questions"][0]
     assert answer_by_ref(attempt.id, user.id, q["id"], [q["options"][0]["id"]], 1).seq == 1
+
+
+def test_review_lists_options_in_the_order_the_attempt_showed_them(app, client):
+    with app.app_context():
+        rnd = make_round(prediction=False)
+        user_id, phone = create_account(app)
+        attempt = start_attempt(db.session.get(User, user_id), rnd)
+        submit_attempt(attempt.id, user_id)
+        rnd.closes_at = utcnow() - timedelta(minutes=1)  # closed: the review may show the key
+        db.session.commit()
+        bank = {q.id: q for q in db.session.scalars(select(Question))}
+        shown = [
+            [o.text for o in sorted(bank[aq.question_id].options, key=lambda o: aq.option_order.index(o.id))]
+            for aq in attempt.questions
+        ]
+        attempt_id = attempt.id
+    assert any(texts != sorted(texts) for texts in shown)  # shuffled: authoring order would differ
+    login(client, phone)
+    html = client.get(f"/luot-thi/{attempt_id}/ket-qua").get_data(as_text=True)
+    for texts in shown:
+        at = [html.index(t + "<") if t + "<" in html else html.index(t + " ") for t in texts]
+        assert at == sorted(at), texts
