@@ -104,7 +104,8 @@ def contestant(base, http, attempt_id, keys, answers, think, latencies, errors, 
     try:
         for seq, q in enumerate(state["questions"][:answers], start=1):
             time.sleep(rng.uniform(*think))
-            choice = keys[q["id"]] if rng.random() < 0.7 else q["options"][-1]["id"]
+            # Clients see per-attempt references only (no key, no bank ids): a blind pick spreads the scores.
+            choice = rng.choice(q["options"])["id"]
             t0 = time.perf_counter()
             ack = client.call(
                 "answer",

@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, select
 
 import contest.models  # noqa: F401  (configures every mapper the models refer to)
-from contest.rounds.models import AttemptAnswer
+from contest.rounds.models import AttemptAnswer, AttemptQuestion
 
 
 class AckLog:
@@ -19,12 +19,12 @@ class AckLog:
         self.directory = Path(directory)
         self._file = None
 
-    def record(self, attempt_id: int, question_id: int, selected: list[int], seq: int):
+    def record(self, attempt_id: int, question_ref: str, selected: list[str], seq: int):
         if self._file is None:
             self.directory.mkdir(parents=True, exist_ok=True)
             # One file per process: Locust's --processes forks, and appends must not interleave.
             self._file = open(self.directory / f"acks-{os.getpid()}.jsonl", "a", buffering=1)
-        self._file.write(json.dumps({"a": attempt_id, "q": question_id, "s": sorted(selected), "n": seq}) + "\n")
+        self._file.write(json.dumps({"a": attempt_id, "q": question_ref, "s": sorted(selected), "n": seq}) + "\n")
 
     def close(self):
         if self._file is not None:
@@ -88,20 +88,31 @@ def compare(acked: dict, stored: dict) -> AnswerCheck:
 
 
 def stored_answers(database_url: str, attempt_ids) -> dict:
+    """(attempt, question reference) -> (seq, option references): SQL's bank ids named as the client knew them."""
     engine = create_engine(database_url)
     table = AttemptAnswer.__table__
+    drawn = AttemptQuestion.__table__
     stored = {}
     try:
         with engine.connect() as conn:
             ids = sorted(attempt_ids)
             for offset in range(0, len(ids), 500):
+                batch = ids[offset : offset + 500]
+                refs = {}
+                for attempt_id, question_id, ref, order, option_refs in conn.execute(
+                    select(
+                        drawn.c.attempt_id, drawn.c.question_id, drawn.c.ref, drawn.c.option_order, drawn.c.option_refs
+                    ).where(drawn.c.attempt_id.in_(batch))
+                ):
+                    refs[(attempt_id, question_id)] = (ref, dict(zip(order or [], option_refs or [], strict=False)))
                 rows = conn.execute(
                     select(table.c.attempt_id, table.c.question_id, table.c.seq, table.c.selected).where(
-                        table.c.attempt_id.in_(ids[offset : offset + 500])
+                        table.c.attempt_id.in_(batch)
                     )
                 )
                 for attempt_id, question_id, seq, selected in rows:
-                    stored[(attempt_id, question_id)] = (seq, list(selected or []))
+                    ref, options = refs.get((attempt_id, question_id), (str(question_id), {}))
+                    stored[(attempt_id, ref)] = (seq, sorted(options.get(o, str(o)) for o in selected or []))
     finally:
         engine.dispose()
     return stored

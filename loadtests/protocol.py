@@ -5,7 +5,8 @@ served by realtime/play.py) is a change here only:
   HTTP  POST /vong-thi/<round_id>/bat-dau (form, CSRF)  -> 302 Location /luot-thi/<attempt_id>
   SIO   "attempt:join" {"attempt_id"}  -> {"ok", "state": {"questions": [{"id", "options": [{"id", "text"}]}],
                                            "answers", "seq", "deadline_ms", "server_ms", ...}}
-  SIO   "answer" {"attempt_id", "question_id", "selected": [option ids], "seq"}
+        (question and option "id"s are the attempt's opaque references: strings, never bank ids)
+  SIO   "answer" {"attempt_id", "question_id": ref, "selected": [option refs], "seq"}
                                        -> {"ok": True, "seq", ...} | {"ok": False, "error", "message"}
   SIO   "submit" {"attempt_id", "prediction"}  -> {"ok", "result": {...}}
   SIO   "leaderboard:join" {"round_id"}  -> {"ok", "round_id", "version", "top", "me"} (after a reconnect, once submitted)
@@ -35,8 +36,8 @@ class ProtocolError(Exception):
 
 @dataclass
 class LiveQuestion:
-    id: int
-    option_ids: list[int]
+    id: str  # the attempt's reference of the question (opaque)
+    option_ids: list[str]  # the option references, in the order shown
 
 
 @dataclass
@@ -75,11 +76,14 @@ def parse_join(attempt_id, ack) -> JoinedAttempt:
         # Answer keys must never reach a client before the round closes.
         if any(isinstance(o, dict) and ({"correct", "is_correct"} & o.keys()) for o in options):
             raise ProtocolError("answer key leaked to the client")
-        ids = [int(o["id"] if isinstance(o, dict) else o) for o in options]
+        ids = [o["id"] if isinstance(o, dict) else o for o in options]
+        # Questions and options are named by opaque per-attempt references (strings), never by bank ids.
+        if not all(isinstance(i, str) for i in [*ids, q.get("id")]):
+            raise ProtocolError(f"question {q.get('id')!r}: ids are not opaque references")
         if not ids:
             raise ProtocolError(f"question {q.get('id')!r} without options")
-        questions.append(LiveQuestion(int(q["id"]), ids))
-    answered = {int(qid) for qid in (state.get("answers") or {})}
+        questions.append(LiveQuestion(q["id"], ids))
+    answered = {str(qid) for qid in (state.get("answers") or {})}
     return JoinedAttempt(
         attempt_id, questions, int(state.get("seq") or 0), state.get("deadline_ms"), state.get("server_ms"), answered
     )

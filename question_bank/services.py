@@ -15,6 +15,7 @@ from question_bank.draw import bump_bank_version
 from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue
 from question_bank.models import Category, Question, QuestionOption
 from question_bank.normalize import normalize_stem, normalize_text
+from question_bank.stats import PositionDistribution, position_distribution
 
 UNSORTED = "Chưa phân loại"
 
@@ -544,3 +545,24 @@ def find_category_by_path(path: str) -> Category | None:
             return None
         parent_id = node.id
     return node
+
+
+def correct_position_distribution(category_id: int | None = None) -> PositionDistribution:
+    """Where the correct option is authored among approved, current single-answer questions (one correct option):
+    the order contestants see when a round does not shuffle options. Optionally within a category (and its
+    subcategories)."""
+    query = (
+        select(QuestionOption.question_id, QuestionOption.is_correct)
+        .join(Question, Question.id == QuestionOption.question_id)
+        .where(Question.status == "approved", Question.is_current.is_(True), Question.multi_select.is_(False))
+        .order_by(QuestionOption.question_id, QuestionOption.position, QuestionOption.id)
+    )
+    if category_id is not None:
+        category = db.session.get(Category, category_id)
+        if category is None:
+            return position_distribution([])
+        query = query.join(Category, Category.id == Question.category_id).where(Category.path.startswith(category.path))
+    options: dict[int, list[bool]] = {}
+    for question_id, is_correct in db.session.execute(query):
+        options.setdefault(question_id, []).append(bool(is_correct))
+    return position_distribution((len(flags), flags.index(True)) for flags in options.values() if sum(flags) == 1)

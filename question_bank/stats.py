@@ -91,3 +91,63 @@ def item_statistics(rows, totals: dict[int, int] | None = None) -> dict[int, Ite
         discrimination = (uc / un - lc / ln) if un and ln else None
         stats[qid] = ItemStatistic(qid, n, correct / n if n else None, discrimination)
     return stats
+
+
+# --- where the correct option sits ----------------------------------------------------------------
+
+LETTERS = "ABCDEFGH"
+# chi-square critical values at p = 0.01 by degrees of freedom (positions - 1)
+_CHI2_CRITICAL_1PCT = {1: 6.63, 2: 9.21, 3: 11.34, 4: 13.28, 5: 15.09, 6: 16.81, 7: 18.48}
+MIN_QUESTIONS_FOR_SKEW = 10
+
+
+@dataclass(frozen=True)
+class PositionDistribution:
+    """How often the correct option of a single-answer question is authored at each position (A, B, C, ...).
+
+    Authors tend to write the right answer first; with option shuffling off, contestants see this order."""
+
+    counts: tuple[int, ...]  # by position, A first
+    expected: tuple[float, ...]  # what uniform positions would give (each question spreads 1/n over its n)
+    questions: int
+    chi2: float
+
+    @property
+    def shares(self) -> tuple[float, ...]:
+        return tuple(c / self.questions if self.questions else 0.0 for c in self.counts)
+
+    @property
+    def skewed(self) -> bool:
+        """True when the positions are unlikely to be uniform (chi-square at 1 %, at least 10 questions)."""
+        used = sum(1 for e in self.expected if e > 0)
+        critical = _CHI2_CRITICAL_1PCT.get(min(max(used - 1, 1), 7), 18.48)
+        return self.questions >= MIN_QUESTIONS_FOR_SKEW and self.chi2 > critical
+
+    def most_common(self) -> tuple[str, int]:
+        """(letter, share in whole percent) of the position that holds the correct option most often."""
+        if not self.questions:
+            return "", 0
+        i = max(range(len(self.counts)), key=lambda k: self.counts[k])
+        return LETTERS[i], round(100 * self.counts[i] / self.questions)
+
+    def rows(self) -> list[tuple[str, int, float]]:
+        """(letter, count, share) for each position some question has."""
+        return [(LETTERS[i], c, s) for i, (c, s) in enumerate(zip(self.counts, self.shares, strict=True))]
+
+
+def position_distribution(questions) -> PositionDistribution:
+    """questions: iterable of (option count, 0-based position of the correct option) of single-answer questions."""
+    width = len(LETTERS)
+    counts = [0] * width
+    expected = [0.0] * width
+    n = 0
+    for option_count, position in questions:
+        if not 0 < option_count <= width or not 0 <= position < option_count:
+            continue
+        n += 1
+        counts[position] += 1
+        for p in range(option_count):
+            expected[p] += 1 / option_count
+    chi2 = sum((c - e) ** 2 / e for c, e in zip(counts, expected, strict=True) if e > 0)
+    used = max((i + 1 for i, e in enumerate(expected) if e > 0), default=0)
+    return PositionDistribution(tuple(counts[:used]), tuple(expected[:used]), n, chi2)

@@ -2,10 +2,14 @@
 
 from flask import current_app, request
 from flask_login import current_user
+from socketio.exceptions import ConnectionRefusedError  # the builtin one would reach the client without its message
 
 from infra import metrics
 from infra.extensions import socketio
 from realtime import play, pusher
+
+# The largest Engine.IO packet the server accepts (docs/realtime.md); a larger one closes the connection.
+MAX_FRAME_BYTES = 16 * 1024
 
 
 class SocketSessionCache:
@@ -46,7 +50,8 @@ def init_app(app):
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        # Sockets carry the same Redis-backed session as pages; anonymous sockets are refused.
+        # Sockets carry the same Redis-backed session as pages; anonymous sockets are refused with the
+        # documented message (connect_error "unauthorized").
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
         pusher.start(socketio, current_app._get_current_object())

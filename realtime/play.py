@@ -14,15 +14,19 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from contest.rounds import leaderboard
-from contest.rounds.live_state import server_now_ms
+from contest.rounds.live_state import is_ref, server_now_ms
 from contest.rounds.models import Attempt, Round
-from contest.rounds.services import AttemptError, attempt_view, save_answer, submit_attempt
+from contest.rounds.services import AttemptError, answer_by_ref, attempt_view, submit_attempt
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
 
 log = logging.getLogger(__name__)
 MAX_INT = 2**53 - 1
+MAX_SELECTED = 20  # option references in one answer (docs/realtime.md)
+# Answers per socket: a token bucket of ANSWER_BURST answers, refilled at ANSWER_RATE a second (docs/realtime.md).
+ANSWER_RATE = 10.0
+ANSWER_BURST = 20.0
 
 
 class BadPayload(Exception):
@@ -36,6 +40,35 @@ _users: dict[str, int] = {}
 
 def remember_user(sid, user_id):
     _users[sid] = user_id
+
+
+class AnswerBucket:
+    """A token bucket per socket, counted in this process (a socket lives on one process)."""
+
+    __slots__ = ("tokens", "at")
+
+    def __init__(self, now: float):
+        self.tokens = ANSWER_BURST
+        self.at = now
+
+    def take(self, now: float) -> bool:
+        self.tokens = min(ANSWER_BURST, self.tokens + (now - self.at) * ANSWER_RATE)
+        self.at = now
+        if self.tokens < 1.0:
+            return False
+        self.tokens -= 1.0
+        return True
+
+
+_buckets: dict[str, AnswerBucket] = {}
+
+
+def _answer_allowed(sid) -> bool:
+    now = time.monotonic()
+    bucket = _buckets.get(sid)
+    if bucket is None:
+        bucket = _buckets[sid] = AnswerBucket(now)
+    return bucket.take(now)
 
 
 def _uid():
@@ -116,12 +149,23 @@ def register(socketio):
 
     @guarded
     def _answer(data):
+        if not _answer_allowed(request.sid):
+            return _error(
+                "rate_limited",
+                _(
+                    "Bạn gửi câu trả lời quá nhanh (tối đa %(rate)d câu mỗi giây): câu trả lời này chưa được lưu.",
+                    rate=int(ANSWER_RATE),
+                ),
+            )
         selected = data.get("selected")
-        if not isinstance(selected, list) or len(selected) > 20:
+        if not isinstance(selected, list) or len(selected) > MAX_SELECTED or not all(is_ref(v) for v in selected):
             raise BadPayload("selected")
-        selected = [_int({"v": v}, "v") for v in selected]
+        question = data.get("question_id")
+        if not is_ref(question):
+            raise BadPayload("question_id")
+        attempt_id, seq = _int(data, "attempt_id"), _int(data, "seq")
         with metrics.redis_timer("answer_script"):
-            ack = save_answer(_int(data, "attempt_id"), _uid(), _int(data, "question_id"), selected, _int(data, "seq"))
+            ack = answer_by_ref(attempt_id, _uid(), question, selected, seq)
         return ack.to_dict()
 
     @socketio.on("submit")
@@ -149,9 +193,19 @@ def register(socketio):
         join_room(f"round:{round_.id}", namespace="/public")
         return {"ok": True, **leaderboard.board_payload(round_.id, public=True)}
 
+    @socketio.on("*")
+    def on_unknown(event, *args):
+        # Only events without a handler of their own come here: acknowledged, so a client never waits for nothing.
+        return _error("unknown_event", _("Sự kiện không được hỗ trợ."))
+
+    @socketio.on("*", namespace="/public")
+    def on_public_unknown(event, *args):
+        return _error("unknown_event", _("Sự kiện không được hỗ trợ."))
+
     @socketio.on("disconnect")
     def on_disconnect(*args):
         pusher.forget(request.sid)
+        _buckets.pop(request.sid, None)
         if _users.pop(request.sid, None) is not None:
             metrics.contestant_disconnected()
 

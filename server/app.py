@@ -183,6 +183,9 @@ def configure_realtime(app):
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         manage_session=False,  # the Flask session lives in Redis already; share it with sockets
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
+        # Real frames are well under 2 KiB (an answer: ids, references, a seq); a larger one closes the
+        # connection (docs/realtime.md states the limit). Engine.IO's default would be 1,000,000 bytes.
+        max_http_buffer_size=realtime.MAX_FRAME_BYTES,
     )
     realtime.init_app(app)
     # /metrics reports the write-behind lag of the stream the answer script appends to and the worker drains.

@@ -31,6 +31,7 @@ from question_bank.services import (
     add_category,
     approve_questions,
     category_choices,
+    correct_position_distribution,
     create_question,
     delete_category,
     export_questions,
@@ -93,6 +94,7 @@ def index():
         categories=choices,
         labels=labels,
         args=args,
+        positions=correct_position_distribution(),
     )
 
 

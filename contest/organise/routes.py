@@ -30,6 +30,7 @@ from contest.rounds.models import Attempt, Contest, Round
 from contest.rounds.stopping import running_count, stop_round
 from infra.clock import format_vn_time, utcnow
 from infra.extensions import db
+from question_bank.services import correct_position_distribution
 
 bp = Blueprint("organise", __name__)
 
@@ -244,7 +245,26 @@ def _round_page(contest, form, rnd, status=200, stop_form=None):
         stop_form=stop_form or EmergencyStopForm(prefix="stop", formdata=None),
         delete_form=DeleteForm(),
         ranking_labels=RANKING_LABELS,
+        positions=correct_position_distribution(),
     ), status
+
+
+def _warn_unshuffled(rnd):
+    """Non-blocking: a round that shows options in authoring order while authors put the key in one place."""
+    positions = correct_position_distribution()
+    if not rnd.shuffle_options and positions.skewed:
+        letter, share = positions.most_common()
+        flash(unshuffled_warning(letter, share), "warning")
+
+
+def unshuffled_warning(letter, share):
+    return _(
+        "Cảnh báo: tuần thi không trộn thứ tự phương án, mà trong ngân hàng đáp án đúng nằm ở vị trí %(letter)s "
+        "trong %(share)d%% câu hỏi một đáp án. Thí sinh có thể đoán đáp án theo vị trí; nên bật “Trộn thứ tự "
+        "phương án trả lời”.",
+        letter=letter,
+        share=share,
+    )
 
 
 def _save_round(contest, rnd):
@@ -320,6 +340,7 @@ def new_round(contest_id):
         saved, form = _save_round(contest, None)
         if saved is not None:
             flash(_("Đã tạo tuần thi số %(n)d.", n=saved.number), "success")
+            _warn_unshuffled(saved)
             return redirect(url_for("organise.edit_contest", contest_id=contest.id))
         return _round_page(contest, form, None, 422)
     defaults = RoundInput(
@@ -342,6 +363,7 @@ def edit_round(contest_id, round_id):
         saved, form = _save_round(contest, rnd)
         if saved is not None:
             flash(_("Đã lưu tuần thi số %(n)d.", n=saved.number), "success")
+            _warn_unshuffled(saved)
             return redirect(url_for("organise.edit_contest", contest_id=contest.id))
         return _round_page(contest, form, rnd, 422)
     return _round_page(contest, RoundForm.for_input(RoundInput.from_round(rnd), formdata=None), rnd)

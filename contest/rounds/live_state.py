@@ -6,6 +6,9 @@ the same format, so a change of a field is a change here only.
   att:<id>          hash    user, round, deadline (epoch ms), started (ms), status (open|submitted|expired),
                             closed (ms), o:<qid> ",<option ids>,", m:<qid> "1" if multi-select,
                             k:<qid> correct option ids csv (the key: read only by the server, never sent)
+                            q:<ref> question id of the question the client knows as <ref>,
+                            p:<ref> option id of the option the client knows as <ref>, r:<oid> that option's ref
+                            (per-attempt random references: clients never see a bank id, see new_ref)
                             TTL: the deadline + STATE_TTL_AFTER_DEADLINE_S
   att:<id>:ans      hash    <qid> -> "<seq>|<option ids csv>" (same TTL)
   att:deadlines     zset    attempt id by deadline (ms), read by the sweeper
@@ -23,8 +26,9 @@ Option id lists are stored sorted and without duplicates. Time is Redis's clock 
 """
 
 import json
+import secrets
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from infra.clock import redis_time_ms
@@ -92,13 +96,34 @@ def decode_ids(csv: str) -> list[int]:
 # --- att:<id> -----------------------------------------------------------------------------------
 
 
+REF_BYTES = 8  # 11 url-safe characters
+REF_MAX_LEN = 16
+REF_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def new_ref(taken: set[str]) -> str:
+    """A fresh random reference (url-safe, 11 characters), not in `taken` (which it joins)."""
+    while True:
+        ref = secrets.token_urlsafe(REF_BYTES)
+        if ref not in taken:
+            taken.add(ref)
+            return ref
+
+
+def is_ref(value: object) -> bool:
+    """The shape of a reference a client may send back (checked before it reaches Redis)."""
+    return isinstance(value, str) and 0 < len(value) <= REF_MAX_LEN and REF_ALPHABET.issuperset(value)
+
+
 @dataclass(frozen=True)
 class LiveQuestion:
-    """What the answer script checks a choice against."""
+    """What the answer script checks a choice against, and the references the client knows it and its options by."""
 
     option_ids: list[int]
     correct_ids: list[int]
     multi: bool
+    ref: str = ""
+    option_refs: list[str] = field(default_factory=list)  # aligned with option_ids
 
 
 @dataclass(frozen=True)
@@ -133,6 +158,11 @@ def encode_attempt(attempt: LiveAttempt) -> dict[str, str | int]:
         fields[f"k:{qid}"] = encode_ids(question.correct_ids)
         if question.multi:
             fields[f"m:{qid}"] = "1"
+        if question.ref:
+            fields[f"q:{question.ref}"] = qid
+        for oid, ref in zip(question.option_ids, question.option_refs):
+            fields[f"p:{ref}"] = oid
+            fields[f"r:{oid}"] = ref
     return fields
 
 
@@ -141,11 +171,18 @@ def decode_attempt(raw: Mapping[str, str]) -> LiveAttempt | None:
     if not raw:
         return None
     questions = {}
+    refs = {int(value): name[2:] for name, value in raw.items() if name.startswith("q:")}
     for name, value in raw.items():
         if name.startswith("o:"):
             qid = int(name[2:])
+            option_ids = decode_ids(value)
+            option_refs = [raw[f"r:{oid}"] for oid in option_ids if f"r:{oid}" in raw]
             questions[qid] = LiveQuestion(
-                decode_ids(value), decode_ids(raw.get(f"k:{qid}", "")), raw.get(f"m:{qid}") == "1"
+                option_ids,
+                decode_ids(raw.get(f"k:{qid}", "")),
+                raw.get(f"m:{qid}") == "1",
+                refs.get(qid, ""),
+                option_refs if len(option_refs) == len(option_ids) else [],
             )
     closed = raw.get("closed")
     return LiveAttempt(
@@ -296,34 +333,64 @@ class LuaScript:
         return script(keys=list(keys), args=list(args))
 
 
-# KEYS: attempt hash, answers hash, stream. ARGV: user id, question id, selected csv, seq, attempt id.
+# KEYS: attempt hash, answers hash, stream. ARGV: user id, question, selected csv, seq, attempt id, mode.
+# Mode 'id': question and options are bank ids (the server's own callers). Mode 'ref': they are the attempt's
+# references as the client knows them (q:<ref>, p:<ref>); the script maps them to ids before anything else is
+# checked or stored, and answers with references (r:<oid>). Inside, everything stays in bank ids.
+# The deadline is checked before the status: an answer at or after the deadline is 'deadline_passed' whether
+# or not the attempt has been closed meanwhile; 'attempt_closed' means submitted before its deadline.
 ANSWER = LuaScript(r"""
-local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status', 'o:' .. ARGV[2], 'm:' .. ARGV[2])
+local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status')
 if not meta[1] then return {'err', 'attempt_not_found'} end
 if meta[1] ~= ARGV[1] then return {'err', 'forbidden'} end
-if meta[3] ~= 'open' then return {'err', 'attempt_closed'} end
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 if now >= tonumber(meta[2]) then return {'err', 'deadline_passed'} end
-if not meta[4] then return {'err', 'unknown_question'} end
-local n = 0
-for oid in string.gmatch(ARGV[3], '[^,]+') do
-  if not string.find(meta[4], ',' .. oid .. ',', 1, true) then return {'err', 'unknown_option'} end
-  n = n + 1
+if meta[3] ~= 'open' then return {'err', 'attempt_closed'} end
+local by_ref = ARGV[6] == 'ref'
+local qid = ARGV[2]
+if by_ref then
+  qid = redis.call('HGET', KEYS[1], 'q:' .. ARGV[2])
+  if not qid then return {'err', 'unknown_question'} end
 end
-if n > 1 and meta[5] ~= '1' then return {'err', 'single_choice'} end
+local q = redis.call('HMGET', KEYS[1], 'o:' .. qid, 'm:' .. qid)
+if not q[1] then return {'err', 'unknown_question'} end
+local ids, seen = {}, {}
+for token in string.gmatch(ARGV[3], '[^,]+') do
+  local oid = token
+  if by_ref then
+    oid = redis.call('HGET', KEYS[1], 'p:' .. token)
+    if not oid then return {'err', 'unknown_option'} end
+  end
+  if not string.find(q[1], ',' .. oid .. ',', 1, true) then return {'err', 'unknown_option'} end
+  if not seen[oid] then
+    seen[oid] = true
+    ids[#ids + 1] = tonumber(oid)
+  end
+end
+if #ids > 1 and q[2] ~= '1' then return {'err', 'single_choice'} end
+table.sort(ids)
+local csv = table.concat(ids, ',')
+local function shown(ids_csv)
+  if not by_ref then return ids_csv end
+  local out = {}
+  for oid in string.gmatch(ids_csv, '[^,]+') do
+    out[#out + 1] = redis.call('HGET', KEYS[1], 'r:' .. oid) or ''
+  end
+  return table.concat(out, ',')
+end
 local seq = tonumber(ARGV[4])
-local prev = redis.call('HGET', KEYS[2], ARGV[2])
+local prev = redis.call('HGET', KEYS[2], qid)
 if prev then
   local sep = string.find(prev, '|', 1, true)
   local prev_seq = tonumber(string.sub(prev, 1, sep - 1))
   -- A retry (same seq) or an older write arriving late: keep what is stored, ack it again.
-  if seq <= prev_seq then return {'dup', string.sub(prev, sep + 1), tostring(prev_seq)} end
+  if seq <= prev_seq then return {'dup', shown(string.sub(prev, sep + 1)), tostring(prev_seq)} end
 end
-redis.call('HSET', KEYS[2], ARGV[2], ARGV[4] .. '|' .. ARGV[3])
+redis.call('HSET', KEYS[2], qid, ARGV[4] .. '|' .. csv)
 redis.call('PEXPIRE', KEYS[2], redis.call('PTTL', KEYS[1]))
-redis.call('XADD', KEYS[3], '*', 'a', ARGV[5], 'q', ARGV[2], 's', ARGV[3], 'n', ARGV[4], 't', tostring(now))
-return {'ok', ARGV[3], ARGV[4]}
+redis.call('XADD', KEYS[3], '*', 'a', ARGV[5], 'q', qid, 's', csv, 'n', ARGV[4], 't', tostring(now))
+return {'ok', shown(csv), ARGV[4]}
 """)
 
 # Closes an open attempt (submit by its owner, or the sweeper once the deadline passed) and returns
@@ -384,11 +451,36 @@ def answer(attempt_id: int, user_id: int, question_id: int, selected: Iterable[i
     """One Redis round trip: deadline check, idempotent store and stream append, atomically."""
     reply = ANSWER(
         keys=[attempt_key(attempt_id), answers_key(attempt_id), ANSWER_STREAM],
-        args=[user_id, question_id, encode_ids(selected), seq, attempt_id],
+        args=[user_id, question_id, encode_ids(selected), seq, attempt_id, "id"],
     )
     if reply[0] == "err":
         return AnswerReply(reply[1], [], 0, False)
     return AnswerReply(None, decode_ids(reply[1]), int(reply[2]), duplicate=reply[0] == "dup")
+
+
+@dataclass(frozen=True)
+class RefAnswerReply:
+    """The answer script's verdict in the client's terms: option references (sorted by option id)."""
+
+    error: str | None
+    selected: list[str]
+    seq: int
+    duplicate: bool
+
+
+def answer_by_ref(
+    attempt_id: int, user_id: int, question_ref: str, selected: Iterable[str], seq: int
+) -> RefAnswerReply:
+    """The same script, the question and options named by the attempt's references (mapped to ids inside it).
+    References must be is_ref() (no commas): the caller checks their shape."""
+    reply = ANSWER(
+        keys=[attempt_key(attempt_id), answers_key(attempt_id), ANSWER_STREAM],
+        args=[user_id, question_ref, ",".join(selected), seq, attempt_id, "ref"],
+    )
+    if reply[0] == "err":
+        return RefAnswerReply(reply[1], [], 0, False)
+    refs = [r for r in reply[1].split(",") if r]
+    return RefAnswerReply(None, refs, int(reply[2]), duplicate=reply[0] == "dup")
 
 
 @dataclass(frozen=True)

@@ -133,6 +133,11 @@ class AttemptQuestion(Model):
     position: Mapped[int] = mapped_column(primary_key=True)
     question_id: Mapped[int] = mapped_column(ForeignKey("qb_questions.id", ondelete="RESTRICT"), index=True)
     option_order: Mapped[list] = mapped_column(JSON)
+    # What the contestant's client sees instead of bank ids: a random reference for the question and one for each
+    # option (aligned with option_order), drawn at start and unique within the attempt. They carry no order or
+    # identity from the bank. NULL only on rows written before they existed (filled on the next load).
+    ref: Mapped[str | None] = mapped_column(String(16))
+    option_refs: Mapped[list | None] = mapped_column(JSON)
 
 
 class AttemptAnswer(Model):

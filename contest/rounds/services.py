@@ -9,9 +9,12 @@ import secrets
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from contest.accounts.models import User
@@ -138,8 +141,15 @@ def _start_locked(user: User, round_: Round, now: datetime, client_ip: str | Non
         client_ip=client_ip,
         device_id=(device_id or None) and str(device_id)[:64],
     )
+    taken: set[str] = set()
     attempt.questions = [
-        AttemptQuestion(position=i, question_id=d.question_id, option_order=list(d.option_order))
+        AttemptQuestion(
+            position=i,
+            question_id=d.question_id,
+            option_order=list(d.option_order),
+            ref=live_state.new_ref(taken),
+            option_refs=[live_state.new_ref(taken) for _ in d.option_order],
+        )
         for i, d in enumerate(drawn, start=1)
     ]
     db.session.add(attempt)
@@ -147,9 +157,7 @@ def _start_locked(user: User, round_: Round, now: datetime, client_ip: str | Non
         db.session.flush()
         # What Redis needs, read before the commit expires the objects: reading them back would
         # cost a query per relationship on the busiest request of a contest's opening minutes.
-        state = _State(
-            attempt.id, user.id, round_.id, deadline, now, "in_progress", None, [d.question_id for d in drawn]
-        )
+        state = _State(attempt.id, user.id, round_.id, deadline, now, "in_progress", None, _refs_of(attempt.questions))
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -173,11 +181,37 @@ class _State:
     started_at: datetime
     status: str
     submitted_at: datetime | None
-    question_ids: list[int]
+    refs: dict[int, tuple[str, dict[int, str]]]  # question id -> (its reference, option id -> reference)
+
+    @property
+    def question_ids(self) -> list[int]:
+        return list(self.refs)
+
+
+def _refs_of(questions: list[AttemptQuestion]) -> dict[int, tuple[str, dict[int, str]]]:
+    return {
+        aq.question_id: (aq.ref or "", dict(zip(aq.option_order, aq.option_refs or [], strict=False)))
+        for aq in questions
+    }
+
+
+def ensure_refs(attempt: Attempt) -> bool:
+    """Gives an attempt started before references existed its references (committed); True when it had none."""
+    if all(aq.ref and aq.option_refs and len(aq.option_refs) == len(aq.option_order) for aq in attempt.questions):
+        return False
+    taken = {aq.ref for aq in attempt.questions if aq.ref}
+    for aq in attempt.questions:
+        if not aq.ref:
+            aq.ref = live_state.new_ref(taken)
+        if not aq.option_refs or len(aq.option_refs) != len(aq.option_order):
+            aq.option_refs = [live_state.new_ref(taken) for _ in aq.option_order]
+    db.session.commit()
+    return True
 
 
 def load_state(attempt: Attempt, force: bool = False) -> None:
     """Writes the attempt's live state to Redis (no-op if present), rebuilding saved answers from SQL."""
+    force = ensure_refs(attempt) or force
     if not force and live_state.has_attempt(attempt.id):
         return
     state = _State(
@@ -188,7 +222,7 @@ def load_state(attempt: Attempt, force: bool = False) -> None:
         attempt.started_at,
         attempt.status,
         attempt.submitted_at,
-        [aq.question_id for aq in attempt.questions],
+        _refs_of(attempt.questions),
     )
     saved = {
         a.question_id: SavedAnswer(a.seq, a.selected)
@@ -213,14 +247,17 @@ def _write_state(state: _State, saved: dict[int, SavedAnswer]) -> None:
         options.setdefault(qid, []).append((oid, correct))
         if is_multi:
             multi.add(qid)
-    questions = {
-        qid: LiveQuestion(
-            [oid for oid, _ in options.get(qid, [])],
+    questions = {}
+    for qid in state.question_ids:
+        ref, option_refs = state.refs[qid]
+        option_ids = [oid for oid, _ in options.get(qid, [])]
+        questions[qid] = LiveQuestion(
+            option_ids,
             [oid for oid, correct in options.get(qid, []) if correct],
             qid in multi,
+            ref,
+            [option_refs[oid] for oid in option_ids] if all(oid in option_refs for oid in option_ids) else [],
         )
-        for qid in state.question_ids
-    }
     live = LiveAttempt(
         state.user_id,
         state.round_id,
@@ -238,8 +275,8 @@ def _write_state(state: _State, saved: dict[int, SavedAnswer]) -> None:
 
 @dataclass
 class AnswerAck:
-    question_id: int
-    selected: list[int]
+    question_id: int | str  # a bank id, or the client's reference (answer_by_ref)
+    selected: list[int] | list[str]
     seq: int
     duplicate: bool
 
@@ -259,6 +296,31 @@ def save_answer(attempt_id: int, user_id: int, question_id: int, selected: list[
     if reply.error is not None:
         raise AttemptError(reply.error)
     return AnswerAck(question_id, reply.selected, reply.seq, duplicate=reply.duplicate)
+
+
+def answer_by_ref(attempt_id: int, user_id: int, question_ref: str, selected: list[str], seq: int) -> AnswerAck:
+    """An answer as the client sends it: the question and options named by the attempt's references.
+
+    The answer script maps them to bank ids and stores ids; the ack names them by reference again. When Redis no
+    longer holds the attempt, SQL decides the verdict (a closed or late attempt) or reloads the live state.
+    """
+    for attempt_try in range(2):
+        reply = live_state.answer_by_ref(attempt_id, user_id, question_ref, selected, seq)
+        if reply.error != "attempt_not_found" or attempt_try:
+            break
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is None:
+            break
+        if attempt.user_id != user_id:
+            raise AttemptError("forbidden")
+        if server_now_ms() >= to_ms(attempt.deadline_at):
+            raise AttemptError("deadline_passed")
+        if attempt.status != "in_progress":
+            raise AttemptError("attempt_closed")
+        load_state(attempt)
+    if reply.error is not None:
+        raise AttemptError(reply.error)
+    return AnswerAck(question_ref, reply.selected, reply.seq, duplicate=reply.duplicate)
 
 
 def saved_answers(attempt_id: int) -> dict[int, dict]:
@@ -329,23 +391,47 @@ def close_attempt(
     return attempt
 
 
+def upsert_answers(rows: list[dict[str, Any]]) -> None:
+    """Writes answers to SQL, one row per (attempt, question), the highest seq winning: a row with a lower or
+    equal seq never replaces a stored one. One statement (INSERT ... ON CONFLICT DO UPDATE ... WHERE), so the
+    write-behind worker and the submit can write the same answers in any order, concurrently, on SQLite and
+    PostgreSQL. Rows: attempt_id, question_id, selected, seq, answered_at."""
+    if not rows:
+        return
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(AttemptAnswer).values(rows)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["attempt_id", "question_id"],
+        set_={"selected": stmt.excluded.selected, "seq": stmt.excluded.seq, "answered_at": stmt.excluded.answered_at},
+        where=AttemptAnswer.seq < stmt.excluded.seq,
+    )
+    db.session.execute(stmt)
+
+
 def _write_answers(attempt_id: int, answers: dict[int, SavedAnswer], marks: dict[int, bool], closed_ms: int) -> None:
-    """The final answers go to SQL with the submit, so scoring never waits for the worker."""
-    existing = {
-        a.question_id: a
-        for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id))
-    }
-    for qid, saved in answers.items():
-        seq, selected = saved.seq, saved.selected
-        row = existing.get(qid)
-        if row is None:
-            row = AttemptAnswer(
-                attempt_id=attempt_id, question_id=qid, selected=selected, seq=seq, answered_at=from_ms(closed_ms)
-            )
-            db.session.add(row)
-        elif row.seq < seq:
-            row.selected, row.seq = selected, seq
-        row.is_correct = marks.get(qid, False)
+    """The final answers go to SQL with the submit, so scoring never waits for the worker.
+
+    The worker may be writing the same answers at this moment: the upsert keeps the highest seq whoever comes
+    first (no unique-constraint race), then the marks are set on whatever rows the attempt has.
+    """
+    upsert_answers(
+        [
+            {
+                "attempt_id": attempt_id,
+                "question_id": qid,
+                "selected": saved.selected,
+                "seq": saved.seq,
+                "answered_at": from_ms(closed_ms),
+            }
+            for qid, saved in sorted(answers.items())
+        ]
+    )
+    right = [qid for qid, ok in marks.items() if ok]
+    where = AttemptAnswer.attempt_id == attempt_id
+    db.session.execute(
+        update(AttemptAnswer).where(where).values(is_correct=AttemptAnswer.question_id.in_(right)),
+        execution_options={"synchronize_session": False},
+    )
 
 
 def sweep_expired(limit: int = 200) -> int:
@@ -382,7 +468,12 @@ def sweep_expired(limit: int = 200) -> int:
 
 
 def attempt_view(attempt: Attempt) -> dict:
-    """Everything the attempt page needs. Never the key: only option ids and texts, in shown order."""
+    """Everything the attempt page and the client need. Never the key, and no bank id: each question and option is
+    named by the attempt's own random reference, in the order shown."""
+    if attempt.status == "in_progress":
+        load_state(attempt)
+    else:
+        ensure_refs(attempt)
     qids = [aq.question_id for aq in attempt.questions]
     questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(qids)))}
     rows = db.session.execute(
@@ -390,13 +481,21 @@ def attempt_view(attempt: Attempt) -> dict:
     )
     texts = dict(rows.tuples().all())  # a Result has keys() (column names): dict() would take it for a mapping
     if attempt.status == "in_progress":
-        load_state(attempt)
         answers = saved_answers(attempt.id)
     else:
         answers = {
             a.question_id: {"selected": a.selected, "seq": a.seq}
             for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
         }
+    refs = {
+        aq.question_id: (aq.ref, dict(zip(aq.option_order, aq.option_refs or [], strict=True)))
+        for aq in attempt.questions
+    }
+    shown_answers = {}
+    for qid, a in answers.items():
+        if qid in refs:
+            qref, orefs = refs[qid]
+            shown_answers[qref] = {"selected": [orefs[o] for o in a["selected"] if o in orefs], "seq": a["seq"]}
     round_ = attempt.round
     return {
         "attempt_id": attempt.id,
@@ -409,14 +508,17 @@ def attempt_view(attempt: Attempt) -> dict:
         "questions": [
             {
                 "position": aq.position,
-                "id": aq.question_id,
+                "id": aq.ref,
                 "stem": questions[aq.question_id].stem,
                 "multi": questions[aq.question_id].multi_select,
-                "options": [{"id": oid, "text": texts[oid]} for oid in aq.option_order],
+                "options": [
+                    {"id": oref, "text": texts[oid]}
+                    for oid, oref in zip(aq.option_order, aq.option_refs or [], strict=True)
+                ],
             }
             for aq in attempt.questions
         ],
-        "answers": {str(qid): a for qid, a in answers.items()},
+        "answers": shown_answers,
         "seq": max([a["seq"] for a in answers.values()], default=0),
     }
 

@@ -14,12 +14,10 @@ from typing import Any
 
 import redis
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from contest.rounds.live_state import ANSWER_STREAM, decode_entry
-from contest.rounds.models import Attempt, AttemptAnswer
-from contest.rounds.services import sweep_expired
+from contest.rounds.models import Attempt
+from contest.rounds.services import sweep_expired, upsert_answers
 from infra.clock import from_ms
 from infra.extensions import db, get_redis
 
@@ -57,19 +55,6 @@ def _rows(entries: Sequence[Entry]) -> list[dict[str, Any]]:
                 "answered_at": from_ms(entry.answered_ms),
             }
     return list(best.values())
-
-
-def upsert_answers(rows: list[dict[str, Any]]) -> None:
-    if not rows:
-        return
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(AttemptAnswer).values(rows)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["attempt_id", "question_id"],
-        set_={"selected": stmt.excluded.selected, "seq": stmt.excluded.seq, "answered_at": stmt.excluded.answered_at},
-        where=AttemptAnswer.seq < stmt.excluded.seq,
-    )
-    db.session.execute(stmt)
 
 
 def _commit(r: redis.Redis, entries: Sequence[Entry]) -> int:

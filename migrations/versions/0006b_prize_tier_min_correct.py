@@ -1,7 +1,7 @@
 """judging: a prize tier can require a minimum number of correct answers
 
 Revision ID: 0006b_prize_tier_min_correct
-Revises: 0005b_judging_flags_audit
+Revises: 0006a_attempt_refs
 Create Date: 2026-11-27 09:00:00
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006b_prize_tier_min_correct"
-down_revision = "0006_session_version"
+down_revision = "0006a_attempt_refs"
 branch_labels = None
 depends_on = None
 

@@ -1,4 +1,5 @@
-/* The attempt page: server-timed clock, one question at a time, every answer saved over Socket.IO. */
+/* The attempt page: server-timed clock, one question at a time, every answer saved over Socket.IO.
+   Questions and options are named by this attempt's opaque references (strings), never by bank ids. */
 (function () {
   "use strict";
   var root = document.getElementById("attempt");
@@ -11,7 +12,7 @@
   var offset = state.server_ms - Date.now();
   var bestRtt = Infinity;
   var seq = state.seq || 0;
-  var answers = {};   // question id -> {selected: [...], seq: n, acked: bool}
+  var answers = {};   // question reference -> {selected: [option references], seq: n, acked: bool}
   var current = 0;
   var closed = false;
   Object.keys(state.answers).forEach(function (q) {
@@ -108,7 +109,7 @@
 
   function choose(q) {
     var selected = Array.prototype.map.call(
-      document.querySelectorAll('input[name="q' + q.id + '"]:checked'), function (i) { return Number(i.value); });
+      document.querySelectorAll('input[name="q' + q.id + '"]:checked'), function (i) { return i.value; });
     seq += 1;
     answers[q.id] = {selected: selected, seq: seq, acked: false};
     renderNavigator();
@@ -116,7 +117,7 @@
   }
 
   function position(qid) {
-    for (var i = 0; i < state.questions.length; i++) if (state.questions[i].id === Number(qid)) return i + 1;
+    for (var i = 0; i < state.questions.length; i++) if (state.questions[i].id === qid) return i + 1;
     return "?";
   }
 
@@ -124,7 +125,7 @@
     var a = answers[qid];
     if (!socket.connected) { $("save-status").textContent = T.offline; return; }
     $("save-status").textContent = fmt(T.saving, position(qid));
-    socket.timeout(8000).emit("answer", {attempt_id: attemptId, question_id: Number(qid), selected: a.selected, seq: a.seq},
+    socket.timeout(8000).emit("answer", {attempt_id: attemptId, question_id: qid, selected: a.selected, seq: a.seq},
       function (err, ack) {
         if (err) {
           // No ack in time: resend the same seq (idempotent) while connected; after a reconnect, resendPending does.
@@ -134,6 +135,11 @@
         }
         if (!ack.ok) {
           $("save-status").textContent = ack.message;
+          // Too many answers in a second from this socket: the answer was not saved; send it again shortly.
+          if (ack.error === "rate_limited") {
+            setTimeout(function () { if (socket.connected && answers[qid] === a && !a.acked) send(qid); }, 1000);
+            return;
+          }
           if (ack.error === "deadline_passed" || ack.error === "attempt_closed") timeUp();
           return;
         }

@@ -78,3 +78,12 @@
   rows.addEventListener("input", renumber);
   renumber();
 })();
+
+// The (non-blocking) warning that a skewed bank shows its key by position when options are not shuffled.
+(function () {
+  "use strict";
+  var warning = document.querySelector("[data-shuffle-warning]");
+  var box = document.getElementById("shuffle_options");
+  if (!warning || !box) return;
+  box.addEventListener("change", function () { warning.hidden = box.checked; });
+})();

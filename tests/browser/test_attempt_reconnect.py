@@ -58,7 +58,7 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     expect(page.locator("#save-status")).to_have_text(offline)
     expect(page.locator("#navigator .nav-item.pending")).to_have_count(3)
     r = redis.Redis.from_url(redis_url, decode_responses=True)
-    assert r.hget(answers_key(attempt_id), q2["id"]) is None  # nothing reached the server
+    assert r.hget(answers_key(attempt_id), keys.bank_id(q2["id"])) is None  # nothing reached the server
 
     # a new server process on the same address; the page reconnects on its own and resends
     server_factory(port=first.port)
@@ -68,7 +68,9 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     expect(page.get_by_text("Bạn còn 7 câu chưa trả lời.")).to_be_visible()
 
     # Redis holds each answer once: one stream entry per accepted (question, seq), the latest choice in the hash
-    wanted = {q1["id"]: [_wrong(q1, keys)], q2["id"]: [keys[q2["id"]][0]], q3["id"]: [_wrong(q3, keys)]}
+    # (the page knows references only; Redis and SQL hold bank ids)
+    chosen = {q1["id"]: [_wrong(q1, keys)], q2["id"]: [keys[q2["id"]][0]], q3["id"]: [_wrong(q3, keys)]}
+    wanted = dict(keys.to_bank(ref, selected) for ref, selected in chosen.items())
     for qid, selected in wanted.items():
         assert decode_saved(r.hget(answers_key(attempt_id), qid)).selected == selected
     entries = [e for e in (decode_entry(f) for _, f in r.xrange(ANSWER_STREAM)) if e.attempt_id == attempt_id]
@@ -76,7 +78,8 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     for e in entries:
         per_question.setdefault(e.question_id, []).append(e.seq)
     # question 1: the first choice, then the change made offline; 2 and 3 exactly once despite any resend
-    assert {q: len(seqs) for q, seqs in per_question.items()} == {q1["id"]: 2, q2["id"]: 1, q3["id"]: 1}
+    bank_ids = [keys.bank_id(q["id"]) for q in (q1, q2, q3)]
+    assert {q: len(seqs) for q, seqs in per_question.items()} == dict(zip(bank_ids, [2, 1, 1], strict=True))
 
     # the worker writes them behind into SQL: one row per question, the latest choice
     with app.app_context():

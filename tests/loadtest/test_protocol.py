@@ -12,16 +12,16 @@ def test_join_ack_is_parsed_into_questions_options_and_saved_answers():
             "deadline_ms": 5,
             "server_ms": 1,
             "seq": 4,
-            "answers": {"7": {"seq": 4}},
+            "answers": {"q7": {"seq": 4}},
             "questions": [
-                {"id": 7, "options": [{"id": 70, "text": "A"}, {"id": 71}]},
-                {"id": 8, "options": [{"id": 80}, {"id": 81}, {"id": 82}]},
+                {"id": "q7", "options": [{"id": "o70", "text": "A"}, {"id": "o71"}]},
+                {"id": "q8", "options": [{"id": "o80"}, {"id": "o81"}, {"id": "o82"}]},
             ],
         },
     }
     joined = protocol.parse_join(3, ack)
-    assert joined.attempt_id == 3 and joined.deadline_ms == 5 and joined.seq == 4 and joined.answered == {7}
-    assert [(q.id, q.option_ids) for q in joined.questions] == [(7, [70, 71]), (8, [80, 81, 82])]
+    assert joined.attempt_id == 3 and joined.deadline_ms == 5 and joined.seq == 4 and joined.answered == {"q7"}
+    assert [(q.id, q.option_ids) for q in joined.questions] == [("q7", ["o70", "o71"]), ("q8", ["o80", "o81", "o82"])]
 
 
 @pytest.mark.parametrize(
@@ -30,8 +30,11 @@ def test_join_ack_is_parsed_into_questions_options_and_saved_answers():
         None,
         {"ok": False, "error": "attempt_closed"},
         {"ok": True},
-        {"ok": True, "state": {"questions": [{"id": 1, "options": []}]}},
-        {"ok": True, "state": {"questions": [{"id": 1, "options": [{"id": 2, "is_correct": True}]}]}},
+        {"ok": True, "state": {"questions": [{"id": "a", "options": []}]}},
+        {"ok": True, "state": {"questions": [{"id": "a", "options": [{"id": "b", "is_correct": True}]}]}},
+        # bank ids (integers) instead of the attempt's opaque references: the order would give the key away
+        {"ok": True, "state": {"questions": [{"id": 1, "options": [{"id": 2}, {"id": 3}]}]}},
+        {"ok": True, "state": {"questions": [{"id": "a", "options": [{"id": 2}, {"id": 3}]}]}},
     ],
 )
 def test_join_refusals_malformed_acks_and_leaked_keys_are_errors(ack):

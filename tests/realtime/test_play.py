@@ -7,8 +7,9 @@ import time
 import redis as redis_lib
 import requests
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import select
 
-from contest.rounds.models import Attempt
+from contest.rounds.models import Attempt, AttemptQuestion
 from infra.extensions import db
 from question_bank.models import QuestionOption
 from tests.conftest import PASSWORD, create_account, make_app
@@ -53,15 +54,52 @@ class Recorder:
         self.client.disconnect()
 
 
+class RefKeys:
+    """The key as a client would need it: keys[question ref] -> the correct options' references in that attempt.
+
+    Clients only ever see per-attempt references; the test looks them up in SQL (attempt_questions) to play
+    a contestant who knows the answers. keys.bank holds the key by bank ids (question id -> option ids)."""
+
+    def __init__(self, app, bank):
+        self.app = app
+        self.bank = bank
+
+    def _question(self, ref):
+        with self.app.app_context():
+            aq = db.session.scalar(select(AttemptQuestion).where(AttemptQuestion.ref == ref))
+            assert aq is not None, f"no attempt question with reference {ref!r}"
+            refs = dict(zip(aq.option_order, aq.option_refs, strict=True))
+            question_id = aq.question_id
+            db.session.remove()
+        return question_id, refs
+
+    def __getitem__(self, ref):
+        question_id, refs = self._question(ref)
+        return sorted(refs[o] for o in self.bank[question_id])
+
+    def wrong(self, ref):
+        question_id, refs = self._question(ref)
+        return [r for o, r in refs.items() if o not in self.bank[question_id]][:1]
+
+    def bank_id(self, ref):
+        return self._question(ref)[0]
+
+    def to_bank(self, ref, option_refs):
+        """(question id, sorted option ids) of a question and options named by references."""
+        question_id, refs = self._question(ref)
+        ids = {r: o for o, r in refs.items()}
+        return question_id, sorted(ids[r] for r in option_refs)
+
+
 def setup_round(server_factory, redis_url, **kw):
     app = make_app(server_factory.database_url, redis_url)
     with app.app_context():
         rnd = make_round(**kw)
-        keys = {}
+        bank = {}
 
         for o in db.session.query(QuestionOption).filter_by(is_correct=True):
-            keys.setdefault(o.question_id, []).append(o.id)
-        return app, rnd.id, keys
+            bank.setdefault(o.question_id, []).append(o.id)
+        return app, rnd.id, RefKeys(app, bank)
 
 
 def start_over_http(base_url, http, round_id):
@@ -214,9 +252,7 @@ def test_two_processes_share_attempts_and_leaderboard(server_factory, redis_url)
         on_b = Recorder(b.url, player_http)
         resumed = on_b.call("attempt:join", {"attempt_id": attempt_id})["state"]
         assert resumed["deadline_ms"] == state["deadline_ms"]
-        assert {int(k): v["selected"] for k, v in resumed["answers"].items()} == {
-            q["id"]: keys[q["id"]] for q in qs[:3]
-        }
+        assert {k: v["selected"] for k, v in resumed["answers"].items()} == {q["id"]: keys[q["id"]] for q in qs[:3]}
         assert on_b.call(
             "answer",
             {

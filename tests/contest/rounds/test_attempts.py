@@ -237,8 +237,12 @@ def test_attempt_view_never_carries_the_key(ctx):
     view = attempt_view(attempt)
     text = json.dumps(view, ensure_ascii=False)
     assert "correct" not in text and "is_correct" not in text and "k:" not in text
-    assert [q["id"] for q in view["questions"]] == [aq.question_id for aq in attempt.questions]
+    assert [q["id"] for q in view["questions"]] == [aq.ref for aq in attempt.questions]
     assert all(set(o) == {"id", "text"} for q in view["questions"] for o in q["options"])
+    # No bank id reaches the client: references are random strings, unique within the attempt.
+    refs = [q["id"] for q in view["questions"]] + [o["id"] for q in view["questions"] for o in q["options"]]
+    assert all(isinstance(r, str) and len(r) == 11 and not r.isdigit() for r in refs)
+    assert len(set(refs)) == len(refs)
 
 
 @given(
