@@ -17,7 +17,7 @@ from contest.organise import bp as organise_bp
 from contest.play import bp as play_bp
 from contest.rounds.live_state import ANSWER_STREAM
 from contest.units import bp as units_bp
-from infra import admission, metrics
+from infra import admission, metrics, web_input
 from infra.config import PROJECT_ROOT, config_from_env
 from infra.extensions import (
     babel,
@@ -112,6 +112,7 @@ def configure_web(app):
     login_manager.login_message = N_("Vui lòng đăng nhập để tiếp tục.")
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "warning"
+    web_input.install(app)  # the bounded `int` URL converter (before the blueprints) and no control characters
     admission.install(app)  # before Flask-SocketIO wraps wsgi_app: Socket.IO traffic bypasses the gate
 
     @app.context_processor

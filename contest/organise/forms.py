@@ -3,7 +3,6 @@
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
@@ -26,6 +25,7 @@ from contest.accounts.models import Unit
 from contest.organise.services import RANKING_CRITERIA, RoundInput
 from infra.clock import from_vn_time, to_vn_time
 from infra.extensions import db
+from infra.forms import SafeForm
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category
 
@@ -115,7 +115,7 @@ def unit_tree_choices():
     return rows
 
 
-class ContestForm(FlaskForm):
+class ContestForm(SafeForm):
     title = StringField(
         _l("Tên cuộc thi"),
         validators=[
@@ -147,7 +147,7 @@ class BlueprintRowForm(Form):
     )
 
 
-class RoundForm(FlaskForm):
+class RoundForm(SafeForm):
     number = WholeNumberField(
         _l("Số thứ tự tuần thi"),
         invalid_message=_l("Số thứ tự tuần thi phải là số nguyên."),
@@ -260,9 +260,9 @@ class RoundForm(FlaskForm):
         )
 
 
-class PublishForm(FlaskForm):
+class PublishForm(SafeForm):
     submit = SubmitField(_l("Công bố"))
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(SafeForm):
     submit = SubmitField(_l("Xóa"))
