@@ -98,3 +98,12 @@ def install(app):
         for key, values in request.args.lists():
             if has_control(key) or any(has_control(v) for v in values):
                 abort(400)
+
+
+def choice_id(value):
+    """A SelectField `coerce` for ids whose choices the field does not check: an id (or the 0 some selects use for
+    "none" or "all") as an int, and -1 for anything else (a 30-digit number, Unicode digits, text). No row has
+    id -1, so the service answers "does not exist" instead of the database failing, and nothing is silently
+    read as 0."""
+    value = parse_int(value, 0)
+    return -1 if value is None else value

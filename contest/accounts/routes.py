@@ -1,7 +1,5 @@
 """Registration, login, logout and the profile page."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -9,6 +7,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from contest.accounts.forms import LoginForm, PasswordChangeForm, RegistrationForm
 from contest.accounts.services import AccountError, create_user, find_by_login
 from infra.extensions import db, limiter
+from infra.web_input import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -19,12 +18,6 @@ def _login_limit():
 
 def _register_limit():
     return current_app.config["REGISTER_RATE_LIMIT"]
-
-
-def _safe_next(target):
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
@@ -77,7 +70,7 @@ def login():
                 session["lang"] = lang
             login_user(user, remember=form.remember.data)
             flash(_("Đăng nhập thành công."), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
 

@@ -1,11 +1,11 @@
 """Judge forms; messages are specific and in Vietnamese."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from contest.judging.disqualification import MIN_REASON_LENGTH
-from infra.forms import SafeForm
+from infra.forms import BoundedIntegerField, SafeForm
 
 
 class ReasonForm(SafeForm):
@@ -37,21 +37,21 @@ class PrizeTiersForm(SafeForm):
 
 
 class ReviewSettingsForm(SafeForm):
-    min_time_seconds = IntegerField(
+    min_time_seconds = BoundedIntegerField(
         _l("Cảnh báo khi thời gian làm bài dưới (giây)"),
         validators=[
             InputRequired(_l("Vui lòng nhập số giây.")),
             NumberRange(min=0, max=86400, message=_l("Từ 0 đến 86400 giây.")),
         ],
     )
-    max_accounts_per_ip = IntegerField(
+    max_accounts_per_ip = BoundedIntegerField(
         _l("Số tài khoản tối đa trên một địa chỉ IP"),
         validators=[
             InputRequired(_l("Vui lòng nhập một số.")),
             NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên.")),
         ],
     )
-    max_accounts_per_device = IntegerField(
+    max_accounts_per_device = BoundedIntegerField(
         _l("Số tài khoản tối đa trên một thiết bị"),
         validators=[
             InputRequired(_l("Vui lòng nhập một số.")),

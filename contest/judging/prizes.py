@@ -12,6 +12,9 @@ from contest.judging.models import PrizeTier
 from contest.judging.ranking import rank_entries
 from contest.rounds.models import Round
 from infra.extensions import db
+from infra.web_input import MAX_DB_INT, parse_int
+
+MAX_WINNERS = 1_000_000  # winners of one tier: more than any contest's entries, far below an INTEGER column's limit
 
 
 @dataclass
@@ -35,6 +38,8 @@ def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTi
             raise JudgingError(_("Mỗi giải phải có tên."))
         if not isinstance(spec.winners, int) or spec.winners < 1:
             raise JudgingError(_("Số lượng giải “%(name)s” phải là số nguyên dương.", name=name))
+        if spec.winners > MAX_WINNERS:
+            raise JudgingError(_("Số lượng giải “%(name)s” tối đa là %(n)s.", name=name, n=MAX_WINNERS))
         cleaned.append(TierSpec(name, spec.winners, bool(spec.perfect_required)))
     if len({spec.name for spec in cleaned}) != len(cleaned):
         raise JudgingError(_("Tên các giải không được trùng nhau."))
@@ -58,10 +63,10 @@ def parse_tiers(text: str) -> list[TierSpec]:
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split(";")]
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or parse_int(parts[1], 0, MAX_DB_INT) is None:
             raise JudgingError(_("Dòng %(line)s: cần dạng “Tên giải; số lượng” (ví dụ: Giải Nhất; 1).", line=number))
         perfect = len(parts) > 2 and parts[2].lower() in ("tuyệt đối", "tuyet doi", "x", "1", "có")
-        specs.append(TierSpec(parts[0], int(parts[1]), perfect))
+        specs.append(TierSpec(parts[0], parse_int(parts[1], 0, MAX_DB_INT), perfect))
     return specs
 
 
