@@ -169,9 +169,12 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
     logging.getLogger().addHandler(errors)
     failures, count, started = [], 0, time.monotonic()
 
+    spent = {}
+
     def call(client, method, path, **kwargs):
         nonlocal count
         count += 1
+        t0 = time.monotonic()
         try:
             response = client.open(path, method=method, **kwargs)
             response.get_data()  # streamed bodies (exports) run here
@@ -179,6 +182,9 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
         except Exception as exc:  # TESTING propagates what would be a 500
             failures.append(f"{method} {path[:120]} raised {exc.__class__.__name__}: {str(exc)[:200]}")
             return None
+        finally:
+            key = f"{method} {path.split('?')[0][:60]}"
+            spent[key] = spent.get(key, 0) + time.monotonic() - t0
         if response.status_code >= 500 and not (path.startswith("/readyz") and response.status_code == 503):
             failures.append(f"{method} {path[:120]} answered {response.status_code}")
         return response
@@ -190,16 +196,17 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
                 assert login(client, accounts[role][1]).status_code == 302
             for rule in rules:
                 methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
-                # the path: one hostile value at a time in each argument (routing is the same for every role,
-                # so two roles suffice); an int argument out of range is a 404 whatever the role
-                if role in ("anonymous", "admin"):
+                # the path: one hostile value at a time in each argument (routing is the same for every role, so
+                # the admin, who passes every guard, suffices); an int argument out of range is a 404 for anyone
+                if role == "admin":
                     for path, must_404 in _hostile_paths(rule, ids):
                         response = call(client, methods[0], path)
                         if must_404 and response is not None and response.status_code != 404:
                             failures.append(f"{methods[0]} {path[:80]} answered {response.status_code}, not 404")
                 path = _valid_path(rule, ids)
-                # staff roles see the same pages as the admin (whose role passes every guard): a few values each
-                values = HOSTILE_VALUES if role in ("anonymous", "contestant", "admin") else HOSTILE_VALUES[::3]
+                # every value as the admin (whose role passes every guard, so every view reads its input); the other
+                # roles reach fewer views (a redirect or a 403 first), a third of the values each
+                values = HOSTILE_VALUES if role == "admin" else HOSTILE_VALUES[::3]
                 if "GET" in methods:
                     for value in values:
                         query = dict.fromkeys(QUERY_KEYS, value)
@@ -217,8 +224,9 @@ def test_no_route_answers_500_to_hostile_input(sweep_app):
     elapsed = time.monotonic() - started
     tracebacks = [f"{r.name}: {r.getMessage()[:200]}" for r in errors.records]
     assert not failures and not tracebacks, "\n".join(failures[:60] + tracebacks[:20])
-    assert count > 2500, count  # it really walked the map
-    assert elapsed < 100, f"{count} requests took {elapsed:.0f} s"
+    assert count > 2000, count  # it really walked the map
+    slowest = sorted(spent.items(), key=lambda kv: -kv[1])[:8]
+    assert elapsed < 100, f"{count} requests took {elapsed:.0f} s; slowest: {slowest}"
 
 
 def _valid_path(rule, ids):
