@@ -92,7 +92,7 @@ class RegistrationForm(SafeForm):
     cccd = StringField(
         _l("Số CCCD (không bắt buộc)"),
         validators=[Optional()],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 12},
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 15},  # 12 digits, maybe grouped
     )
     email = EmailField(
         _l("Email (không bắt buộc)"),
