@@ -230,6 +230,7 @@ def parse_xlsx(data: bytes, default_category=()) -> ParseResult:
 
 
 _SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
 _DIMENSION = re.compile(rb"<(\w+:)?dimension[\s>/]")
 
 
@@ -254,10 +255,14 @@ def check_xlsx_archive(data: bytes) -> bytes:
     )
     if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
         raise too_big
+    too_many_rows = LimitExceeded(
+        _("Tệp có hơn %(n)s dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn.", n=f"{MAX_ROWS:,}".replace(",", "."))
+    )
     total, patched = 0, {}
     try:
         for member in members:
-            head = b""
+            head, tail, rows = b"", b"", 0
+            is_sheet = member.filename.startswith("xl/worksheets/")
             with archive.open(member) as stream:
                 while chunk := stream.read(2**20):
                     total += len(chunk)
@@ -265,12 +270,18 @@ def check_xlsx_archive(data: bytes) -> bytes:
                         raise too_big
                     if len(head) < 2**16:
                         head += chunk[: 2**16]
-            sheet_data = _SHEET_DATA.search(head) if member.filename.startswith("xl/worksheets/") else None
+                    if is_sheet:  # count the rows while streaming: a million empty rows fit in a few MB
+                        window = tail + chunk
+                        rows += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
+                        tail = window[-32:]
+                        if rows > MAX_ROWS + 1:  # the header row and MAX_ROWS data rows
+                            raise too_many_rows
+            sheet_data = _SHEET_DATA.search(head) if is_sheet else None
             if sheet_data and not _DIMENSION.search(head, 0, sheet_data.start()):
                 patched[member.filename] = sheet_data
     except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
         if isinstance(exc, LimitExceeded):
-            raise
+            raise exc from None
         raise LimitExceeded(_("Tệp không phải là bảng tính Excel .xlsx hợp lệ.")) from None
     if not patched:
         return data

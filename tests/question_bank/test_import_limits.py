@@ -109,7 +109,7 @@ def test_a_million_row_xlsx_is_refused_in_seconds(babel_ctx, million_rows):
 
 
 def test_rows_past_the_limit_stop_the_reader(babel_ctx, monkeypatch):
-    """Under the size limit, the row count stops the reader while streaming."""
+    """Under the size limit, the row count stops the reader while streaming (20,000 rows would take seconds)."""
     monkeypatch.setattr(table, "MAX_ROWS", 1000)
     data = _xlsx(_ROW * 200_000)
     started = time.monotonic()
@@ -117,6 +117,18 @@ def test_rows_past_the_limit_stop_the_reader(babel_ctx, monkeypatch):
     assert time.monotonic() - started < 5
     assert [e.message for e in result.errors] == [
         "Tệp có hơn 1.000 dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn."
+    ]
+
+
+def test_a_million_empty_rows_in_10_kb_are_refused_at_once(babel_ctx):
+    """Under the size limit too: the rows are counted while the archive is checked, before openpyxl opens it."""
+    data = _xlsx(b"<row/>" * 1_000_000)
+    assert len(data) < 64 * 1024
+    started = time.monotonic()
+    result = formats.read("xlsx", data)
+    assert time.monotonic() - started < 2
+    assert [e.message for e in result.errors] == [
+        "Tệp có hơn 20.000 dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn."
     ]
 
 
