@@ -115,9 +115,10 @@ def test_rows_past_the_limit_stop_the_reader(babel_ctx, monkeypatch):
     started = time.monotonic()
     result = formats.read("xlsx", data)
     assert time.monotonic() - started < 5
-    assert [e.message for e in result.errors] == [
-        "Tệp có hơn 1.000 dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn."
-    ]
+    too_many = ["Tệp có hơn 1.000 dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn."]
+    assert [e.message for e in result.errors] == too_many
+    csv_file = ("Câu hỏi;Phương án A;Phương án B;Đáp án đúng\n" + "Câu hỏi?;Có;Không;A\n" * 5000).encode()
+    assert [e.message for e in formats.read("csv", csv_file).errors] == too_many
 
 
 def test_a_million_empty_rows_in_10_kb_are_refused_at_once(babel_ctx):
