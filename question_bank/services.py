@@ -4,6 +4,7 @@ bulk actions, search, import and export. Routes, the CLI and tests call these di
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, insert, literal, select, text, update
 from sqlalchemy.orm import selectinload
@@ -13,6 +14,7 @@ from infra.extensions import db
 from question_bank import formats
 from question_bank.draw import bump_bank_version
 from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue
+from question_bank.formats.isolated import read_isolated
 from question_bank.models import Category, Question, QuestionOption
 from question_bank.normalize import normalize_stem, normalize_text
 from question_bank.stats import PositionDistribution, position_distribution
@@ -380,11 +382,18 @@ def import_questions(
     author_id: int | None = None,
     status: str = "draft",
     reviewer_id: int | None = None,
+    isolated: bool = False,
 ) -> ImportReport:
-    """All or nothing: any error, or an unsupported question not explicitly skipped, writes nothing."""
+    """All or nothing: any error, or an unsupported question not explicitly skipped, writes nothing.
+
+    isolated: read the file in a child process (the web upload: parsing must not stall the server's sockets).
+    """
     report = ImportReport(format=fmt, dry_run=dry_run, skipped_unsupported=skip_unsupported)
     try:
-        result = formats.read(fmt, data, tuple(default_category))
+        if isolated:
+            result = read_isolated(fmt, data, tuple(default_category), str(get_locale() or "vi"))
+        else:
+            result = formats.read(fmt, data, tuple(default_category))
     except formats.UndecodableFile as exc:
         report.errors.append(ParseIssue(0, str(exc)))
         return report

@@ -21,7 +21,7 @@ from contest.organise import bp as organise_bp
 from contest.play import bp as play_bp
 from contest.rounds.live_state import ANSWER_STREAM
 from contest.units import bp as units_bp
-from infra import admission, metrics
+from infra import admission, metrics, web_input
 from infra.config import PROJECT_ROOT, config_from_env
 from infra.extensions import (
     babel,
@@ -126,6 +126,7 @@ def configure_web(app):
     login_manager.login_message = N_("Vui lòng đăng nhập để tiếp tục.")
     login_manager.localize_callback = gettext
     login_manager.login_message_category = "warning"
+    web_input.install(app)  # the bounded `int` URL converter (before the blueprints) and no control characters
     admission.install(app)  # before Flask-SocketIO wraps wsgi_app: Socket.IO traffic bypasses the gate
     # The language switch is a preference, not an account action: it needs no CSRF token, so a page view
     # by an anonymous visitor stores no session (base.html renders the switch without a token).

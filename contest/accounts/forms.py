@@ -3,15 +3,22 @@
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Optional, ValidationError
 from wtforms.validators import Email as EmailValidator
 
 from contest.accounts.models import Unit
-from contest.accounts.validators import cccd_problem, normalize_phone
+from contest.accounts.validators import (
+    cccd_problem,
+    has_non_ascii_digit,
+    name_problem,
+    normalize_cccd,
+    normalize_name,
+    normalize_phone,
+)
 from infra.extensions import db
+from infra.forms import SafeForm
 
 OCCUPATION_CHOICES = [
     ("", _l("— Chọn đối tượng —")),
@@ -40,11 +47,27 @@ def unit_choices():
 
 
 def validate_phone(form, field):
+    if has_non_ascii_digit(field.data or ""):
+        raise ValidationError(
+            _l("Số điện thoại chỉ được gồm các chữ số 0–9 (không dùng chữ số toàn khổ hay chữ số khác).")
+        )
     if not normalize_phone(field.data or ""):
         raise ValidationError(_l("Số điện thoại không hợp lệ. Nhập 10 chữ số, ví dụ 0912345678."))
 
 
-class RegistrationForm(FlaskForm):
+def validate_name(form, field):
+    problem = name_problem(field.data or "")
+    if problem == "control":
+        raise ValidationError(_l("Họ và tên chứa ký tự ẩn hoặc ký tự điều khiển không được phép."))
+    if problem == "no_letter":
+        raise ValidationError(_l("Họ và tên phải có chữ cái."))
+
+
+def _name_filter(value):
+    return normalize_name(value) if isinstance(value, str) else value
+
+
+class RegistrationForm(SafeForm):
     phone = StringField(
         _l("Số điện thoại"),
         validators=[DataRequired(_l("Vui lòng nhập số điện thoại.")), validate_phone],
@@ -52,7 +75,12 @@ class RegistrationForm(FlaskForm):
     )
     full_name = StringField(
         _l("Họ và tên (như trên CCCD)"),
-        validators=[DataRequired(_l("Vui lòng nhập họ và tên.")), Length(max=120, message=_l("Họ và tên quá dài."))],
+        validators=[
+            DataRequired(_l("Vui lòng nhập họ và tên.")),
+            Length(max=120, message=_l("Họ và tên quá dài.")),
+            validate_name,
+        ],
+        filters=[_name_filter],
         render_kw={"autocomplete": "name"},
     )
     date_of_birth = DateField(
@@ -64,7 +92,7 @@ class RegistrationForm(FlaskForm):
     cccd = StringField(
         _l("Số CCCD (không bắt buộc)"),
         validators=[Optional()],
-        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 12},
+        render_kw={"inputmode": "numeric", "autocomplete": "off", "maxlength": 15},  # 12 digits, maybe grouped
     )
     email = EmailField(
         _l("Email (không bắt buộc)"),
@@ -101,6 +129,8 @@ class RegistrationForm(FlaskForm):
         self.unit_id.choices = unit_choices()
 
     def validate_date_of_birth(self, field):
+        if field.data is None:  # "2024-02-30", "abc": DateField could not parse it
+            raise ValidationError(_l("Ngày sinh không hợp lệ. Chọn một ngày có thật, ví dụ 02/03/1995."))
         today = date.today()
         if field.data > today:
             raise ValidationError(_l("Ngày sinh không được ở tương lai."))
@@ -108,10 +138,14 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Ngày sinh không hợp lệ."))
 
     def validate_cccd(self, field):
-        value = (field.data or "").strip()
+        value = normalize_cccd(field.data or "")
         field.data = value
         if not value:
             return
+        if has_non_ascii_digit(value):
+            raise ValidationError(
+                _l("Số CCCD chỉ được gồm các chữ số 0–9 (không dùng chữ số toàn khổ hay chữ số khác).")
+            )
         problem = cccd_problem(value, self.date_of_birth.data if not self.date_of_birth.errors else None)
         if problem == "format":
             raise ValidationError(_l("Số CCCD phải gồm đúng 12 chữ số."))
@@ -121,7 +155,7 @@ class RegistrationForm(FlaskForm):
             raise ValidationError(_l("Số CCCD không khớp với năm sinh đã nhập."))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(SafeForm):
     login = StringField(
         _l("Số điện thoại hoặc email"),
         validators=[DataRequired(_l("Vui lòng nhập số điện thoại hoặc email."))],
@@ -136,7 +170,7 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Đăng nhập"))
 
 
-class PasswordChangeForm(FlaskForm):
+class PasswordChangeForm(SafeForm):
     current = PasswordField(
         _l("Mật khẩu hiện tại"),
         validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại."))],
@@ -161,7 +195,7 @@ class PasswordChangeForm(FlaskForm):
     submit = SubmitField(_l("Đổi mật khẩu"))
 
 
-class SignOutEverywhereForm(FlaskForm):
+class SignOutEverywhereForm(SafeForm):
     """One button: every other session of the account ends (the CSRF token is the whole form)."""
 
     sign_out_everywhere = SubmitField(_l("Đăng xuất trên mọi thiết bị khác"))

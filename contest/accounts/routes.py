@@ -1,7 +1,5 @@
 """Registration, login, logout and the profile page."""
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
@@ -21,6 +19,7 @@ from contest.accounts.services import (
     start_session,
 )
 from infra.extensions import db, limiter, login_manager
+from infra.web_input import safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -39,12 +38,6 @@ def _login_limit():
 
 def _register_limit():
     return current_app.config["REGISTER_RATE_LIMIT"]
-
-
-def _safe_next(target):
-    if target and not urlsplit(target).netloc and target.startswith("/") and not target.startswith("//"):
-        return target
-    return None
 
 
 @bp.route("/dang-ky", methods=["GET", "POST"])
@@ -103,7 +96,7 @@ def login():
             clear_login_failures(form.login.data, user)
             start_session(user, remember=form.remember.data)  # a fresh session id at login: no fixation
             flash(_("Đăng nhập thành công."), "success")
-            return redirect(_safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
     status = 422 if form.errors else 200
     return render_template("accounts/login.html", form=form), status
 

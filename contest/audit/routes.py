@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 from contest.accounts.guards import role_required
 from contest.audit.services import OBJECT_LABELS, audit_entries
 from infra.clock import format_vn_time
+from infra.web_input import int_arg
 
 bp = Blueprint("audit", __name__)
 
@@ -32,8 +33,8 @@ def index():
     kind = request.args.get("doi-tuong") or None
     if kind not in OBJECT_LABELS:
         kind = None
-    object_id = request.args.get("ma", type=int)
-    page = max(request.args.get("trang", 1, type=int), 1)
+    object_id = int_arg(request.args, "ma")
+    page = int_arg(request.args, "trang", 1, hi=1_000_000)
     entries = audit_entries(
         object_type=kind,
         object_id=object_id if kind else None,

@@ -1,11 +1,11 @@
 """Organiser forms of the question bank."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from infra.forms import SafeForm
 from question_bank.formats import MAX_OPTIONS
 
 DIFFICULTY_CHOICES = [("easy", _l("Dễ")), ("medium", _l("Trung bình")), ("hard", _l("Khó"))]
@@ -13,7 +13,7 @@ STATUS_CHOICES = [("draft", _l("Nháp")), ("approved", _l("Đã duyệt")), ("re
 LETTERS = "ABCDEF"
 
 
-class QuestionForm(FlaskForm):
+class QuestionForm(SafeForm):
     category_id = SelectField(_l("Chủ đề"), coerce=int, validators=[DataRequired(_l("Vui lòng chọn chủ đề."))])
     title = StringField(_l("Tiêu đề ngắn (không bắt buộc)"), validators=[Optional(), Length(max=200)])
     stem = TextAreaField(
@@ -39,30 +39,30 @@ for _i, _letter in enumerate(LETTERS[:MAX_OPTIONS]):
     setattr(QuestionForm, f"correct_{_i}", BooleanField(_l("Phương án %(letter)s là đáp án đúng", letter=_letter)))
 
 
-class CategoryForm(FlaskForm):
+class CategoryForm(SafeForm):
     name = StringField(_l("Tên chủ đề"), validators=[DataRequired(_l("Vui lòng nhập tên chủ đề.")), Length(max=200)])
     parent_id = SelectField(_l("Thuộc chủ đề"), coerce=int)
     submit = SubmitField(_l("Thêm chủ đề"))
 
 
-class MoveCategoryForm(FlaskForm):
+class MoveCategoryForm(SafeForm):
     category_id = SelectField(_l("Chủ đề cần chuyển"), coerce=int)
     new_parent_id = SelectField(_l("Chuyển vào"), coerce=int)
     submit_move = SubmitField(_l("Chuyển chủ đề"))
 
 
-class RenameCategoryForm(FlaskForm):
+class RenameCategoryForm(SafeForm):
     category_id = SelectField(_l("Chủ đề"), coerce=int)
     new_name = StringField(_l("Tên mới"), validators=[DataRequired(_l("Vui lòng nhập tên chủ đề.")), Length(max=200)])
     submit_rename = SubmitField(_l("Đổi tên"))
 
 
-class DeleteCategoryForm(FlaskForm):
+class DeleteCategoryForm(SafeForm):
     category_id = SelectField(_l("Chủ đề cần xóa (chỉ chủ đề trống)"), coerce=int)
     submit_delete = SubmitField(_l("Xóa chủ đề"))
 
 
-class ImportForm(FlaskForm):
+class ImportForm(SafeForm):
     file = FileField(_l("Tệp câu hỏi (.gift, .txt, .csv, .xlsx)"), validators=[FileRequired(_l("Vui lòng chọn tệp."))])
     format = SelectField(
         _l("Định dạng"),
@@ -81,7 +81,7 @@ class ImportForm(FlaskForm):
     submit = SubmitField(_l("Nhập câu hỏi"))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(SafeForm):
     class Meta:
         csrf = False  # a GET download that changes nothing
 

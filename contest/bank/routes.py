@@ -21,6 +21,7 @@ from contest.bank.forms import (
     RenameCategoryForm,
 )
 from infra.extensions import db
+from infra.web_input import int_arg, int_list, parse_int, safe_next
 from question_bank import formats
 from question_bank.formats import MAX_OPTIONS, ParsedOption, ParsedQuestion
 from question_bank.models import DIFFICULTIES, STATUSES, Category, Question
@@ -65,22 +66,17 @@ def _audit(action, object_type=None, object_id=None, **details):
     db.session.commit()
 
 
-def _int_arg(name):
-    value = request.args.get(name, "")
-    return int(value) if value.isdigit() else None
-
-
 @bp.route("/")
 @role_required("organiser")
 def index():
     f = QuestionFilter(
         q=request.args.get("q", "").strip(),
-        category_id=_int_arg("category"),
+        category_id=int_arg(request.args, "category"),
         difficulty=request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None,
         status=request.args.get("status") if request.args.get("status") in STATUSES else None,
         tag=request.args.get("tag", "").strip() or None,
     )
-    page = max(_int_arg("page") or 1, 1)
+    page = int_arg(request.args, "page", 1, hi=100_000)
     questions, has_next = search_questions(f, page, PER_PAGE)
     choices = category_choices()
     labels = dict(choices)
@@ -101,11 +97,9 @@ def index():
 @bp.route("/hang-loat", methods=["POST"])
 @role_required("organiser")
 def bulk():
-    ids = [int(i) for i in request.form.getlist("ids") if i.isdigit()]
+    ids = int_list(request.form, "ids")
     action = request.form.get("action")
-    back = request.form.get("next") or ""
-    if not back.startswith("/") or back.startswith("//") or "\\" in back:  # only paths on this site
-        back = url_for("bank.index")
+    back = safe_next(request.form.get("next")) or url_for("bank.index")  # only paths on this site
     if not ids:
         flash(_("Chưa chọn câu hỏi nào."), "warning")
         return redirect(back)
@@ -130,14 +124,14 @@ def bulk():
     elif action == "move":
         target = request.form.get("target", "")
         try:
-            moved = move_questions(ids, int(target) if target.isdigit() else 0)
+            moved = move_questions(ids, parse_int(target) or 0)
             _audit(
                 "questions_move",
                 "question",
                 ids[0] if len(ids) == 1 else None,
                 ids=ids,
                 moved=moved,
-                category_id=int(target) if target.isdigit() else None,
+                category_id=parse_int(target),
             )
             flash(_("Đã chuyển %(n)s câu hỏi sang chủ đề mới.", n=moved), "success")
         except BankError as exc:
@@ -331,6 +325,7 @@ def upload():
                 skip_unsupported=form.skip_unsupported.data,
                 default_category=category,
                 author_id=current_user.id,
+                isolated=True,  # parsed in a child process: a hostile file cannot stall this server's sockets
             )
             if report.refused:
                 db.session.rollback()

@@ -1,14 +1,14 @@
 """Judge forms; messages are specific and in Vietnamese."""
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from contest.judging.disqualification import MIN_REASON_LENGTH
+from infra.forms import BoundedIntegerField, SafeForm
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(SafeForm):
     reason = TextAreaField(
         _l("Lý do (bắt buộc, được ghi vào nhật ký)"),
         validators=[
@@ -19,16 +19,16 @@ class ReasonForm(FlaskForm):
     submit = SubmitField()
 
 
-class RecomputeFlagsForm(FlaskForm):
+class RecomputeFlagsForm(SafeForm):
     submit = SubmitField(_l("Tính lại"))
 
 
-class PublishForm(FlaskForm):
+class PublishForm(SafeForm):
     note = StringField(_l("Ghi chú cho phiên bản này (không bắt buộc)"), validators=[Optional(), Length(max=500)])
     submit = SubmitField(_l("Công bố kết quả"))
 
 
-class PrizeTiersForm(FlaskForm):
+class PrizeTiersForm(SafeForm):
     tiers = TextAreaField(
         _l(
             "Cơ cấu giải (mỗi dòng một giải: Tên giải; số lượng; “tối thiểu N” nếu cần ít nhất N câu đúng; "
@@ -39,22 +39,22 @@ class PrizeTiersForm(FlaskForm):
     submit = SubmitField(_l("Lưu cơ cấu giải"))
 
 
-class ReviewSettingsForm(FlaskForm):
-    min_time_seconds = IntegerField(
+class ReviewSettingsForm(SafeForm):
+    min_time_seconds = BoundedIntegerField(
         _l("Cảnh báo khi thời gian làm bài dưới (giây)"),
         validators=[
             InputRequired(_l("Vui lòng nhập số giây.")),
             NumberRange(min=0, max=86400, message=_l("Từ 0 đến 86400 giây.")),
         ],
     )
-    max_accounts_per_ip = IntegerField(
+    max_accounts_per_ip = BoundedIntegerField(
         _l("Số tài khoản tối đa trên một địa chỉ IP"),
         validators=[
             InputRequired(_l("Vui lòng nhập một số.")),
             NumberRange(min=1, max=100000, message=_l("Phải từ 1 trở lên.")),
         ],
     )
-    max_accounts_per_device = IntegerField(
+    max_accounts_per_device = BoundedIntegerField(
         _l("Số tài khoản tối đa trên một thiết bị"),
         validators=[
             InputRequired(_l("Vui lòng nhập một số.")),
@@ -64,7 +64,7 @@ class ReviewSettingsForm(FlaskForm):
     submit = SubmitField(_l("Lưu ngưỡng cảnh báo"))
 
 
-class ExportForm(FlaskForm):
+class ExportForm(SafeForm):
     format = SelectField(_l("Định dạng"), choices=[("xlsx", "Excel (XLSX)"), ("csv", "CSV (UTF-8)")])
     winners = BooleanField(_l("Chỉ danh sách đạt giải"))
     full_data = BooleanField(_l("Xuất đầy đủ thông tin cá nhân (không che số điện thoại, ngày sinh; được ghi nhật ký)"))
@@ -74,7 +74,7 @@ class ExportForm(FlaskForm):
 RULE_SLOTS = 6
 
 
-class RankingRuleForm(FlaskForm):
+class RankingRuleForm(SafeForm):
     """The round's ranking rule as up to six ordered criteria; "không dùng" ends the list."""
 
     criterion_1 = SelectField(_l("Tiêu chí 1"), validate_choice=False)  # validate_rule() checks the keys

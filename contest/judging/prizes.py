@@ -13,6 +13,9 @@ from contest.judging.models import PrizeTier
 from contest.judging.ranking import rank_entries
 from contest.rounds.models import Round
 from infra.extensions import db
+from infra.web_input import MAX_DB_INT, parse_int
+
+MAX_WINNERS = 1_000_000  # winners of one tier: more than any contest's entries, far below an INTEGER column's limit
 
 
 @dataclass
@@ -52,6 +55,8 @@ def set_prize_tiers(round_: Round, specs: list[TierSpec], actor) -> list[PrizeTi
             raise JudgingError(_("Mỗi giải phải có tên."))
         if not isinstance(spec.winners, int) or spec.winners < 1:
             raise JudgingError(_("Số lượng giải “%(name)s” phải là số nguyên dương.", name=name))
+        if spec.winners > MAX_WINNERS:
+            raise JudgingError(_("Số lượng giải “%(name)s” tối đa là %(n)s.", name=name, n=MAX_WINNERS))
         minimum = spec.min_correct
         if minimum is not None and (not isinstance(minimum, int) or not 0 <= minimum <= MAX_MIN_CORRECT):
             raise JudgingError(_("Số câu đúng tối thiểu của giải “%(name)s” không hợp lệ.", name=name))
@@ -94,7 +99,7 @@ def parse_tiers(text: str) -> list[TierSpec]:
         if not line.strip():
             continue
         parts = [p.strip() for p in line.split(";")]
-        if len(parts) < 2 or not parts[1].isdigit():
+        if len(parts) < 2 or parse_int(parts[1], 0, MAX_DB_INT) is None:
             raise JudgingError(_("Dòng %(line)s: cần dạng “Tên giải; số lượng” (ví dụ: Giải Nhất; 1).", line=number))
         perfect, minimum = False, None
         for option in parts[2:]:
@@ -112,7 +117,7 @@ def parse_tiers(text: str) -> list[TierSpec]:
                         option=option,
                     )
                 )
-        specs.append(TierSpec(parts[0], int(parts[1]), perfect, minimum))
+        specs.append(TierSpec(parts[0], parse_int(parts[1], 0, MAX_DB_INT), perfect, minimum))
     return specs
 
 

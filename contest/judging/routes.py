@@ -67,6 +67,7 @@ from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
 from infra.clock import utcnow
 from infra.extensions import db
+from infra.web_input import int_arg, parse_int, safe_next
 
 bp = Blueprint("judging", __name__)
 
@@ -96,7 +97,7 @@ def index():
 @role_required("judge")
 def round_page(round_id):
     round_ = _round_or_404(round_id)
-    page = max(request.args.get("trang", 1, type=int), 1)
+    page = int_arg(request.args, "trang", 1, hi=1_000_000)
     if is_settled(round_) and round_.perfect_count_actual is None:
         # The first look after the close fixes the prediction's target (audited, by the system).
         fix_perfect_count(round_)
@@ -158,7 +159,7 @@ def flagged(round_id):
     flagged_count, flags_by_kind = flag_counts(round_.id)
     total = flags_by_kind.get(kind, 0) if kind else flagged_count
     pages = max(1, -(-total // PAGE_SIZE))
-    page = min(max(request.args.get("trang", 1, type=int), 1), pages)
+    page = min(int_arg(request.args, "trang", 1, hi=1_000_000), pages)
     people = flagged_people(round_.id, flag=kind, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     return render_template(
         "judging/flagged.html",
@@ -186,11 +187,8 @@ def recompute_flags(round_id):
         if is_settled(round_):
             board.rebuild(round_)
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
-    return redirect(
-        request.form.get("next")
-        if request.form.get("next", "").startswith("/giam-khao/")
-        else url_for("judging.flagged", round_id=round_.id)
-    )
+    back = safe_next(request.form.get("next"))
+    return redirect(back if back and back.startswith("/giam-khao/") else url_for("judging.flagged", round_id=round_.id))
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
@@ -315,8 +313,13 @@ def export(round_id):
     if not form.validate_on_submit():
         flash(_("Định dạng xuất không hợp lệ."), "error")
         return redirect(url_for("judging.round_page", round_id=round_.id))
+    raw_version = request.form.get("version") or None
+    version = parse_int(raw_version) if raw_version else None
+    if raw_version and version is None:
+        flash(_("Phiên bản công bố không hợp lệ."), "error")
+        return redirect(url_for("judging.round_page", round_id=round_.id))
     try:
-        source = ExportSource(round_, version=request.form.get("version", type=int), winners_only=form.winners.data)
+        source = ExportSource(round_, version=version, winners_only=form.winners.data)
     except ExportError as exc:
         flash(str(exc), "error")
         return redirect(url_for("judging.round_page", round_id=round_.id))
@@ -400,6 +403,8 @@ def print_winners(round_id):
 @bp.route("/ket-qua/vong/<int:round_id>")
 def public_results(round_id):
     round_ = _round_or_404(round_id)
+    if not round_.contest.published:  # the organiser hid the contest: its results go with it
+        abort(404)
     snapshot, entries = _published_winners(round_)
     if snapshot is None and not round_.contest.published:
         abort(404)  # a contest not shown to the public yet

@@ -16,6 +16,7 @@ from contest.judging.prizes import winners
 from contest.judging.ranking import FINISHED, ranking_query
 from contest.rounds.models import Attempt, AttemptAnswer, Round
 from infra.extensions import db
+from question_bank.formats.table import quote_formula
 from question_bank.models import Question
 from question_bank.stats import item_statistics
 
@@ -215,10 +216,25 @@ def _items(round_):
     return items
 
 
+class _FormulaSafeWriter:
+    """A csv writer whose text cells are formula-safe, like the results exports: unit and province names and
+    question stems are typed by people, and `=HYPERLINK(...)` must stay text when a spreadsheet opens the file."""
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row):
+        self.writer.writerow([quote_formula(v) if isinstance(v, str) else v for v in row])
+
+    def writerows(self, rows):
+        for row in rows:
+            self.writerow(row)
+
+
 def statistics_csv_chunks(stats: RoundStatistics):
     """The statistics as one CSV (UTF-8 with BOM): sections separated by a blank line."""
     buffer = io.StringIO()
-    w = csv.writer(buffer)
+    w = _FormulaSafeWriter(csv.writer(buffer))
     buffer.write("\ufeff")
     w.writerow(["Tổng số lượt thi", stats.attempts])
     w.writerow(["Tổng số người dự thi", stats.participants])

@@ -1,9 +1,12 @@
 """Home page, language switch, liveness and readiness probes."""
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request, session, url_for
 from sqlalchemy import text
 
 from infra.extensions import csrf, db, get_redis, limiter
+from infra.web_input import safe_next
 
 bp = Blueprint("main", __name__)
 
@@ -17,10 +20,16 @@ def home():
 def set_language(lang):
     if lang in current_app.config["LANGUAGES"]:
         session["lang"] = lang
-    target = request.form.get("next") or request.referrer or url_for("main.home")
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("main.home")
+    target = safe_next(request.form.get("next")) or safe_next(_referrer_path()) or url_for("main.home")
     return redirect(target)
+
+
+def _referrer_path():
+    """The path (and query) of a same-site Referer, else None."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc and referrer.netloc != request.host:
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
 
 
 @bp.route("/healthz")

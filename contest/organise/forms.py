@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from wtforms import (
@@ -11,7 +11,6 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -26,6 +25,8 @@ from contest.accounts.models import Unit
 from contest.organise.services import RANKING_CRITERIA, RoundInput
 from infra.clock import from_vn_time, to_vn_time
 from infra.extensions import db
+from infra.forms import BoundedIntegerField, SafeForm
+from infra.web_input import MAX_DB_INT, choice_id
 from question_bank.draw import BlueprintRule
 from question_bank.models import Category
 
@@ -40,25 +41,18 @@ RANKING_LABELS = {
 DIFFICULTY_CHOICES = [("", _l("Bất kỳ")), ("easy", _l("Dễ")), ("medium", _l("Trung bình")), ("hard", _l("Khó"))]
 BLUEPRINT_ROWS_MIN = 3
 BLUEPRINT_ROWS_MAX = 30
+FIRST_YEAR, LAST_YEAR = 2000, 2100  # the sane window of a round's dates
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 
 
-class WholeNumberField(IntegerField):
-    """IntegerField whose parse error is a specific Vietnamese sentence."""
+class WholeNumberField(BoundedIntegerField):
+    """An integer in ASCII digits whose parse error is a specific Vietnamese sentence; the services check the
+    lower bounds with their own messages, the field refuses what no column could hold."""
 
-    def __init__(self, label=None, validators=None, invalid_message=None, **kwargs):
-        super().__init__(label, validators, **kwargs)
-        self.invalid_message = invalid_message or _l("Vui lòng nhập một số nguyên.")
-
-    def process_formdata(self, valuelist):
-        if not valuelist or valuelist[0].strip() == "":
-            self.data = None
-            return
-        try:
-            self.data = int(valuelist[0].strip())
-        except ValueError:
-            self.data = None
-            raise ValueError(str(self.invalid_message)) from None
+    def __init__(self, label=None, validators=None, invalid_message=None, hi=MAX_DB_INT, **kwargs):
+        super().__init__(
+            label, validators, hi=hi, invalid_message=invalid_message or _l("Vui lòng nhập một số nguyên."), **kwargs
+        )
 
 
 class VietnamTimeField(DateTimeLocalField):
@@ -74,9 +68,18 @@ class VietnamTimeField(DateTimeLocalField):
         for fmt in self.strptime_format:
             try:
                 self.data = datetime.strptime(valuelist[0].strip(), fmt)
-                return
             except ValueError:
                 continue
+            if not FIRST_YEAR <= self.data.year <= LAST_YEAR:  # 0001-01-01 overflowed the UTC conversion
+                self.data = None
+                raise ValueError(
+                    gettext(
+                        "Thời gian phải trong khoảng từ năm %(first)d đến năm %(last)d.",
+                        first=FIRST_YEAR,
+                        last=LAST_YEAR,
+                    )
+                )
+            return
         self.data = None
         raise ValueError(str(_l("Thời gian không hợp lệ. Nhập theo dạng ngày/tháng/năm giờ:phút.")))
 
@@ -115,7 +118,7 @@ def unit_tree_choices():
     return rows
 
 
-class ContestForm(FlaskForm):
+class ContestForm(SafeForm):
     title = StringField(
         _l("Tên cuộc thi"),
         validators=[
@@ -129,7 +132,7 @@ class ContestForm(FlaskForm):
         _l("Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
     )
     remove_banner = BooleanField(_l("Xóa ảnh bìa hiện tại"))
-    unit_ids = SelectMultipleField(_l("Đơn vị được dự thi"), coerce=int, validate_choice=False)
+    unit_ids = SelectMultipleField(_l("Đơn vị được dự thi"), coerce=choice_id, validate_choice=False)
     submit = SubmitField(_l("Lưu cuộc thi"))
 
     def __init__(self, *args, **kwargs):
@@ -140,17 +143,21 @@ class ContestForm(FlaskForm):
 
 
 class BlueprintRowForm(Form):
-    category_id = SelectField(_l("Chủ đề"), coerce=int, validate_choice=False)
+    category_id = SelectField(_l("Chủ đề"), coerce=choice_id, validate_choice=False)
     difficulty = SelectField(_l("Mức độ"), choices=DIFFICULTY_CHOICES, validate_choice=False)
     count = WholeNumberField(
-        _l("Số câu"), invalid_message=_l("Số câu phải là số nguyên."), render_kw={"inputmode": "numeric", "min": 1}
+        _l("Số câu"),
+        invalid_message=_l("Số câu phải là số nguyên."),
+        hi=1000,
+        render_kw={"inputmode": "numeric", "min": 1},
     )
 
 
-class RoundForm(FlaskForm):
+class RoundForm(SafeForm):
     number = WholeNumberField(
         _l("Số thứ tự tuần thi"),
         invalid_message=_l("Số thứ tự tuần thi phải là số nguyên."),
+        hi=10_000,
         render_kw={"inputmode": "numeric", "min": 1},
     )
     title = StringField(_l("Tên tuần thi"))
@@ -164,6 +171,7 @@ class RoundForm(FlaskForm):
     attempts_allowed = WholeNumberField(
         _l("Số lượt thi tối đa của mỗi người"),
         invalid_message=_l("Số lượt thi phải là số nguyên."),
+        hi=1000,
         render_kw={"inputmode": "numeric", "min": 1},
     )
     blueprint = FieldList(FormField(BlueprintRowForm), min_entries=BLUEPRINT_ROWS_MIN, max_entries=BLUEPRINT_ROWS_MAX)
@@ -263,11 +271,11 @@ class RoundForm(FlaskForm):
         )
 
 
-class PublishForm(FlaskForm):
+class PublishForm(SafeForm):
     submit = SubmitField(_l("Công bố"))
 
 
-class EmergencyStopForm(FlaskForm):
+class EmergencyStopForm(SafeForm):
     confirm = BooleanField(_l("Tôi hiểu: tuần thi đóng ngay, mọi lượt thi đang làm bị đóng với các câu trả lời đã lưu"))
     reason = TextAreaField(_l("Lý do dừng (bắt buộc, được ghi vào nhật ký)"), render_kw={"rows": 2})
     submit = SubmitField(_l("Dừng khẩn cấp"))
@@ -282,5 +290,5 @@ class EmergencyStopForm(FlaskForm):
         return errors
 
 
-class DeleteForm(FlaskForm):
+class DeleteForm(SafeForm):
     submit = SubmitField(_l("Xóa"))

@@ -4,26 +4,26 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, StringField, SubmitField
+from wtforms import SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import Unit
 from contest.audit import record_action
 from infra.extensions import db
+from infra.forms import BoundedIntegerField, SafeForm
 
 bp = Blueprint("units", __name__, url_prefix="/quan-tri/don-vi")
 
 
-class UnitForm(FlaskForm):
+class UnitForm(SafeForm):
     name = StringField(_l("Tên đơn vị"), validators=[DataRequired(_l("Vui lòng nhập tên đơn vị.")), Length(max=200)])
     parent_id = SelectField(_l("Thuộc"), coerce=int)
     code = StringField(_l("Mã đơn vị (không bắt buộc)"), validators=[Optional(), Length(max=32)])
-    headcount = IntegerField(
+    headcount = BoundedIntegerField(
         _l("Tổng số người của đơn vị (không bắt buộc)"),
-        validators=[Optional(), NumberRange(min=1, message=_l("Số người phải lớn hơn 0."))],
+        validators=[Optional(), NumberRange(min=1, max=100_000_000, message=_l("Số người phải từ 1 đến 100.000.000."))],
     )
     submit = SubmitField(_l("Thêm đơn vị"))
 

@@ -10,8 +10,15 @@ from flask_babel import gettext as _
 from question_bank.formats import aiken, gift, table
 from question_bank.formats.base import (
     DIFFICULTY_LABELS,
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_ERRORS,
     MAX_OPTIONS,
+    MAX_ROWS,
+    MAX_TEXT_LINES,
+    MAX_XLSX_UNCOMPRESSED,
     MIN_OPTIONS,
+    LimitExceeded,
     ParsedOption,
     ParsedQuestion,
     ParseIssue,
@@ -23,8 +30,15 @@ from question_bank.formats.base import (
 __all__ = [
     "DIFFICULTY_LABELS",
     "FORMATS",
+    "MAX_CELL_CHARS",
+    "MAX_COLUMNS",
+    "MAX_ERRORS",
     "MAX_OPTIONS",
+    "MAX_ROWS",
+    "MAX_TEXT_LINES",
+    "MAX_XLSX_UNCOMPRESSED",
     "MIN_OPTIONS",
+    "LimitExceeded",
     "ParseIssue",
     "ParseResult",
     "ParsedOption",
@@ -44,6 +58,23 @@ FORMATS = ("gift", "aiken", "csv", "xlsx")
 
 
 def read(fmt: str, data: bytes, default_category: tuple[str, ...] = ()) -> ParseResult:
+    """The questions of a file, within the import limits of `base` (a file over one is a single error)."""
+    try:
+        result = _read(fmt, data, default_category)
+    except LimitExceeded as exc:
+        return ParseResult(errors=[ParseIssue(0, str(exc))])
+    if len(result.questions) + len(result.unsupported) > MAX_ROWS:
+        n = f"{MAX_ROWS:,}".replace(",", ".")
+        return ParseResult(
+            errors=[ParseIssue(0, _("Tệp có hơn %(n)s câu hỏi; vui lòng chia thành nhiều tệp nhỏ hơn.", n=n))]
+        )
+    if len(result.errors) > MAX_ERRORS:  # GIFT and Aiken report all; the spreadsheet reader stops by itself
+        del result.errors[MAX_ERRORS:]
+        result.too_many_errors()
+    return result
+
+
+def _read(fmt: str, data: bytes, default_category: tuple[str, ...]) -> ParseResult:
     if fmt == "gift":
         return gift.parse(_decode(data), default_category)
     if fmt == "aiken":
@@ -93,4 +124,8 @@ def _decode(data: bytes) -> str:
         raise UndecodableFile(
             _("Dòng %(line)s: tệp không phải mã UTF-8 (hãy lưu lại với bảng mã UTF-8).", line=line)
         ) from None
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if text.count("\n") > MAX_TEXT_LINES:
+        n = f"{MAX_TEXT_LINES:,}".replace(",", ".")
+        raise LimitExceeded(_("Tệp có hơn %(n)s dòng; vui lòng chia thành nhiều tệp nhỏ hơn.", n=n))
+    return text

@@ -9,6 +9,15 @@ from question_bank.normalize import normalize_text
 DIFFICULTY_LABELS = {"easy": "dễ", "medium": "trung bình", "hard": "khó"}
 MIN_OPTIONS, MAX_OPTIONS = 2, 6
 
+# Import limits (README, "Nhập câu hỏi"): checked while reading, so a hostile file is refused in seconds.
+MAX_ROWS = 20_000  # data rows of a spreadsheet, or questions of a GIFT/Aiken file
+MAX_COLUMNS = 50  # columns of a spreadsheet (the template has 17)
+MAX_CELL_CHARS = 20_000  # characters in one cell (a question's stem may have 5,000)
+MAX_TEXT_LINES = 400_000  # lines of a GIFT/Aiken/CSV file
+MAX_ERRORS = 200  # errors reported before the reader stops
+MAX_XLSX_UNCOMPRESSED = 64 * 2**20  # bytes of all the members of an XLSX archive, decompressed
+MAX_XLSX_MEMBERS = 1_000  # files inside an XLSX archive
+
 
 @dataclass
 class ParsedOption:
@@ -57,6 +66,22 @@ class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
     errors: list[ParseIssue] = field(default_factory=list)
     unsupported: list[ParseIssue] = field(default_factory=list)  # valid questions of a type we do not run
+
+    def too_many_errors(self) -> bool:
+        """True (and a last error saying so) once MAX_ERRORS errors are reported: the reader stops there."""
+        if len(self.errors) < MAX_ERRORS:
+            return False
+        if len(self.errors) == MAX_ERRORS:
+            self.errors.append(
+                ParseIssue(
+                    self.errors[-1].line, _("Đã dừng kiểm tra tệp sau %(n)s lỗi; hãy sửa rồi nhập lại.", n=MAX_ERRORS)
+                )
+            )
+        return True
+
+
+class LimitExceeded(ValueError):
+    """A file over one of the import limits; its message says which, in Vietnamese."""
 
 
 def validate_question(q: ParsedQuestion) -> list[str]:

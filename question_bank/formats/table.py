@@ -3,11 +3,18 @@
 import csv
 import io
 import re
+import zipfile
 
 from flask_babel import gettext as _
 
 from question_bank.formats.base import (
     DIFFICULTY_LABELS,
+    MAX_CELL_CHARS,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    MAX_XLSX_MEMBERS,
+    MAX_XLSX_UNCOMPRESSED,
+    LimitExceeded,
     ParsedOption,
     ParsedQuestion,
     ParseIssue,
@@ -81,6 +88,25 @@ def _rows_to_questions(rows, default_category, result):
         )
         return result
     for number, cells in rows:
+        if number - header_number > MAX_ROWS:
+            raise LimitExceeded(
+                _(
+                    "Tệp có hơn %(n)s dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn.",
+                    n=f"{MAX_ROWS:,}".replace(",", "."),
+                )
+            )
+        if len(cells) > MAX_COLUMNS and any(str(c).strip() for c in cells[MAX_COLUMNS:] if c is not None):
+            raise LimitExceeded(_("Dòng %(row)s: bảng tính có hơn %(n)s cột.", row=number, n=MAX_COLUMNS))
+        if any(c is not None and len(str(c)) > MAX_CELL_CHARS for c in cells):
+            result.errors.append(
+                ParseIssue(
+                    number,
+                    _("Dòng %(row)s: có ô dài quá %(n)s ký tự.", row=number, n=f"{MAX_CELL_CHARS:,}".replace(",", ".")),
+                )
+            )
+            if result.too_many_errors():
+                return result
+            continue
 
         def cell(name):
             i = columns.get(name)
@@ -104,6 +130,8 @@ def _rows_to_questions(rows, default_category, result):
             result.errors.append(
                 ParseIssue(number, _("%(where)s: thiếu đáp án đúng (ví dụ: A hoặc A, C).", where=where()))
             )
+            if result.too_many_errors():
+                return result
             continue
         if bad:
             result.errors.append(
@@ -116,6 +144,8 @@ def _rows_to_questions(rows, default_category, result):
                     ),
                 )
             )
+            if result.too_many_errors():
+                return result
             continue
         difficulty_raw = cell("Độ khó")
         difficulty = parse_difficulty(difficulty_raw)
@@ -130,6 +160,8 @@ def _rows_to_questions(rows, default_category, result):
                     ),
                 )
             )
+            if result.too_many_errors():
+                return result
             continue
         category_raw = cell("Chủ đề")
         category = tuple(p.strip() for p in category_raw.split(">")) if category_raw else tuple(default_category)
@@ -179,19 +211,90 @@ def parse_xlsx(data: bytes, default_category=()) -> ParseResult:
     from openpyxl import load_workbook  # here, not at the top: openpyxl adds ~0.25 s to every process start
 
     result = ParseResult()
+    data = check_xlsx_archive(data)
     try:
         book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        sheet = book.worksheets[0]
     except Exception:  # openpyxl raises many kinds for a file that is not a workbook
         result.errors.append(ParseIssue(1, _("Tệp không phải là bảng tính Excel .xlsx hợp lệ.")))
         return result
-    sheet = book.worksheets[0]
-    rows = (
-        (n, ["" if v is None else str(v) for v in row])
-        for n, row in enumerate(sheet.iter_rows(values_only=True), start=1)
-    )
-    _rows_to_questions(rows, default_category, result)
-    book.close()
+    # max_col: a sheet declaring 16,384 columns would otherwise pad every empty row to that width; max_row: the
+    # header, MAX_ROWS rows and one more, which _rows_to_questions refuses
+    cells = sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS + 1, max_row=MAX_ROWS + 2)
+    rows = ((n, ["" if v is None else str(v) for v in row]) for n, row in enumerate(cells, start=1))
+    try:
+        _rows_to_questions(rows, default_category, result)
+    finally:
+        book.close()
     return result
+
+
+_SHEET_DATA = re.compile(rb"<(\w+:)?sheetData[\s>/]")
+_ROW_TAG = re.compile(rb"<(?:\w+:)?row[\s>/]")
+_DIMENSION = re.compile(rb"<(\w+:)?dimension[\s>/]")
+
+
+def check_xlsx_archive(data: bytes) -> bytes:
+    """Raises LimitExceeded unless the XLSX (a zip archive) decompresses to at most MAX_XLSX_UNCOMPRESSED bytes,
+    declared and actual, before openpyxl reads any of it: 317 KB can hold a million rows, or one 100 MB cell.
+
+    Returns the file to give openpyxl: the same bytes, or, when a worksheet has no <dimension> element, an
+    uncompressed copy with one added. Without it openpyxl's read-only mode scans the whole sheet before the first
+    row (seconds per ten megabytes); with it, the explicit max_row of parse_xlsx bounds the reading.
+    """
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return data  # not a zip: openpyxl says the file is not a workbook
+    too_big = LimitExceeded(
+        _(
+            "Tệp Excel giải nén ra hơn %(mb)s MB (quá nhiều dòng hoặc ô quá dài); vui lòng chia nhỏ tệp.",
+            mb=MAX_XLSX_UNCOMPRESSED // 2**20,
+        )
+    )
+    if len(members) > MAX_XLSX_MEMBERS or sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
+        raise too_big
+    too_many_rows = LimitExceeded(
+        _("Tệp có hơn %(n)s dòng dữ liệu; vui lòng chia thành nhiều tệp nhỏ hơn.", n=f"{MAX_ROWS:,}".replace(",", "."))
+    )
+    total, patched = 0, {}
+    try:
+        for member in members:
+            head, tail, rows = b"", b"", 0
+            is_sheet = member.filename.startswith("xl/worksheets/")
+            with archive.open(member) as stream:
+                while chunk := stream.read(2**20):
+                    total += len(chunk)
+                    if total > MAX_XLSX_UNCOMPRESSED:
+                        raise too_big
+                    if len(head) < 2**16:
+                        head += chunk[: 2**16]
+                    if is_sheet:  # count the rows while streaming: a million empty rows fit in a few MB
+                        window = tail + chunk
+                        rows += len(_ROW_TAG.findall(window)) - len(_ROW_TAG.findall(tail))
+                        tail = window[-32:]
+                        if rows > MAX_ROWS + 1:  # the header row and MAX_ROWS data rows
+                            raise too_many_rows
+            sheet_data = _SHEET_DATA.search(head) if is_sheet else None
+            if sheet_data and not _DIMENSION.search(head, 0, sheet_data.start()):
+                patched[member.filename] = sheet_data
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError, EOFError) as exc:
+        if isinstance(exc, LimitExceeded):
+            raise exc from None
+        raise LimitExceeded(_("Tệp không phải là bảng tính Excel .xlsx hợp lệ.")) from None
+    if not patched:
+        return data
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as copy:
+        for member in members:
+            content = archive.read(member)
+            match = patched.get(member.filename)
+            if match is not None:
+                prefix = match.group(1) or b""
+                content = content[: match.start()] + b"<" + prefix + b'dimension ref="A1"/>' + content[match.start() :]
+            copy.writestr(member.filename, content)
+    return out.getvalue()
 
 
 def to_row(q) -> list[str]:

@@ -217,6 +217,7 @@ def test_judge_and_public_results_pages_are_english(app, english):
     login(english, phone)
     with app.app_context():
         rnd = make_closed_round(questions=2)
+        rnd.contest.published = True  # public results are served only for a visible contest
         people = [make_person(full_name="Nguyễn Thị Ánh"), make_person(full_name="Lê Văn Bình")]
         add_attempt(rnd, people[0], 2, time_ms=20_000, prediction=1)
         add_attempt(rnd, people[1], 1, time_ms=120_000, prediction=1)
@@ -259,7 +260,7 @@ def test_judge_and_public_results_pages_are_english(app, english):
         publish(db.session.get(Round, rid), db.session.get(User, judge_id))
     _english(english, f"/giam-khao/vong/{rid}/in", ["PRIZE WINNERS", "HEAD OF THE JUDGING PANEL"], data)
     english.post("/dang-xuat")  # the public page, as anyone sees it (the language stays chosen)
-    _english(english, f"/ket-qua/vong/{rid}", ["Results", "Published at", "SHA-256 checksum:", "Phone number"], data)
+    _english(english, f"/ket-qua/vong/{rid}", ["Results", "Published at", "SHA-256 checksum:", "Correct answers"], data)
 
 
 def _texts(page, xpath):

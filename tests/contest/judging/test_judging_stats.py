@@ -98,3 +98,19 @@ def test_round_statistics(any_db_app):
         csv_text = "".join(statistics_csv_chunks(stats))
         assert csv_text.startswith("\ufeff") and "Tỷ lệ đạt điểm tuyệt đối (%),40.0" in csv_text
         db.session.remove()
+
+
+def test_statistics_csv_quotes_formula_like_names(app):
+    """Issue 12, finding 9: a unit named `=HYPERLINK(...)` was written raw (the results exports were safe)."""
+    with app.app_context():
+        province = make_unit('=HYPERLINK("http://evil.example","Bấm")')
+        unit = make_unit("+SUM(1,2)", parent=province, headcount=3)
+        round_ = make_round(questions=2)
+        add_attempt(round_, make_person(unit=unit), 2)
+        db.session.commit()
+        text = "".join(statistics_csv_chunks(round_statistics(round_)))
+    assert '\'=HYPERLINK(""http://evil.example"",""Bấm"")' in text
+    assert "'+SUM(1,2)" in text
+    for line in text.splitlines():
+        for cell in line.split(","):
+            assert not cell.lstrip('"').startswith(("=", "+", "@")), line

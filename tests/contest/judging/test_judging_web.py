@@ -20,6 +20,7 @@ def site(app, client):
     judge_id, judge_phone = create_account(app, role="judge", full_name="Trần Thẩm Phán")
     with app.app_context():
         round_ = make_round(questions=2)
+        round_.contest.published = True  # public results are served only for a visible contest
         people = [
             make_person(full_name="Nguyễn Thị Ánh", phone="0912345678"),
             make_person(full_name="Lê Văn Bình", phone="0987654321"),
@@ -72,7 +73,7 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
     assert "Đã công bố phiên bản 1" in text
     public = client.get(f"/ket-qua/vong/{rid}").get_data(as_text=True)
     assert "Lê Văn Bình" in public and "Nguyễn Thị Ánh" not in public
-    assert "098****321" in public and "0987654321" not in public
+    assert "0987654321" not in public and "****" not in public  # no phone digits at all, not even masked
     with app.app_context():
         digest = latest_snapshot(rid).digest
     assert digest in public
@@ -220,3 +221,19 @@ def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_reco
     assert "<td>1</td>\n        <td>Lê Văn Bình</td>" in table and "Giải Nhất" in table  # moved up to rank 1
     with app.app_context():
         assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation
+
+
+def test_public_results_of_a_hidden_contest_are_not_served(app, client, site):
+    """Issue 12, finding 9: the public results of a contest the organiser hid were still served."""
+    login(client, site["judge_phone"])
+    rid = site["round_id"]
+    assert client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": ""}).status_code == 302
+    assert client.get(f"/ket-qua/vong/{rid}").status_code == 200
+    from contest.rounds.models import Round
+
+    with app.app_context():
+        db.session.get(Round, rid).contest.published = False
+        db.session.commit()
+    assert client.get(f"/ket-qua/vong/{rid}").status_code == 404
+    client.post("/dang-xuat")
+    assert client.get(f"/ket-qua/vong/{rid}").status_code == 404
