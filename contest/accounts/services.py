@@ -2,6 +2,7 @@
 
 import hashlib
 import math
+import re
 import secrets
 from datetime import date
 from functools import cache
@@ -14,7 +15,7 @@ from sqlalchemy import func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from contest.accounts.models import ROLES, User
-from contest.accounts.validators import hash_cccd, normalize_phone
+from contest.accounts.validators import hash_cccd, name_problem, normalize_cccd, normalize_name, normalize_phone
 from infra.clock import utcnow
 from infra.extensions import db, get_redis
 from infra.offload import run_blocking
@@ -68,6 +69,14 @@ def create_user(
         raise AccountError("phone", _("Số điện thoại không hợp lệ."))
     if role not in ROLES:
         raise AccountError("role", _("Vai trò không hợp lệ."))
+    # The same rules as the registration form, for every caller (the CLI, demo and load-test seeding too).
+    full_name = normalize_name(full_name)
+    if name_problem(full_name):
+        raise AccountError("full_name", _("Họ và tên phải có chữ cái và không chứa ký tự điều khiển hay ký tự ẩn."))
+    if cccd:
+        cccd = normalize_cccd(cccd)
+        if not re.fullmatch(r"[0-9]{12}", cccd):
+            raise AccountError("cccd", _("Số CCCD phải gồm đúng 12 chữ số 0-9."))
     email = (email or "").strip().lower() or None
     checks = [User.phone == normalized]
     if email:
@@ -84,7 +93,7 @@ def create_user(
     user = User(
         phone=normalized,
         email=email,
-        full_name=" ".join(full_name.split()),
+        full_name=full_name,
         date_of_birth=date_of_birth,
         unit_id=unit_id,
         occupation=occupation,

@@ -5,6 +5,7 @@ zero-width space or a right-to-left override were accepted; NUL bytes and `2024-
 """
 
 import unicodedata
+from datetime import date
 
 import pytest
 from sqlalchemy import select
@@ -155,3 +156,30 @@ def test_impossible_birth_date_is_a_field_error(any_db_app, value):
     assert response.status_code == 422
     assert "Ngày sinh không hợp lệ" in response.get_data(as_text=True)
     assert _count(app) == 0
+
+
+def test_create_user_applies_the_form_rules_for_every_caller(app):
+    """The CLI and seeding call create_user directly: fullwidth CCCD digits and invisible names are refused there too."""
+    from contest.accounts.services import AccountError, create_user
+
+    with app.app_context():
+        with pytest.raises(AccountError) as refused:
+            create_user(
+                phone="0911000001",
+                password="matkhau123",
+                full_name="An",
+                date_of_birth=date(1995, 1, 1),
+                cccd="００１１９５９８７６５４",
+            )
+        assert refused.value.field == "cccd"
+        with pytest.raises(AccountError) as refused:
+            create_user(phone="0911000002", password="matkhau123", full_name="\u200b", date_of_birth=date(1995, 1, 1))
+        assert refused.value.field == "full_name"
+        user = create_user(
+            phone="0911000003",
+            password="matkhau123",
+            full_name="  Nguye\u0302\u0303n   An ",
+            date_of_birth=date(1995, 1, 1),
+            cccd="001 195 987 654",
+        )
+        assert user.full_name == "Nguyễn An" and user.cccd_last4 == "7654"
