@@ -1,0 +1,1 @@
+"""Live finals: a host-paced round on the big screen, in points or "Rung chuông vàng" elimination mode."""
