@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from infra import metrics
 from infra.extensions import socketio
-from realtime import play, pusher
+from realtime import live, play, pusher
 
 
 class SocketSessionCache:
@@ -65,3 +65,4 @@ def init_app(app):
         return {"ok": True, "user_id": current_user.id, "role": current_user.role}
 
     play.register(socketio)
+    live.register(socketio)

@@ -133,7 +133,9 @@ def validate(data: SessionInput) -> list[Question]:
     for qid in ids:
         q = found.get(qid)
         if q is None or q.status != "approved" or not q.is_current:
-            raise LiveError("bad_questions", _l("Câu hỏi #%(id)s không có trong ngân hàng đã duyệt.", id=qid), "question_ids")
+            raise LiveError(
+                "bad_questions", _l("Câu hỏi #%(id)s không có trong ngân hàng đã duyệt.", id=qid), "question_ids"
+            )
         if q.multi_select or not 2 <= len(q.options) <= MAX_OPTIONS:
             raise LiveError(
                 "bad_questions",
@@ -143,7 +145,9 @@ def validate(data: SessionInput) -> list[Question]:
         questions.append(q)
     positions = set(data.rescue_positions)
     if positions and data.rescue != "question":
-        raise LiveError("bad_rescue", _l("Chỉ chọn câu cứu trợ khi kiểu cứu trợ là “câu hỏi cứu trợ”."), "rescue_positions")
+        raise LiveError(
+            "bad_rescue", _l("Chỉ chọn câu cứu trợ khi kiểu cứu trợ là “câu hỏi cứu trợ”."), "rescue_positions"
+        )
     if data.rescue == "question":
         if not positions:
             raise LiveError("bad_rescue", _l("Hãy chọn ít nhất một câu cứu trợ."), "rescue_positions")
@@ -464,9 +468,7 @@ def rescue_last(session: LiveSession, actor, n: int) -> dict:
     order = sorted(out, key=lambda uid: (-out[uid], times.get(uid, 0), uid))[:n]
     board = {uid: _composite(len(session.questions) + 1, times.get(uid, 0)) for uid in order}
     state.write_results(session.id, {}, {}, {}, {}, order, board)
-    record_action(
-        actor, "live.rescue", object_type="live_session", object_id=session.id, rescued=order, requested=n
-    )
+    record_action(actor, "live.rescue", object_type="live_session", object_id=session.id, rescued=order, requested=n)
     db.session.commit()
     return {"rescued": len(order), **standing(session)}
 
