@@ -94,8 +94,9 @@ def register(socketio):
 
     def schedule_close(app, session_id, position, end_ms):
         def auto_close():
-            gevent.sleep(max(0, end_ms - state.now_ms()) / 1000 + 0.05)
             with app.app_context():
+                # Redis's clock, the one the answer script checks the window against
+                gevent.sleep(max(0, end_ms - state.now_ms()) / 1000 + 0.05)
                 try:
                     result = services.close(services.get_session(session_id), None, position)
                 except services.LiveError:
