@@ -46,6 +46,8 @@ def sessions():
                     if i not in ids
                 ]
             contest = db.session.get(Contest, form.contest_id.data)
+            if contest is None:  # deleted since the form was shown
+                raise services.LiveError("no_contest", _("Không tìm thấy cuộc thi."), "contest_id")
             session = services.create_session(
                 contest,
                 current_user._get_current_object(),

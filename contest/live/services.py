@@ -284,9 +284,9 @@ def join(session: LiveSession, user) -> LivePlayer:
         db.session.commit()
     except IntegrityError:  # the same user joining from two tabs at once
         db.session.rollback()
-        return db.session.scalar(
+        return db.session.scalars(
             select(LivePlayer).where(LivePlayer.session_id == session.id, LivePlayer.user_id == user.id)
-        )
+        ).one()
     if not started:
         state.add_player(session.id, user.id, user.full_name)
     return player
@@ -397,7 +397,7 @@ def reveal(session: LiveSession, actor) -> dict:
         if ok:
             correct[uid] = correct.get(uid, 0) + 1
         if not elimination:
-            points = points_for(elapsed, window) if ok else 0
+            points = points_for(elapsed, window) if ok and elapsed is not None else 0
             scores[uid] = scores.get(uid, 0) + points
         elif row.is_rescue:
             if ok:

@@ -213,7 +213,7 @@ def write_results(
     correct: dict[int, int],
     eliminated: dict[int, int],
     rescued: list[int],
-    board: dict[int, float],
+    board: dict[int, int],
 ) -> None:
     """Applies one reveal's outcome in one transaction."""
     pipe = get_redis().pipeline(transaction=True)
