@@ -211,7 +211,7 @@ def create_session(contest: Contest, actor, data: SessionInput) -> LiveSession:
         rescue=data.rescue,
     )
     db.session.commit()
-    state.init(session.id, session.mode, session.seconds_per_question * 1000)
+    state.init(session.id, session.mode, session.seconds_per_question * 1000, len(questions))
     return session
 
 
@@ -234,17 +234,34 @@ def _correct_index(row: LiveSessionQuestion) -> int:
     return next(i for i, oid in enumerate(row.option_order) if oid in correct)
 
 
+# (session id, position) -> (stem, option texts in the shown order, is rescue): fixed once the session exists,
+# so each process reads a question from SQL once, not once per player asking for the state after a reveal.
+_content: dict[tuple[int, int], tuple[str, list[str], bool]] = {}
+_CONTENT_MAX = 5000
+
+
+def _question_content(session: LiveSession, idx: int) -> tuple[str, list[str], bool]:
+    cached = _content.get((session.id, idx))
+    if cached is None:
+        row = _question_row(session, idx)
+        texts = {o.id: o.text for o in row.question.options}
+        cached = (row.question.stem, [texts[oid] for oid in row.option_order], row.is_rescue)
+        if len(_content) >= _CONTENT_MAX:
+            _content.clear()
+        _content[(session.id, idx)] = cached
+    return cached
+
+
 def question_payload(session: LiveSession, idx: int, st: dict[str, str]) -> dict:
     """What players see of a shown question: its text and options in the shuffled order, never the key."""
-    row = _question_row(session, idx)
-    texts = {o.id: o.text for o in row.question.options}
+    stem, options, rescue = _question_content(session, idx)
     return {
         "position": idx,
         "number": idx + 1,
-        "total": len(session.questions),
-        "stem": row.question.stem,
-        "options": [texts[oid] for oid in row.option_order],
-        "rescue": row.is_rescue,
+        "total": int(st.get("total") or len(session.questions)),
+        "stem": stem,
+        "options": options,
+        "rescue": rescue,
         "start_ms": int(st.get("start", 0)),
         "end_ms": int(st.get("end", 0)),
         "window_ms": session.seconds_per_question * 1000,
@@ -359,7 +376,7 @@ def close(session: LiveSession, actor, position: int | None = None) -> dict | No
 
 
 def distribution(session: LiveSession, idx: int) -> dict:
-    n = len(_question_row(session, idx).option_order)
+    n = len(_question_content(session, idx)[1])
     return {"position": idx, "counts": state.counts(session.id, idx, n)}
 
 
@@ -444,14 +461,16 @@ def _stage(session: LiveSession, uid: int, scores: dict[int, int], out: dict[int
 
 
 def standing(session: LiveSession) -> dict:
-    """Survivors (elimination) or the top 5 (points), for the projector and the host."""
-    players = state.players(session.id)
+    """Survivors (elimination) or the top 5 (points), for the projector and the host: O(1) reads of Redis
+    besides the five names, since every player asks for it after each reveal."""
+    players = state.count(session.id, "players")
     if session.mode == "elimination":
-        out = state.hash_ints(session.id, "out")
-        return {"players": len(players), "survivors": len(players) - len(out)}
-    scores = state.hash_ints(session.id, "score")
-    top = [{"name": players.get(uid, ""), "score": scores.get(uid, 0)} for uid in state.top(session.id, 5)]
-    return {"players": len(players), "top": top}
+        return {"players": players, "survivors": players - state.count(session.id, "out")}
+    top_ids = state.top(session.id, 5)
+    names = state.values(session.id, "players", top_ids)
+    scores = state.values(session.id, "score", top_ids)
+    top = [{"name": names[i] or "", "score": int(scores[i] or 0)} for i in range(len(top_ids))]
+    return {"players": players, "top": top}
 
 
 def rescue_last(session: LiveSession, actor, n: int) -> dict:
@@ -527,7 +546,7 @@ def view(session: LiveSession, user_id: int | None, host: bool = False) -> dict:
         "mode": session.mode,
         "phase": phase,
         "position": idx,
-        "total": len(session.questions),
+        "total": int(st.get("total") or len(session.questions)),
         "seconds": session.seconds_per_question,
         "players": state.player_count(session.id),
     }
@@ -553,15 +572,14 @@ def me(session: LiveSession, user_id: int, phase: str, idx: int) -> dict:
     result: dict = {"player": playing}
     if not playing:
         return result
-    out = state.hash_ints(session.id, "out")
-    result["eliminated"] = user_id in out
-    result["score"] = state.hash_ints(session.id, "score").get(user_id, 0)
+    eliminated, score = state.values(session.id, "out", [user_id])[0], state.values(session.id, "score", [user_id])[0]
+    result["eliminated"] = eliminated is not None
+    result["score"] = int(score or 0)
     result["rank"] = state.rank_of(session.id, user_id)
     if idx >= 0 and phase != "lobby":
         mine = state.my_answer(session.id, idx, user_id)
         result["answered"] = mine is not None
         result["choice"] = mine[0] if mine else None
         if phase == "revealed":
-            st = state.read(session.id)
-            result["correct"] = mine is not None and mine[0] == int(st["k"])
+            result["correct"] = mine is not None and mine[0] == int(state.read(session.id)["k"])
     return result

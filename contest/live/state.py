@@ -5,8 +5,7 @@ Any app process can serve the host, a player or the projector: everything that m
   live:<sid>            hash  phase (lobby|question|closed|revealed|ended), idx (current position, -1 in the
                               lobby), start/end (the answer window, epoch ms on Redis's clock), n (options of
                               the current question), k (its correct option index: read by the server only),
-                              resq ("1" on a rescue question), mode, window (ms), started ("1" once a question
-                              was shown)
+                              resq ("1" on a rescue question), mode, window (ms), total (questions)
   live:<sid>:players    hash  user id -> full name (players; watchers are not here)
   live:<sid>:out        hash  user id -> 1-based number of the question that eliminated the player
   live:<sid>:score      hash  user id -> points
@@ -48,11 +47,11 @@ def now_ms() -> int:
     return server_now_ms()
 
 
-def init(sid: int, mode: str, window_ms: int) -> None:
+def init(sid: int, mode: str, window_ms: int, total: int) -> None:
     """The lobby of a new session (idempotent: an existing state is left alone)."""
     r = get_redis()
     if r.hsetnx(key(sid), "phase", "lobby"):
-        r.hset(key(sid), mapping={"idx": -1, "mode": mode, "window": window_ms, "start": 0, "end": 0})
+        r.hset(key(sid), mapping={"idx": -1, "mode": mode, "window": window_ms, "total": total, "start": 0, "end": 0})
         r.expire(key(sid), TTL_S)
 
 
@@ -191,6 +190,15 @@ def hash_ints(sid: int, name: str) -> dict[int, int]:
 
 def players(sid: int) -> dict[int, str]:
     return {int(k): v for k, v in get_redis().hgetall(sub(sid, "players")).items()}
+
+
+def count(sid: int, name: str) -> int:
+    return int(get_redis().hlen(sub(sid, name)))
+
+
+def values(sid: int, name: str, user_ids: list[int]) -> list[str | None]:
+    """HMGET of one of the per-player hashes."""
+    return list(get_redis().hmget(sub(sid, name), user_ids)) if user_ids else []
 
 
 def rank_of(sid: int, user_id: int) -> int | None:
