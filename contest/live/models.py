@@ -42,6 +42,7 @@ class LiveSession(Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+    published_at: Mapped[datetime | None]  # the judges published the final ranking
 
     contest = relationship("Contest")
     questions: Mapped[list["LiveSessionQuestion"]] = relationship(
@@ -78,7 +79,9 @@ class LivePlayer(Model):
     correct_count: Mapped[int] = mapped_column(default=0)
     total_time_ms: Mapped[int] = mapped_column(BigInteger, default=0)
     eliminated_at: Mapped[int | None]  # 1-based question number that eliminated the player (final state)
-    final_rank: Mapped[int | None]
+    final_order: Mapped[int | None]  # the game's order at the end (1 = best), kept when judges disqualify
+    final_rank: Mapped[int | None]  # the rank among those not disqualified
+    disqualified_reason: Mapped[str | None] = mapped_column(String(500))
 
     user = relationship("User")
 

@@ -1,9 +1,11 @@
 """Live-final pages: set-up (/quan-tri/chung-ket/), the host console, the projector, results, the player page."""
 
+import csv
+import io
 import re
 
 import segno
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -15,6 +17,7 @@ from contest.live.forms import SessionForm
 from contest.live.models import LiveAnswer, LivePlayer, LiveSession
 from contest.rounds.models import Contest
 from infra.extensions import db
+from question_bank.formats.table import quote_formula
 from question_bank.services import QuestionFilter, category_choices, search_questions
 
 bp = Blueprint("live", __name__)
@@ -121,6 +124,16 @@ def screen(session_id):
     return render_template("live/screen.html", session=session, join_url=url, qr=qr_svg(url))
 
 
+@bp.route("/quan-tri/chung-ket/ket-qua")
+@role_required("organiser", "judge")
+def results_index():
+    """The judges' way in: every session that ended, newest first."""
+    rows = db.session.scalars(
+        select(LiveSession).where(LiveSession.status == "ended").order_by(LiveSession.id.desc()).limit(200)
+    ).all()
+    return render_template("live/results_index.html", rows=rows)
+
+
 @bp.route("/quan-tri/chung-ket/<int:session_id>/ket-qua")
 @role_required("organiser", "judge")
 def results(session_id):
@@ -128,13 +141,68 @@ def results(session_id):
     players = db.session.scalars(
         select(LivePlayer)
         .where(LivePlayer.session_id == session.id)
-        .order_by(LivePlayer.final_rank.is_(None), LivePlayer.final_rank, LivePlayer.id)
+        .order_by(LivePlayer.final_order.is_(None), LivePlayer.final_order, LivePlayer.id)
     ).all()
     answers = db.session.scalars(
         select(LiveAnswer).where(LiveAnswer.session_id == session.id).order_by(LiveAnswer.position, LiveAnswer.user_id)
     ).all()
     names = {p.user_id: p.user.full_name for p in players}
-    return render_template("live/results.html", session=session, players=players, answers=answers, names=names)
+    return render_template(
+        "live/results.html",
+        session=session,
+        players=players,
+        answers=answers,
+        names=names,
+        can_judge=current_user.has_role("judge"),
+    )
+
+
+def _judge_action(session_id, action):
+    session = _session_or_404(session_id)
+    try:
+        action(session)
+    except services.LiveError as exc:
+        flash(exc.message, "error")
+    return redirect(url_for("live.results", session_id=session.id))
+
+
+@bp.route("/quan-tri/chung-ket/<int:session_id>/loai", methods=["POST"])
+@role_required("judge")
+def disqualify(session_id):
+    try:
+        user_id = int(request.form.get("user_id") or 0)
+    except ValueError:
+        user_id = 0
+    reason = (request.form.get("reason") or "")[:1000]
+    if request.form.get("undo"):
+        return _judge_action(session_id, lambda s: services.reinstate(s, current_user._get_current_object(), user_id))
+    return _judge_action(
+        session_id, lambda s: services.disqualify(s, current_user._get_current_object(), user_id, reason)
+    )
+
+
+@bp.route("/quan-tri/chung-ket/<int:session_id>/cong-bo", methods=["POST"])
+@role_required("judge")
+def publish(session_id):
+    return _judge_action(session_id, lambda s: services.publish(s, current_user._get_current_object()))
+
+
+@bp.route("/quan-tri/chung-ket/<int:session_id>/ket-qua.csv")
+@role_required("organiser", "judge")
+def export(session_id):
+    session = _session_or_404(session_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(services.EXPORT_HEADER)
+    # Names, units and reasons are typed by people: a cell starting like a formula stays text (CSV injection).
+    writer.writerows(
+        [[quote_formula(v) if isinstance(v, str) else v for v in row] for row in services.export_rows(session)]
+    )
+    return Response(
+        "\ufeff" + out.getvalue(),  # a BOM: spreadsheet programs then read the Vietnamese names as UTF-8
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=chung-ket-{session.id}.csv"},
+    )
 
 
 @bp.route("/chung-ket")

@@ -500,20 +500,132 @@ def end(session: LiveSession, actor) -> dict:
     times = state.hash_ints(session.id, "time")
     correct = state.hash_ints(session.id, "correct")
     out = state.hash_ints(session.id, "out")
-    rank_of = {uid: i + 1 for i, uid in enumerate(ranking)}
+    order_of = {uid: i + 1 for i, uid in enumerate(ranking)}
     for player in db.session.scalars(select(LivePlayer).where(LivePlayer.session_id == session.id)):
         uid = player.user_id
         player.score = scores.get(uid, 0)
         player.total_time_ms = times.get(uid, 0)
         player.correct_count = correct.get(uid, 0)
         player.eliminated_at = out.get(uid)
-        player.final_rank = None if player.watch_only else rank_of.get(uid)
+        player.final_order = None if player.watch_only else order_of.get(uid)
+    _rerank(session)
     session.status = "ended"
     session.open_pin = None
     session.ended_at = utcnow()
     record_action(actor, "live.end", object_type="live_session", object_id=session.id, players=len(ranking))
     db.session.commit()
     return podium(session)
+
+
+def _rerank(session: LiveSession) -> None:
+    """final_rank: the game's order without the disqualified (final_order stays as the game ended)."""
+    db.session.flush()
+    players = db.session.scalars(
+        select(LivePlayer)
+        .where(LivePlayer.session_id == session.id, LivePlayer.final_order.is_not(None))
+        .order_by(LivePlayer.final_order)
+    ).all()
+    rank = 0
+    for player in players:
+        if player.disqualified_reason is None:
+            rank += 1
+            player.final_rank = rank
+        else:
+            player.final_rank = None
+
+
+# ------------------------------------------------------------------------------------------ judges
+
+
+def _ended_player(session: LiveSession, user_id: int) -> LivePlayer:
+    if session.status != "ended":
+        raise LiveError("not_ended", _l("Phiên chưa kết thúc: chưa có bảng xếp hạng để chấm."))
+    if session.published_at is not None:
+        raise LiveError("published", _l("Kết quả đã công bố, không thể thay đổi."))
+    player = db.session.scalar(
+        select(LivePlayer).where(LivePlayer.session_id == session.id, LivePlayer.user_id == user_id)
+    )
+    if player is None or player.final_order is None:
+        raise LiveError("not_player")
+    return player
+
+
+def disqualify(session: LiveSession, actor, user_id: int, reason: str) -> LivePlayer:
+    """Removes a player from the final ranking with a reason (audited); the others move up."""
+    reason = (reason or "").strip()
+    if not 3 <= len(reason) <= 500:
+        raise LiveError("bad_reason", _l("Lý do phải có từ 3 đến 500 ký tự."), "reason")
+    player = _ended_player(session, user_id)
+    player.disqualified_reason = reason
+    _rerank(session)
+    record_action(
+        actor,
+        "live.disqualify",
+        object_type="live_session",
+        object_id=session.id,
+        subject_user_id=user_id,
+        reason=reason,
+    )
+    db.session.commit()
+    return player
+
+
+def reinstate(session: LiveSession, actor, user_id: int) -> LivePlayer:
+    player = _ended_player(session, user_id)
+    player.disqualified_reason = None
+    _rerank(session)
+    record_action(actor, "live.reinstate", object_type="live_session", object_id=session.id, subject_user_id=user_id)
+    db.session.commit()
+    return player
+
+
+def publish(session: LiveSession, actor) -> None:
+    """Freezes the final ranking (no more disqualifications); audited."""
+    if session.status != "ended":
+        raise LiveError("not_ended", _l("Phiên chưa kết thúc: chưa có bảng xếp hạng để chấm."))
+    if session.published_at is not None:
+        raise LiveError("published", _l("Kết quả đã công bố, không thể thay đổi."))
+    session.published_at = utcnow()
+    record_action(actor, "live.publish", object_type="live_session", object_id=session.id)
+    db.session.commit()
+
+
+EXPORT_HEADER = (
+    "rank",
+    "order",
+    "full_name",
+    "phone",
+    "unit",
+    "score",
+    "correct",
+    "total_time_ms",
+    "eliminated_at",
+    "disqualified_reason",
+)
+
+
+def export_rows(session: LiveSession) -> list[tuple]:
+    """The final ranking as rows for a CSV (judges' export): ranked first, then the disqualified."""
+    players = db.session.scalars(
+        select(LivePlayer)
+        .where(LivePlayer.session_id == session.id, LivePlayer.final_order.is_not(None))
+        .order_by(LivePlayer.final_rank.is_(None), LivePlayer.final_rank, LivePlayer.final_order)
+    ).all()
+    return [
+        (
+            p.final_rank or "",
+            p.final_order,
+            p.user.full_name,
+            p.user.phone,
+            p.user.unit.name if p.user.unit else "",
+            p.score,
+            p.correct_count,
+            p.total_time_ms,
+            p.eliminated_at or "",
+            p.disqualified_reason or "",
+        )
+        for p in players
+    ]
 
 
 def podium(session: LiveSession) -> dict:

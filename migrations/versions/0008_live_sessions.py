@@ -2,7 +2,7 @@
 
 Revision ID: 0008_live_sessions
 Revises: 0005b_judging_flags_audit
-Create Date: 2026-11-27 08:55:32.271382
+Create Date: 2026-11-27 09:08:45.977461
 
 """
 
@@ -33,6 +33,7 @@ def upgrade():
         sa.Column("created_by_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("ended_at", sa.DateTime(), nullable=True),
+        sa.Column("published_at", sa.DateTime(), nullable=True),
         sa.CheckConstraint("late_join IN ('watch','refuse')", name=op.f("ck_live_sessions_late_join_valid")),
         sa.CheckConstraint("mode IN ('points','elimination')", name=op.f("ck_live_sessions_mode_valid")),
         sa.CheckConstraint("rescue IN ('none','question','manual')", name=op.f("ck_live_sessions_rescue_valid")),
@@ -90,7 +91,9 @@ def upgrade():
         sa.Column("correct_count", sa.Integer(), nullable=False),
         sa.Column("total_time_ms", sa.BigInteger(), nullable=False),
         sa.Column("eliminated_at", sa.Integer(), nullable=True),
+        sa.Column("final_order", sa.Integer(), nullable=True),
         sa.Column("final_rank", sa.Integer(), nullable=True),
+        sa.Column("disqualified_reason", sa.String(length=500), nullable=True),
         sa.ForeignKeyConstraint(
             ["session_id"],
             ["live_sessions.id"],

@@ -4,6 +4,7 @@ from contest.live.models import LiveSession, LiveSessionQuestion
 from infra.extensions import db
 from tests.conftest import create_account, login
 from tests.contest.live.livekit import make_live
+from tests.contest.live.test_services import _ended_points_game
 
 
 def test_organiser_creates_a_session_from_the_form(app, client):
@@ -82,3 +83,24 @@ def test_pages_are_guarded(app, client):
     assert client.get("/chung-ket?pin=123456").status_code == 200
     for url in ("/quan-tri/chung-ket/", f"/quan-tri/chung-ket/{sid}/dieu-khien", f"/quan-tri/chung-ket/{sid}/man-hinh"):
         assert client.get(url).status_code == 403
+
+
+def test_judge_pages_export_and_disqualify(app, client):
+    sid, (first, _second, _third) = _ended_points_game(app)
+    _, phone = create_account(app, role="judge")
+    login(client, phone)
+    index = client.get("/quan-tri/chung-ket/ket-qua")
+    assert index.status_code == 200 and f"/quan-tri/chung-ket/{sid}/ket-qua" in index.text
+    page = client.get(f"/quan-tri/chung-ket/{sid}/ket-qua")
+    assert page.status_code == 200 and "Truất quyền" in page.text
+    response = client.post(f"/quan-tri/chung-ket/{sid}/loai", data={"user_id": first, "reason": "Dùng hai tài khoản"})
+    assert response.status_code == 302
+    response = client.post(f"/quan-tri/chung-ket/{sid}/loai", data={"user_id": "abc", "reason": "Lý do"})
+    assert response.status_code == 302  # refused with a message, nothing changed
+    assert "Bạn chưa tham gia" in client.get(f"/quan-tri/chung-ket/{sid}/ket-qua").text
+    csv_text = client.get(f"/quan-tri/chung-ket/{sid}/ket-qua.csv").data.decode("utf-8-sig")
+    lines = csv_text.splitlines()
+    assert lines[0].startswith("rank,order,full_name")
+    assert lines[-1].startswith(",1,'=HYPERLINK(1)") and "Dùng hai tài khoản" in lines[-1]
+    assert client.post(f"/quan-tri/chung-ket/{sid}/cong-bo").status_code == 302
+    assert "Đã công bố" in client.get(f"/quan-tri/chung-ket/{sid}/ket-qua").text

@@ -242,3 +242,53 @@ def test_late_joiner_watches(app):
         with pytest.raises(services.LiveError) as err:
             services.answer(sid, late_id, 0, 0)
         assert err.value.code == "not_player"
+
+
+def _ended_points_game(app):
+    sid, organiser_id, _ = make_live(app, mode="points", count=1)
+    players = join_players(app, sid, 3, names=["=HYPERLINK(1)", "Bé Hai", "Cô Ba"])
+    with app.app_context():
+        session = services.get_session(sid)
+        host = _host(app, organiser_id)
+        services.show_next(session, host)
+        k = key_index(sid, 0)
+        for i, uid in enumerate(players):
+            services.answer(sid, uid, 0, k if i < 2 else (k + 1) % 4)
+            time.sleep(0.05)
+        services.close(session, host)
+        services.reveal(session, host)
+        services.end(session, host)
+    return sid, players
+
+
+def test_judges_disqualify_reinstate_publish(app):
+    sid, (first, second, third) = _ended_points_game(app)
+    judge_id, _ = create_account(app, role="judge")
+    with app.app_context():
+        session = services.get_session(sid)
+        judge = db.session.get(User, judge_id)
+        with pytest.raises(services.LiveError) as err:
+            services.disqualify(session, judge, first, "x")
+        assert err.value.code == "bad_reason"
+        services.disqualify(session, judge, first, "Dùng hai tài khoản")
+        ranks = {p.user_id: (p.final_order, p.final_rank) for p in db.session.scalars(db.select(LivePlayer))}
+        assert ranks[first] == (1, None) and ranks[second] == (2, 1) and ranks[third] == (3, 2)
+        rows = services.export_rows(session)
+        assert [r[0] for r in rows] == [1, 2, ""] and rows[-1][-1] == "Dùng hai tài khoản"
+        services.reinstate(session, judge, first)
+        assert db.session.scalar(db.select(LivePlayer.final_rank).where(LivePlayer.user_id == first)) == 1
+        services.publish(session, judge)
+        with pytest.raises(services.LiveError) as err:
+            services.disqualify(session, judge, second, "Quá muộn rồi")
+        assert err.value.code == "published"
+        actions = set(db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.object_id == sid)))
+        assert {"live.disqualify", "live.reinstate", "live.publish"} <= actions
+
+
+def test_judging_refused_before_the_end(app):
+    sid, organiser_id, _ = make_live(app)
+    (uid,) = join_players(app, sid, 1)
+    with app.app_context():
+        with pytest.raises(services.LiveError) as err:
+            services.disqualify(services.get_session(sid), organiser_id, uid, "Lý do đủ dài")
+        assert err.value.code == "not_ended"
