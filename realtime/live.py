@@ -130,10 +130,11 @@ def register(socketio):
         """A player's (or watcher's) state after a reload or a broadcast: the own answer, result and rank."""
         session = _session(data)
         uid = play._uid()
-        joined = db.session.scalar(
+        # Players are in Redis (asked first: every player sends this after each reveal); watchers only in SQL.
+        joined = state.is_player(session.id, uid) or db.session.scalar(
             db.select(LivePlayer.id).where(LivePlayer.session_id == session.id, LivePlayer.user_id == uid)
         )
-        if joined is None:
+        if not joined:
             raise services.LiveError("not_player")
         join_room(room(session.id))
         return {"ok": True, "state": services.view(session, uid)}

@@ -106,7 +106,7 @@ def join_url(session):
 
 def qr_svg(text):
     """The join URL as an inline SVG QR code (segno: no image file, no script)."""
-    return Markup(segno.make(text, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff"))
+    return Markup(segno.make(text, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff", omitsize=True))
 
 
 @bp.route("/quan-tri/chung-ket/<int:session_id>/dieu-khien")

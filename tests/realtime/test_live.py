@@ -26,7 +26,8 @@ def test_host_on_one_process_drives_players_on_another(server_factory, redis_url
     stems = _stems(app, sid)
     with app.app_context():
         organiser_phone = db.session.get(User, organiser_id).phone
-    host = Recorder(a.url, http_login(a.url, organiser_phone, PASSWORD))
+    host_http = http_login(a.url, organiser_phone, PASSWORD)
+    host = Recorder(a.url, host_http)
     players = []
     for name in ("Lê Văn Bình", "Phạm Thị Cúc"):
         _, phone = create_account(app, full_name=name)
@@ -59,6 +60,14 @@ def test_host_on_one_process_drives_players_on_another(server_factory, redis_url
         # no key in anything a player received before the reveal
         assert all("correct" not in json.dumps(x) for x in players[0].payloads if isinstance(x, dict))
 
+        # the host's console reloaded on another device served by the other process: the same game
+        console = Recorder(b.url, host_http)
+        try:
+            again_state = console.call("live:host", {"session_id": sid, "action": "state"})["state"]
+            assert again_state["phase"] == "question" and again_state["question"]["stem"] == stems[0]
+            assert again_state["counts"][k] == 1 and again_state["pin"] == pin
+        finally:
+            console.close()
         assert host.call("live:host", {"session_id": sid, "action": "close"})["ok"]
         closed = players[1].wait_for(lambda e, d: e == "live:closed")
         assert sum(closed["counts"]) == 1
