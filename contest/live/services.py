@@ -366,9 +366,8 @@ def close(session: LiveSession, actor, position: int | None = None) -> dict | No
     if actor is None and st.get("phase") != "question":
         return None
     now = _must(state.transition(session.id, ("question",), "closed"))
-    if now < int(st["end"]):
-        get_end = now
-        state.transition(session.id, ("closed",), "closed", end=get_end)
+    if now < int(st["end"]):  # closed early: the window's end as clients show it is the moment it closed
+        state.transition(session.id, ("closed",), "closed", end=now)
     if actor is not None:
         record_action(actor, "live.close", object_type="live_session", object_id=session.id, position=idx)
         db.session.commit()
