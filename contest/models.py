@@ -11,5 +11,6 @@ from contest.judging.models import (  # noqa: F401
     ReviewFlag,
     SnapshotEntry,
 )
+from contest.live.models import LiveAnswer, LivePlayer, LiveSession, LiveSessionQuestion  # noqa: F401
 from contest.rounds.models import Attempt, AttemptAnswer, AttemptQuestion, Contest, Round  # noqa: F401
 from question_bank.models import Category, Question, QuestionOption  # noqa: F401

@@ -6,7 +6,7 @@ from socketio.exceptions import ConnectionRefusedError  # the builtin one would 
 
 from infra import metrics
 from infra.extensions import socketio
-from realtime import play, pusher
+from realtime import live, play, pusher
 
 # The largest Engine.IO packet the server accepts (docs/realtime.md); a larger one closes the connection.
 MAX_FRAME_BYTES = 16 * 1024
@@ -70,3 +70,4 @@ def init_app(app):
         return {"ok": True, "user_id": current_user.id, "role": current_user.role}
 
     play.register(socketio)
+    live.register(socketio)

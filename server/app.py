@@ -14,6 +14,7 @@ from contest.accounts import bp as accounts_bp
 from contest.audit import bp as audit_bp
 from contest.bank import bp as bank_bp
 from contest.judging import bp as judging_bp
+from contest.live import bp as live_bp
 from contest.main import bp as main_bp
 from contest.main.errors import register_error_handlers
 from contest.main.routes import set_language
@@ -194,7 +195,7 @@ def configure_realtime(app):
 
 
 def configure_blueprints(app):
-    for bp in (main_bp, accounts_bp, units_bp, bank_bp, organise_bp, play_bp, judging_bp, audit_bp):
+    for bp in (main_bp, accounts_bp, units_bp, bank_bp, organise_bp, play_bp, judging_bp, audit_bp, live_bp):
         app.register_blueprint(bp)
     metrics.init_app(app)
     register_error_handlers(app)
