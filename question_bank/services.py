@@ -221,9 +221,9 @@ def near_duplicates(stem: str, exclude_family_id: int | None = None) -> list[int
 
 
 def is_used(question_id: int) -> bool:
-    """Has any attempt shown this version? Asked by table name: the bank knows nothing of contests."""
+    """Has any attempt or live final used this version? Asked by table name: the bank knows nothing of contests."""
     tables = db.metadata.tables
-    for name in ("attempt_questions", "attempt_answers"):
+    for name in ("attempt_questions", "attempt_answers", "live_session_questions"):
         if (
             name in tables
             and db.session.execute(

@@ -292,3 +292,22 @@ def test_judging_refused_before_the_end(app):
         with pytest.raises(services.LiveError) as err:
             services.disqualify(services.get_session(sid), organiser_id, uid, "Lý do đủ dài")
         assert err.value.code == "not_ended"
+
+
+def test_editing_a_question_a_live_final_used_writes_a_new_version(app):
+    """A past final keeps the text its players saw: the bank treats a live session's questions as used."""
+    from question_bank.models import Question
+    from question_bank.services import QuestionDraft, is_used, update_question
+
+    sid, organiser_id, ids = make_live(app, count=3)
+    with app.app_context():
+        question = db.session.get(Question, ids[0])
+        assert is_used(question.id)
+        draft = QuestionDraft(
+            stem="Câu hỏi đã sửa sau chung kết?",
+            options=[(o.text, o.is_correct) for o in question.options],
+            category_id=question.category_id,
+        )
+        edited = update_question(question, draft, organiser_id)
+        assert edited.id != ids[0] and edited.version == question.version + 1
+        assert db.session.get(Question, ids[0]).stem != "Câu hỏi đã sửa sau chung kết?"
