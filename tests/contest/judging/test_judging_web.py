@@ -67,7 +67,8 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
         entry = AuditEntry.query.filter_by(action="disqualify").one()
         assert entry.reason == "Làm bài trong 20 giây, thi hộ" and entry.subject_user_id == first
 
-    assert client.get(f"/ket-qua/vong/{rid}").status_code == 404  # nothing published yet
+    unpublished = client.get(f"/ket-qua/vong/{rid}")  # nothing published yet: the page says so
+    assert unpublished.status_code == 200 and "Kết quả chưa được công bố" in unpublished.get_data(as_text=True)
     response = client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": "Kết quả chính thức"}, follow_redirects=True)
     text = response.get_data(as_text=True)
     assert "Đã công bố phiên bản 1" in text
