@@ -17,6 +17,7 @@ from contest.live.forms import SessionForm
 from contest.live.models import LiveAnswer, LivePlayer, LiveSession
 from contest.rounds.models import Contest
 from infra.extensions import db
+from infra.web_input import int_arg, parse_int
 from question_bank.formats.table import quote_formula
 from question_bank.services import QuestionFilter, category_choices, search_questions
 
@@ -26,7 +27,9 @@ _IDS = re.compile(r"^[\d,\s]*$")
 
 
 def _ints(text):
-    return [int(x) for x in re.split(r"[,\s]+", text or "") if x]
+    """The ids typed in a field; None when one of them is not an id (out of range included)."""
+    values = [parse_int(x) for x in re.split(r"[,\s]+", text or "") if x]
+    return None if None in values else values
 
 
 @bp.route("/quan-tri/chung-ket/", methods=["GET", "POST"])
@@ -41,6 +44,9 @@ def sessions():
             for name in ("question_ids", "rescue_positions"):
                 if not _IDS.match(getattr(form, name).data or ""):
                     raise services.LiveError("bad_ids", _("Chỉ nhập các số, cách nhau bởi dấu phẩy."), name)
+            for name in ("question_ids", "rescue_positions"):
+                if _ints(getattr(form, name).data) is None:
+                    raise services.LiveError("bad_ids", _("Số không hợp lệ (quá lớn hoặc bằng 0)."), name)
             ids = _ints(form.question_ids.data)
             if form.draw_category_id.data and form.draw_count.data:
                 ids += [
@@ -74,10 +80,7 @@ def sessions():
             flash(_("Đã tạo phiên chung kết. Mã PIN: %(pin)s", pin=session.pin), "success")
             return redirect(url_for("live.host", session_id=session.id))
     query = (request.args.get("q") or "")[:200]
-    try:
-        category_id = int(request.args.get("category") or 0)
-    except ValueError:
-        category_id = 0
+    category_id = int_arg(request.args, "category", 0)
     found, _more = search_questions(QuestionFilter(q=query, category_id=category_id or None, status="approved"), 1, 30)
     found = [q for q in found if not q.multi_select and 2 <= len(q.options) <= services.MAX_OPTIONS]
     rows = db.session.scalars(select(LiveSession).order_by(LiveSession.id.desc()).limit(50)).all()
@@ -169,10 +172,7 @@ def _judge_action(session_id, action):
 @bp.route("/quan-tri/chung-ket/<int:session_id>/loai", methods=["POST"])
 @role_required("judge")
 def disqualify(session_id):
-    try:
-        user_id = int(request.form.get("user_id") or 0)
-    except ValueError:
-        user_id = 0
+    user_id = int_arg(request.form, "user_id", 0)
     reason = (request.form.get("reason") or "")[:1000]
     if request.form.get("undo"):
         return _judge_action(session_id, lambda s: services.reinstate(s, current_user._get_current_object(), user_id))
