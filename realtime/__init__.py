@@ -6,7 +6,7 @@ from socketio.exceptions import ConnectionRefusedError  # the builtin one would 
 
 from infra import metrics
 from infra.extensions import socketio
-from realtime import live, play, pusher
+from realtime import live, play, pusher, revocation
 
 # The largest Engine.IO packet the server accepts (docs/realtime.md); a larger one closes the connection.
 MAX_FRAME_BYTES = 16 * 1024
@@ -55,6 +55,7 @@ def init_app(app):
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("unauthorized")
         pusher.start(socketio, current_app._get_current_object())
+        revocation.start(socketio, current_app._get_current_object())
         play.remember_user(request.sid, current_user.id)
         metrics.contestant_connected()
         return True

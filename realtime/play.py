@@ -42,6 +42,11 @@ def remember_user(sid, user_id):
     _users[sid] = user_id
 
 
+def sids_of(user_ids: set[int]) -> list[str]:
+    """This process's sockets of these accounts."""
+    return [sid for sid, uid in list(_users.items()) if uid in user_ids]
+
+
 class AnswerBucket:
     """A token bucket per socket, counted in this process (a socket lives on one process)."""
 
