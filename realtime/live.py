@@ -6,11 +6,9 @@ The protocol is documented in docs/realtime.md ("Live finals").
 """
 
 import logging
-from functools import wraps
 
 import gevent
 from flask import current_app
-from flask_babel import gettext as _
 from flask_login import current_user
 from flask_socketio import join_room
 
@@ -18,6 +16,8 @@ from contest.live import services, state
 from contest.live.models import LivePlayer
 from infra.extensions import db
 from realtime import play
+from realtime.acks import BadPayload, payload_int
+from realtime.acks import guarded as guarded_by
 
 log = logging.getLogger(__name__)
 MAX_INT = 2**31 - 1
@@ -27,43 +27,15 @@ LOBBY_THROTTLE_S = 1.0
 _lobby_pending: set[int] = set()  # sessions with a lobby count broadcast already scheduled in this process
 
 
-class BadPayload(Exception):
-    pass
-
-
 def room(session_id: int) -> str:
     return f"live:{session_id}"
 
 
 def _int(data, name, lo=0, hi=MAX_INT):
-    value = data.get(name)
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise BadPayload(name)
-    return value
+    return payload_int(data, name, lo, hi)
 
 
-def _error(code, message):
-    return {"ok": False, "error": code, "message": message}
-
-
-def guarded(handler):
-    @wraps(handler)
-    def wrapped(data=None, *extra):
-        try:
-            if not isinstance(data, dict):
-                raise BadPayload("payload")
-            return handler(data)
-        except BadPayload as exc:
-            return _error("bad_request", _("Dữ liệu gửi lên không hợp lệ (trường %(field)s).", field=str(exc)))
-        except services.LiveError as exc:
-            db.session.rollback()
-            return _error(exc.code, exc.message)
-        except Exception:
-            db.session.rollback()
-            log.exception("live event %s failed", handler.__name__)
-            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
-
-    return wrapped
+guarded = guarded_by(services.LiveError)
 
 
 def _is_host():

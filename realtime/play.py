@@ -6,7 +6,6 @@ The protocol is documented in docs/realtime.md.
 
 import logging
 import time
-from functools import wraps
 
 from flask import request
 from flask_babel import gettext as _
@@ -20,17 +19,14 @@ from contest.rounds.services import AttemptError, answer_by_ref, attempt_view, s
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
+from realtime.acks import BadPayload, error_ack, payload_int
+from realtime.acks import guarded as guarded_by
 
 log = logging.getLogger(__name__)
-MAX_INT = 2**53 - 1
 MAX_SELECTED = 20  # option references in one answer (docs/realtime.md)
 # Answers per socket: a token bucket of ANSWER_BURST answers, refilled at ANSWER_RATE a second (docs/realtime.md).
 ANSWER_RATE = 10.0
 ANSWER_BURST = 20.0
-
-
-class BadPayload(Exception):
-    pass
 
 
 # sid -> user id, set at connect: the hot events then need no user row from SQL (Flask-Login would
@@ -80,43 +76,11 @@ def _uid():
     return _users.get(request.sid) or current_user.id
 
 
-def _int(data, name, lo=1, hi=MAX_INT, required=True):
-    value = data.get(name)
-    if value is None and not required:
-        return None
-    # bool is an int in Python; a client sending true for an id is a bug, not id 1
-    if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
-        raise BadPayload(name)
-    return value
-
-
-def _error(code, message):
-    return {"ok": False, "error": code, "message": message}
-
-
-def guarded(handler):
-    """Turns bad payloads and domain errors into error acks; logs anything unexpected."""
-
-    @wraps(handler)
-    def wrapped(data=None, *extra):
-        try:
-            if not isinstance(data, dict):
-                raise BadPayload("payload")
-            return handler(data)
-        except BadPayload as exc:
-            return _error("bad_request", _("Dữ liệu gửi lên không hợp lệ (trường %(field)s).", field=str(exc)))
-        except AttemptError as exc:
-            return _error(exc.code, exc.message)
-        except Exception:
-            db.session.rollback()
-            log.exception("socket event %s failed", handler.__name__)
-            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
-
-    return wrapped
+guarded = guarded_by(AttemptError)
 
 
 def _own_attempt(data):
-    attempt = db.session.get(Attempt, _int(data, "attempt_id"))
+    attempt = db.session.get(Attempt, payload_int(data, "attempt_id"))
     if attempt is None:
         raise AttemptError("attempt_not_found")
     if attempt.user_id != _uid():
@@ -132,7 +96,7 @@ def register(socketio):
             return {"ok": True, "server_ms": server_now_ms()}
         except Exception:
             log.exception("clock failed")
-            return _error("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
+            return error_ack("server_error", _("Máy chủ đang bận, vui lòng thử lại."))
 
     @socketio.on("attempt:join")
     @guarded
@@ -155,7 +119,7 @@ def register(socketio):
     @guarded
     def _answer(data):
         if not _answer_allowed(request.sid):
-            return _error(
+            return error_ack(
                 "rate_limited",
                 _(
                     "Bạn gửi câu trả lời quá nhanh (tối đa %(rate)d câu mỗi giây): câu trả lời này chưa được lưu.",
@@ -168,7 +132,7 @@ def register(socketio):
         question = data.get("question_id")
         if not is_ref(question):
             raise BadPayload("question_id")
-        attempt_id, seq = _int(data, "attempt_id"), _int(data, "seq")
+        attempt_id, seq = payload_int(data, "attempt_id"), payload_int(data, "seq")
         with metrics.redis_timer("answer_script"):
             ack = answer_by_ref(attempt_id, _uid(), question, selected, seq)
         return ack.to_dict()
@@ -176,8 +140,8 @@ def register(socketio):
     @socketio.on("submit")
     @guarded
     def on_submit(data):
-        attempt_id = _int(data, "attempt_id")
-        prediction = _int(data, "prediction", lo=0, hi=10**9, required=False)
+        attempt_id = payload_int(data, "attempt_id")
+        prediction = payload_int(data, "prediction", lo=0, hi=10**9, required=False)
         attempt = submit_attempt(attempt_id, _uid(), prediction)
         # Once submitted, a socket that stays open follows the board and its own rank.
         _subscribe(attempt.round_id)
@@ -201,11 +165,11 @@ def register(socketio):
     @socketio.on("*")
     def on_unknown(event, *args):
         # Only events without a handler of their own come here: acknowledged, so a client never waits for nothing.
-        return _error("unknown_event", _("Sự kiện không được hỗ trợ."))
+        return error_ack("unknown_event", _("Sự kiện không được hỗ trợ."))
 
     @socketio.on("*", namespace="/public")
     def on_public_unknown(event, *args):
-        return _error("unknown_event", _("Sự kiện không được hỗ trợ."))
+        return error_ack("unknown_event", _("Sự kiện không được hỗ trợ."))
 
     @socketio.on("disconnect")
     def on_disconnect(*args):
@@ -225,7 +189,7 @@ def _subscribe(round_id):
 
 
 def _round(data):
-    round_ = db.session.get(Round, _int(data, "round_id"))
+    round_ = db.session.get(Round, payload_int(data, "round_id"))
     if round_ is None or not round_.contest.published:
         raise AttemptError("round_not_open")
     return round_

@@ -1,9 +1,5 @@
-"""The live scenario in small: contestants over Socket.IO through nginx, every acknowledged answer in SQL.
+"""The live scenario in small: contestants over Socket.IO through nginx, every acknowledged answer in SQL."""
 
-Runs once the live protocol (realtime/play.py, from the rounds branch) is part of the tree.
-"""
-
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,13 +9,7 @@ import pytest
 
 from loadtests.stack import PROJECT_ROOT
 
-pytestmark = [
-    pytest.mark.slow,  # starts the whole stack: nginx, app processes, Redis, Locust
-    pytest.mark.skipif(
-        importlib.util.find_spec("realtime.play") is None,
-        reason="the live Socket.IO protocol arrives with the rounds branch",
-    ),
-]
+pytestmark = pytest.mark.slow  # starts the whole stack: nginx, app processes, Redis, Locust
 
 
 def test_small_live_round_loses_no_acknowledged_answer(tmp_path):

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from contest.accounts.models import Unit, User
 from contest.accounts.validators import cccd_problem, has_non_ascii_digit, name_problem, normalize_phone
 from infra.extensions import db
-from tests.conftest import PASSWORD, next_phone
+from tests.contest.accounts.test_accounts import _form
 
 FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
@@ -25,23 +25,6 @@ def _unit(app):
         db.session.add(unit)
         db.session.commit()
         return unit.id
-
-
-def _form(unit_id, **overrides):
-    data = {
-        "phone": next_phone(),
-        "full_name": "Trần Thị Bình",
-        "date_of_birth": "1995-03-02",
-        "unit_id": str(unit_id),
-        "occupation": "civil_servant",
-        "cccd": "040195001234",
-        "email": "",
-        "password": PASSWORD,
-        "confirm": PASSWORD,
-        "consent": "y",
-    }
-    data.update(overrides)
-    return data
 
 
 def _count(app):
