@@ -15,7 +15,7 @@ from flask_socketio import join_room
 from contest.rounds import leaderboard
 from contest.rounds.live_state import is_ref, server_now_ms
 from contest.rounds.models import Attempt, Round
-from contest.rounds.services import AttemptError, answer_by_ref, attempt_view, submit_attempt
+from contest.rounds.services import AttemptError, answer_by_ref, attempt_view, save_prediction, submit_attempt
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
@@ -27,6 +27,7 @@ MAX_SELECTED = 20  # option references in one answer (docs/realtime.md)
 # Answers per socket: a token bucket of ANSWER_BURST answers, refilled at ANSWER_RATE a second (docs/realtime.md).
 ANSWER_RATE = 10.0
 ANSWER_BURST = 20.0
+MAX_PREDICTION = 10**9  # the prediction is an integer 0..MAX_PREDICTION (docs/realtime.md)
 
 
 # sid -> user id, set at connect: the hot events then need no user row from SQL (Flask-Login would
@@ -137,11 +138,30 @@ def register(socketio):
             ack = answer_by_ref(attempt_id, _uid(), question, selected, seq)
         return ack.to_dict()
 
+    @socketio.on("prediction")
+    @guarded
+    def on_prediction(data):
+        # The prediction as it is typed (the page sends it debounced): it counts when the server closes the attempt.
+        # Counted against the same per-socket bucket as answers.
+        if not _answer_allowed(request.sid):
+            return error_ack(
+                "rate_limited",
+                _(
+                    "Bạn gửi câu trả lời quá nhanh (tối đa %(rate)d câu mỗi giây): câu trả lời này chưa được lưu.",
+                    rate=int(ANSWER_RATE),
+                ),
+            )
+        if "prediction" not in data:
+            raise BadPayload("prediction")
+        value = payload_int(data, "prediction", lo=0, hi=MAX_PREDICTION, required=False)
+        attempt_id, seq = payload_int(data, "attempt_id"), payload_int(data, "seq")
+        return save_prediction(attempt_id, _uid(), value, seq).to_dict()
+
     @socketio.on("submit")
     @guarded
     def on_submit(data):
         attempt_id = payload_int(data, "attempt_id")
-        prediction = payload_int(data, "prediction", lo=0, hi=10**9, required=False)
+        prediction = payload_int(data, "prediction", lo=0, hi=MAX_PREDICTION, required=False)
         attempt = submit_attempt(attempt_id, _uid(), prediction)
         # Once submitted, a socket that stays open follows the board and its own rank.
         _subscribe(attempt.round_id)

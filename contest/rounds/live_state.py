@@ -9,8 +9,11 @@ the same format, so a change of a field is a change here only.
                             q:<ref> question id of the question the client knows as <ref>,
                             p:<ref> option id of the option the client knows as <ref>, r:<oid> that option's ref
                             (per-attempt random references: clients never see a bank id, see new_ref)
+                            np "1" when the round has no prediction question (the prediction event is refused)
                             TTL: the deadline + STATE_TTL_AFTER_DEADLINE_S
   att:<id>:ans      hash    <qid> -> "<seq>|<option ids csv>" (same TTL)
+  att:<id>:pred     string  the prediction as typed so far: "<seq>|<value>" (value empty: cleared), same TTL;
+                            the close script returns it, so it counts when the server closes the attempt
   att:deadlines     zset    attempt id by deadline (ms), read by the sweeper
   answers           stream  one entry per accepted answer: a (attempt), q, s (option ids csv), n (seq), t (ms)
   lock:start:<round>:<user>  string  a start in progress (token; released by compare-and-delete)
@@ -47,6 +50,10 @@ def attempt_key(attempt_id: int | str) -> str:
 
 def answers_key(attempt_id: int | str) -> str:
     return f"att:{attempt_id}:ans"
+
+
+def prediction_key(attempt_id: int | str) -> str:
+    return f"att:{attempt_id}:pred"
 
 
 def start_lock_key(round_id: int, user_id: int) -> str:
@@ -135,6 +142,7 @@ class LiveAttempt:
     status: str
     closed_ms: int | None
     questions: dict[int, LiveQuestion]
+    no_prediction: bool = False  # the round has no prediction question
 
 
 def live_status(sql_status: str) -> str:
@@ -152,6 +160,8 @@ def encode_attempt(attempt: LiveAttempt) -> dict[str, str | int]:
     }
     if attempt.closed_ms is not None:
         fields["closed"] = attempt.closed_ms
+    if attempt.no_prediction:
+        fields["np"] = "1"
     for qid, question in attempt.questions.items():
         # Commas around the list let the script test membership with a plain find of ",<id>,".
         fields[f"o:{qid}"] = "," + ",".join(str(o) for o in question.option_ids) + ","
@@ -193,6 +203,7 @@ def decode_attempt(raw: Mapping[str, str]) -> LiveAttempt | None:
         raw["status"],
         int(closed) if closed is not None else None,
         questions,
+        raw.get("np") == "1",
     )
 
 
@@ -219,13 +230,37 @@ def decode_saved_all(raw: Mapping[str, str]) -> dict[int, SavedAnswer]:
     return {int(qid): decode_saved(value) for qid, value in raw.items()}
 
 
+@dataclass(frozen=True)
+class SavedPrediction:
+    seq: int
+    value: int | None  # None: cleared
+
+
+def encode_prediction(seq: int, value: int | None) -> str:
+    return f"{seq}|{'' if value is None else value}"
+
+
+def decode_prediction(raw: str | None) -> SavedPrediction | None:
+    if not raw:
+        return None
+    seq, _, value = raw.partition("|")
+    return SavedPrediction(int(seq), int(value) if value else None)
+
+
+def read_prediction(attempt_id: int) -> SavedPrediction | None:
+    return decode_prediction(get_redis().get(prediction_key(attempt_id)))
+
+
 def read_saved(attempt_id: int) -> dict[int, SavedAnswer]:
     return decode_saved_all(get_redis().hgetall(answers_key(attempt_id)))
 
 
-def write_attempt(attempt_id: int, state: LiveAttempt, saved: Mapping[int, SavedAnswer]) -> None:
+def write_attempt(
+    attempt_id: int, state: LiveAttempt, saved: Mapping[int, SavedAnswer], prediction: int | None = None
+) -> None:
     """Replaces the attempt's hash in one transaction; `saved` answers are added only where Redis has none
-    (Redis may hold newer ones the worker has not written to SQL yet). An open attempt joins the deadline set."""
+    (Redis may hold newer ones the worker has not written to SQL yet), and so is the `prediction` SQL holds.
+    An open attempt joins the deadline set."""
     key, ans = attempt_key(attempt_id), answers_key(attempt_id)
     expire_at = state.deadline_ms + STATE_TTL_AFTER_DEADLINE_S * 1000
     pipe = get_redis().pipeline(transaction=True)
@@ -236,6 +271,8 @@ def write_attempt(attempt_id: int, state: LiveAttempt, saved: Mapping[int, Saved
         for qid, value in saved.items():
             pipe.hsetnx(ans, qid, encode_saved(value.seq, value.selected))
         pipe.pexpireat(ans, expire_at)
+    if prediction is not None:
+        pipe.set(prediction_key(attempt_id), encode_prediction(0, prediction), nx=True, pxat=expire_at)
     if state.status == OPEN:
         pipe.zadd(DEADLINES, {attempt_id: state.deadline_ms})
     pipe.execute()
@@ -395,7 +432,7 @@ return {'ok', shown(csv), ARGV[4]}
 
 # Closes an open attempt (submit by its owner, or the sweeper once the deadline passed) and returns
 # what was saved; after this no answer script can change it. Closing twice returns the first result.
-# KEYS: attempt hash, answers hash. ARGV: user id ('' for the server), mode ('submit' | 'sweep').
+# KEYS: attempt hash, answers hash, prediction. ARGV: user id ('' for the server), mode ('submit' | 'sweep').
 CLOSE = LuaScript(r"""
 local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status', 'closed')
 if not meta[1] then return {'err', 'attempt_not_found'} end
@@ -414,7 +451,31 @@ if status == 'open' then
   end
   redis.call('HSET', KEYS[1], 'status', status, 'closed', closed)
 end
-return {status, closed, redis.call('HGETALL', KEYS[2])}
+return {status, closed, redis.call('HGETALL', KEYS[2]), redis.call('GET', KEYS[3]) or ''}
+""")
+
+# Saves the prediction as typed so far, on the same terms as an answer: the deadline (Redis's clock) before the
+# status, then the seq (a lower or equal one is a duplicate and gets what is stored).
+# KEYS: attempt hash, prediction. ARGV: user id, value ('' clears it), seq.
+PREDICT = LuaScript(r"""
+local meta = redis.call('HMGET', KEYS[1], 'user', 'deadline', 'status', 'np')
+if not meta[1] then return {'err', 'attempt_not_found'} end
+if meta[1] ~= ARGV[1] then return {'err', 'forbidden'} end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+if now >= tonumber(meta[2]) then return {'err', 'deadline_passed'} end
+if meta[3] ~= 'open' then return {'err', 'attempt_closed'} end
+if meta[4] == '1' then return {'err', 'prediction_disabled'} end
+local prev = redis.call('GET', KEYS[2])
+if prev then
+  local sep = string.find(prev, '|', 1, true)
+  local prev_seq = tonumber(string.sub(prev, 1, sep - 1))
+  if tonumber(ARGV[3]) <= prev_seq then return {'dup', string.sub(prev, sep + 1), tostring(prev_seq)} end
+end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl > 0 then redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[2], 'PX', ttl)
+else redis.call('SET', KEYS[2], ARGV[3] .. '|' .. ARGV[2]) end
+return {'ok', ARGV[2], ARGV[3]}
 """)
 
 # Keeps a contestant's best attempt on the round's sorted set; bumps the version only on a change,
@@ -491,17 +552,37 @@ class CloseReply:
     status: str = ""
     closed_ms: int = 0
     answers: dict[int, SavedAnswer] | None = None
+    prediction: SavedPrediction | None = None
 
 
 def close(attempt_id: int, user_id: int | None, mode: str) -> CloseReply:
     """Closes the live attempt (mode 'submit' by its owner, 'sweep' by the server once due)."""
     reply = CLOSE(
-        keys=[attempt_key(attempt_id), answers_key(attempt_id)], args=[user_id if user_id is not None else "", mode]
+        keys=[attempt_key(attempt_id), answers_key(attempt_id), prediction_key(attempt_id)],
+        args=[user_id if user_id is not None else "", mode],
     )
     if reply[0] == "err":
         return CloseReply(reply[1])
     flat = reply[2]
-    return CloseReply(None, reply[0], int(reply[1]), decode_saved_all(dict(zip(flat[::2], flat[1::2]))))
+    return CloseReply(
+        None,
+        reply[0],
+        int(reply[1]),
+        decode_saved_all(dict(zip(flat[::2], flat[1::2]))),
+        decode_prediction(reply[3] if len(reply) > 3 else None),
+    )
+
+
+def predict(attempt_id: int, user_id: int, value: int | None, seq: int) -> tuple[str | None, SavedPrediction]:
+    """Stores the prediction typed so far: (error code or None, what Redis holds; duplicate when 'dup')."""
+    reply = PREDICT(
+        keys=[attempt_key(attempt_id), prediction_key(attempt_id)],
+        args=[user_id, "" if value is None else str(value), seq],
+    )
+    if reply[0] == "err":
+        return reply[1], SavedPrediction(0, None)
+    saved = SavedPrediction(int(reply[2]), int(reply[1]) if reply[1] else None)
+    return ("dup" if reply[0] == "dup" else None), saved
 
 
 def record_entry(round_id: int, user_id: int, score: int, details: str) -> bool:

@@ -44,6 +44,7 @@ ERRORS = {
     "attempt_limit": _l("Bạn đã dùng hết số lượt thi của tuần thi này."),
     "busy": _l("Đang tạo lượt thi, vui lòng thử lại sau giây lát."),
     "prediction_required": _l("Vui lòng trả lời câu hỏi dự đoán trước khi nộp bài."),
+    "prediction_disabled": _l("Tuần thi này không có câu hỏi dự đoán."),
     "bad_request": _l("Dữ liệu gửi lên không hợp lệ."),
     "not_due": _l("Lượt thi chưa đến hạn."),
 }
@@ -157,7 +158,17 @@ def _start_locked(user: User, round_: Round, now: datetime, client_ip: str | Non
         db.session.flush()
         # What Redis needs, read before the commit expires the objects: reading them back would
         # cost a query per relationship on the busiest request of a contest's opening minutes.
-        state = _State(attempt.id, user.id, round_.id, deadline, now, "in_progress", None, _refs_of(attempt.questions))
+        state = _State(
+            attempt.id,
+            user.id,
+            round_.id,
+            deadline,
+            now,
+            "in_progress",
+            None,
+            _refs_of(attempt.questions),
+            no_prediction=not round_.prediction_enabled,
+        )
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -182,6 +193,8 @@ class _State:
     status: str
     submitted_at: datetime | None
     refs: dict[int, tuple[str, dict[int, str]]]  # question id -> (its reference, option id -> reference)
+    no_prediction: bool = False  # the round has no prediction question
+    prediction: int | None = None  # what SQL holds (Redis keeps a newer one it has)
 
     @property
     def question_ids(self) -> list[int]:
@@ -223,6 +236,8 @@ def load_state(attempt: Attempt, force: bool = False) -> None:
         attempt.status,
         attempt.submitted_at,
         _refs_of(attempt.questions),
+        no_prediction=not attempt.round.prediction_enabled,
+        prediction=attempt.prediction,
     )
     saved = {
         a.question_id: SavedAnswer(a.seq, a.selected)
@@ -266,8 +281,9 @@ def _write_state(state: _State, saved: dict[int, SavedAnswer]) -> None:
         live_state.live_status(state.status),
         to_ms(state.submitted_at) if state.submitted_at else None,
         questions,
+        no_prediction=state.no_prediction,
     )
-    live_state.write_attempt(state.attempt_id, live, saved)
+    live_state.write_attempt(state.attempt_id, live, saved, prediction=state.prediction)
 
 
 # --- answers ----------------------------------------------------------------------------------
@@ -323,6 +339,38 @@ def answer_by_ref(attempt_id: int, user_id: int, question_ref: str, selected: li
     return AnswerAck(question_ref, reply.selected, reply.seq, duplicate=reply.duplicate)
 
 
+@dataclass
+class PredictionAck:
+    prediction: int | None
+    seq: int
+    duplicate: bool
+
+    def to_dict(self) -> dict:
+        return {"ok": True, "prediction": self.prediction, "seq": self.seq, "duplicate": self.duplicate}
+
+
+def save_prediction(attempt_id: int, user_id: int, value: int | None, seq: int) -> PredictionAck:
+    """The prediction as the contestant types it (None clears it), kept in the attempt's live state until the close
+    writes it to SQL: refused at or after the deadline and once the attempt is closed, like an answer."""
+    for attempt_try in range(2):
+        error, saved = live_state.predict(attempt_id, user_id, value, seq)
+        if error != "attempt_not_found" or attempt_try:
+            break
+        attempt = db.session.get(Attempt, attempt_id)
+        if attempt is None:
+            break
+        if attempt.user_id != user_id:
+            raise AttemptError("forbidden")
+        if server_now_ms() >= to_ms(attempt.deadline_at):
+            raise AttemptError("deadline_passed")
+        if attempt.status != "in_progress":
+            raise AttemptError("attempt_closed")
+        load_state(attempt)
+    if error is not None and error != "dup":
+        raise AttemptError(error)
+    return PredictionAck(saved.value, saved.seq, duplicate=error == "dup")
+
+
 def saved_answers(attempt_id: int) -> dict[int, dict]:
     return {qid: {"selected": a.selected, "seq": a.seq} for qid, a in live_state.read_saved(attempt_id).items()}
 
@@ -341,14 +389,17 @@ def submit_attempt(attempt_id: int, user_id: int, prediction: int | None = None)
         raise AttemptError("attempt_not_found")
     if attempt.user_id != user_id:
         raise AttemptError("forbidden")
-    # Past the deadline the server closes the attempt whatever is missing; before it, the rules ask.
+    # Past the deadline the server closes the attempt whatever is missing; before it, the rules ask (a prediction
+    # saved while typing counts).
     if (
         attempt.status == "in_progress"
         and attempt.round.prediction_enabled
         and prediction is None
         and server_now_ms() < to_ms(attempt.deadline_at)
     ):
-        raise AttemptError("prediction_required")
+        saved = live_state.read_prediction(attempt_id)
+        if saved is None or saved.value is None:
+            raise AttemptError("prediction_required")
     return close_attempt(attempt_id, user_id=user_id, prediction=prediction)
 
 
@@ -383,8 +434,12 @@ def close_attempt(
     attempt.submitted_at = from_ms(closed_ms)
     attempt.time_taken_ms = max(0, closed_ms - to_ms(attempt.started_at))
     attempt.correct_count = sum(marks.values())
-    if prediction is not None:
+    # The prediction sent with a submit in time, else the one saved while typing (the only one a close at the
+    # deadline has: a value that reaches the server after it does not count, like a late answer).
+    if prediction is not None and status == "submitted":
         attempt.prediction = prediction
+    elif reply.prediction is not None and attempt.round.prediction_enabled:
+        attempt.prediction = reply.prediction.value
     db.session.commit()
     live_state.forget_deadline(attempt_id)
     leaderboard.record(attempt)
@@ -480,8 +535,10 @@ def attempt_view(attempt: Attempt) -> dict:
         select(QuestionOption.id, QuestionOption.text).where(QuestionOption.question_id.in_(qids))
     )
     texts = dict(rows.tuples().all())  # a Result has keys() (column names): dict() would take it for a mapping
+    saved_prediction = None
     if attempt.status == "in_progress":
         answers = saved_answers(attempt.id)
+        saved_prediction = live_state.read_prediction(attempt.id)
     else:
         answers = {
             a.question_id: {"selected": a.selected, "seq": a.seq}
@@ -504,7 +561,12 @@ def attempt_view(attempt: Attempt) -> dict:
         "deadline_ms": to_ms(attempt.deadline_at),
         "started_ms": to_ms(attempt.started_at),
         "server_ms": server_now_ms(),
-        "prediction": {"enabled": round_.prediction_enabled, "text": round_.prediction_text},
+        "prediction": {
+            "enabled": round_.prediction_enabled,
+            "text": round_.prediction_text,
+            "value": saved_prediction.value if saved_prediction else attempt.prediction,
+            "seq": saved_prediction.seq if saved_prediction else 0,
+        },
         "questions": [
             {
                 "position": aq.position,
@@ -519,7 +581,7 @@ def attempt_view(attempt: Attempt) -> dict:
             for aq in attempt.questions
         ],
         "answers": shown_answers,
-        "seq": max([a["seq"] for a in answers.values()], default=0),
+        "seq": max([a["seq"] for a in answers.values()] + [saved_prediction.seq if saved_prediction else 0]),
     }
 
 

@@ -56,10 +56,11 @@ def test_attempt_reload_submit_and_live_leaderboard(page, browser, live_server, 
     page.get_by_role("button", name=re.compile(r"^Câu 2 \(đã trả lời\)$")).click()
     expect(page.locator(f"#q{questions[1]['id']}o{keys[questions[1]['id']][0]}")).to_be_checked()
 
-    page.get_by_role("button", name="Nộp bài").click()
+    page.get_by_role("button", name="Nộp bài", exact=True).click()
     expect(page.locator("#prediction-error")).to_have_text("Vui lòng nhập số dự đoán (số nguyên không âm).")
     page.get_by_label(re.compile("bao nhiêu người trả lời đúng")).fill("150")
-    page.get_by_role("button", name="Nộp bài").click()
+    page.get_by_role("button", name="Nộp bài", exact=True).click()
+    page.get_by_role("dialog", name="Nộp bài?").get_by_role("button", name="Xác nhận nộp bài").click()
     expect(page.get_by_role("heading", name="Kết quả lượt thi")).to_be_visible()
     expect(page.locator("#score")).to_have_text("2/10")
     expect(page.locator("#rank")).to_have_text("1 trên 1 người")
