@@ -332,6 +332,7 @@
     var dialog = $("confirm");
     if (dialog.open) dialog.close();
     $("time-up").hidden = false;
+    window.scrollTo(0, 0);
     $("save-status").textContent = "";
     Array.prototype.forEach.call(root.querySelectorAll("input, button"), function (el) { el.disabled = true; });
     // The server closes the attempt at its deadline anyway; asking now just brings the result sooner.

@@ -3,11 +3,15 @@ attempt, at the deadline, with no client connected (docs/realtime.md)."""
 
 import time
 
+from contest.accounts.models import User
+from contest.rounds import live_state
 from contest.rounds.live_state import attempt_key
 from contest.rounds.models import Attempt
-from contest.rounds.services import sweep_expired
+from contest.rounds.services import load_state, save_prediction, start_attempt, sweep_expired
 from infra.extensions import db, get_redis
 from realtime.play import MAX_PREDICTION
+from tests.conftest import create_account
+from tests.contest.roundkit import make_round
 from tests.realtime.test_play import Recorder, contestant, setup_round, start_over_http
 
 
@@ -121,3 +125,28 @@ def test_prediction_in_a_submit_wins_and_a_round_without_prediction_refuses_it(l
         }
     finally:
         sock.close()
+
+
+def test_a_rebuilt_live_state_keeps_the_newer_saved_prediction(ctx):
+    """The codec, and load_state (a lost or refreshed live state) never overwrites a prediction Redis holds."""
+    assert live_state.decode_prediction("3|150") == live_state.SavedPrediction(3, 150)
+    assert live_state.decode_prediction("4|") == live_state.SavedPrediction(4, None)
+    assert live_state.decode_prediction(None) is None
+    user_id, _ = create_account(ctx)
+    round_ = make_round()
+    attempt = start_attempt(db.session.get(User, user_id), round_)
+    assert live_state.read_prediction(attempt.id) is None
+    assert save_prediction(attempt.id, user_id, 70, 2).to_dict() == {
+        "ok": True,
+        "prediction": 70,
+        "seq": 2,
+        "duplicate": False,
+    }
+    attempt.prediction = 5  # SQL holding an older value: Redis's newer one stays
+    load_state(attempt, force=True)
+    assert live_state.read_prediction(attempt.id) == live_state.SavedPrediction(2, 70)
+    get_redis().delete(live_state.prediction_key(attempt.id), live_state.attempt_key(attempt.id))
+    load_state(attempt)  # Redis lost it: SQL's value comes back (seq 0, so any new value replaces it)
+    assert live_state.read_prediction(attempt.id) == live_state.SavedPrediction(0, 5)
+    assert get_redis().pttl(live_state.prediction_key(attempt.id)) > 0
+    assert save_prediction(attempt.id, user_id, 6, 1).prediction == 6
