@@ -127,6 +127,18 @@ def test_prediction_in_a_submit_wins_and_a_round_without_prediction_refuses_it(l
         sock.close()
 
 
+def test_a_prediction_sent_with_a_late_submit_does_not_count(live_server, server_factory, redis_url):
+    app, sock, attempt_id, state = _joined(live_server, server_factory, redis_url, time_limit_seconds=3)
+    try:
+        assert sock.call("prediction", {"attempt_id": attempt_id, "prediction": 10, "seq": 1})["ok"]
+        while time.time() * 1000 < state["deadline_ms"] + 50:
+            time.sleep(0.05)
+        late = sock.call("submit", {"attempt_id": attempt_id, "prediction": 999})
+        assert late["ok"] and late["result"]["status"] == "expired"
+        assert _prediction(app, attempt_id) == 10  # the last value saved in time, like a late answer
+    finally:
+        sock.close()
+
 def test_a_rebuilt_live_state_keeps_the_newer_saved_prediction(ctx):
     """The codec, and load_state (a lost or refreshed live state) never overwrites a prediction Redis holds."""
     assert live_state.decode_prediction("3|150") == live_state.SavedPrediction(3, 150)
