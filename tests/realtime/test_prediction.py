@@ -139,6 +139,7 @@ def test_a_prediction_sent_with_a_late_submit_does_not_count(live_server, server
     finally:
         sock.close()
 
+
 def test_a_rebuilt_live_state_keeps_the_newer_saved_prediction(ctx):
     """The codec, and load_state (a lost or refreshed live state) never overwrites a prediction Redis holds."""
     assert live_state.decode_prediction("3|150") == live_state.SavedPrediction(3, 150)
