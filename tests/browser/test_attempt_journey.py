@@ -135,6 +135,7 @@ def test_prediction_typed_is_kept_when_the_server_closes_the_attempt(page, live_
     expect(page.locator("#timer")).to_have_text("Hết giờ")
     assert _looks(alert)[0] == "rgb(179, 38, 30)" and _looks(alert)[1] == "rgb(255, 255, 255)"
     expect(page.locator("#prev")).to_be_disabled()
+    assert axe_violations(page) == []
     with app.app_context():
         assert sweep_expired() == 1  # the worker's sweeper, at the deadline
         db.session.remove()
@@ -157,6 +158,7 @@ def test_a_choice_made_offline_survives_a_reload_and_is_resent(page, live_server
     page.get_by_role("button", name="Câu sau").click()
     page.locator(f"#q{q2['id']}o{keys[q2['id']][0]}").check()
     expect(page.locator("#navigator .nav-item.pending")).to_have_count(1)
+    assert axe_violations(page) == []  # the offline state too
     r = redis.Redis.from_url(redis_url, decode_responses=True)
     assert r.hget(answers_key(attempt_id), keys.bank_id(q2["id"])) is None
 
