@@ -253,7 +253,9 @@ def admin_users():
     users = []
     if query and not has_control(query):
         phone = normalize_phone(query)
-        condition = User.phone == phone if phone else func.lower(User.full_name).contains(query.lower(), autoescape=True)
+        condition = (
+            User.phone == phone if phone else func.lower(User.full_name).contains(query.lower(), autoescape=True)
+        )
         if "@" in query:
             condition = or_(condition, func.lower(User.email) == query.lower())
         users = db.session.scalars(select(User).where(condition).order_by(User.full_name, User.id).limit(50)).all()
