@@ -274,6 +274,9 @@ def test_an_organiser_issues_a_one_time_link_for_a_contestant(app, client):
     assert len(_outbox(app)) == 0  # shown to the organiser, not mailed
     assert ("password_reset_issued", organiser_id) in _actions(app, contestant_id)
 
+    log = client.get("/quan-tri/nhat-ky", query_string={"doi-tuong": "user"})
+    assert log.status_code == 200 and "password_reset_issued" in log.text and f"Tài khoản #{contestant_id}" in log.text
+
     contestant = app.test_client()
     reset = contestant.post(f"/dat-lai-mat-khau/{token}", data={"password": NEW_PASSWORD, "confirm": NEW_PASSWORD})
     assert reset.status_code == 302
