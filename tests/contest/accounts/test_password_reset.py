@@ -11,6 +11,8 @@ import pytest
 from sqlalchemy import select, update
 
 from contest.accounts.models import PasswordReset, Unit, User
+from contest.accounts.resets import request_reset, reset_password
+from contest.accounts.services import AccountError
 from contest.audit.models import AuditEntry
 from infra.clock import utcnow
 from infra.config import ProductionConfig
@@ -352,3 +354,39 @@ def test_the_login_page_carries_next_to_registration_and_the_header_links(app, c
     assert 'href="/dang-nhap?next=/cuoc-thi"' in other.text
     refused = client.get("/dang-nhap", query_string={"next": "//evil.example"})
     assert 'href="/dang-ky"' in refused.text and "dang-ky?next=//evil" not in refused.text
+
+
+def test_concurrent_uses_of_one_link_reset_exactly_once(any_db_app):
+    """Two tabs (or a double tap) posting the same link: one conditional UPDATE claims it, on SQLite and PostgreSQL."""
+    app = any_db_app
+    user_id, _ = create_account(app, email="dung@example.vn")
+    with app.test_request_context():
+        request_reset("dung@example.vn")
+        token = _token_from_mail(app)
+    wins, refusals, errors = [], [], []
+    barrier = threading.Barrier(6)
+
+    def use(i):
+        with app.test_request_context():
+            barrier.wait()
+            try:
+                reset_password(token, f"matkhau-moi-{i}")
+                db.session.commit()
+                wins.append(i)
+            except AccountError:
+                db.session.rollback()
+                refusals.append(i)
+            except Exception as exc:
+                errors.append(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == [] and len(wins) == 1 and len(refusals) == 5
+    with app.app_context():
+        assert db.session.get(User, user_id).check_password(f"matkhau-moi-{wins[0]}")
+        assert db.session.scalar(select(PasswordReset.used_at)) is not None
