@@ -177,3 +177,15 @@ def test_the_account_page_shows_the_consent_time_in_vietnam_time(ctx, client):
     login(client, phone)
     html = client.get("/tai-khoan").get_data(as_text=True)
     assert "28/11/2026 03:30 (giờ Việt Nam)" in html and "(UTC)" not in html
+
+
+def test_the_contest_lists_say_which_round_is_open_or_next_in_vietnam_time(ctx, client):
+    rnd = make_round()
+    rnd.closes_at = datetime(2030, 1, 5, 16, 59)  # 23:59 in Việt Nam
+    db.session.commit()
+    for path in ("/cuoc-thi", "/"):
+        html = client.get(path).get_data(as_text=True)
+        assert re.search(r'badge-open">Đang mở</span> Tuần thi thứ nhất, đóng lúc 05/01/2030 23:59', html), path
+    upcoming = make_round(opens_in=timedelta(days=2), slug="sap-mo")
+    html = client.get("/cuoc-thi").get_data(as_text=True)
+    assert f"Tuần thi thứ nhất, mở lúc {upcoming.opens_at + timedelta(hours=7):%d/%m/%Y %H:%M}" in html
