@@ -119,6 +119,8 @@ def issue_reset(user: User, actor: User) -> tuple[str, PasswordReset]:
         raise AccountError("user", _("Ban tổ chức chỉ có thể đặt lại mật khẩu của thí sinh."))
     if user.id == actor.id:
         raise AccountError("user", _("Hãy đổi mật khẩu của chính bạn ở trang Tài khoản."))
+    if not user.is_active:
+        raise AccountError("user", _("Tài khoản này đang bị khóa: liên kết đặt lại mật khẩu sẽ không dùng được."))
     hours = current_app.config["PASSWORD_RESET_ORGANISER_HOURS"]
     token = _new_link(user, timedelta(hours=hours), actor, None)
     db.session.flush()

@@ -295,6 +295,12 @@ def test_an_organiser_cannot_reset_another_organiser_and_a_contestant_cannot_ope
     login(client, organiser_phone)
     refused = client.post(f"/quan-tri/tai-khoan/{other_id}")
     assert refused.status_code == 422 and "chỉ có thể đặt lại mật khẩu của thí sinh" in refused.text
+    locked_id, _ = create_account(app)
+    with app.app_context():
+        db.session.get(User, locked_id).active = False
+        db.session.commit()
+    refused = client.post(f"/quan-tri/tai-khoan/{locked_id}")
+    assert refused.status_code == 422 and "Tài khoản này đang bị khóa" in refused.text
     with app.app_context():
         assert db.session.scalar(select(PasswordReset)) is None
     _, phone = create_account(app)
