@@ -83,7 +83,9 @@ def login_and_start(base, phone, round_id):
     )
     assert r.status_code == 302, r.status_code
     token = csrf_token(http.get(base + "/").text)  # login starts a fresh session with a fresh token
-    r = http.post(f"{base}/vong-thi/{round_id}/bat-dau", data={"csrf_token": token}, allow_redirects=False)
+    r = http.post(
+        f"{base}/vong-thi/{round_id}/bat-dau", data={"csrf_token": token, "confirm": "1"}, allow_redirects=False
+    )
     assert r.status_code == 302, r.text[:200]
     return http, int(r.headers["Location"].rstrip("/").split("/")[-1])
 

@@ -123,6 +123,28 @@ class Config:
     # default; the load-test stack lists its load generator's address. Never list a proxy's address here.
     RATELIMIT_EXEMPT_ADDRESSES = _env_list("RATELIMIT_EXEMPT_ADDRESSES")
 
+    # Password reset (contest.accounts.resets): requests per address, links per account per hour, link lifetime.
+    PASSWORD_RESET_RATE_LIMIT = _env("PASSWORD_RESET_RATE_LIMIT", "5 per minute;20 per hour")
+    PASSWORD_RESET_PER_ACCOUNT_HOUR = _env_int("PASSWORD_RESET_PER_ACCOUNT_HOUR", 3, 1, 100)
+    PASSWORD_RESET_MINUTES = _env_int("PASSWORD_RESET_MINUTES", 30, 5, 24 * 60)
+    # An organiser's reset link is handed over by phone or message, so it lives longer (still single-use).
+    PASSWORD_RESET_ORGANISER_HOURS = _env_int("PASSWORD_RESET_ORGANISER_HOURS", 24, 1, 7 * 24)
+    # The site's public address (https://thi.example.vn): links in e-mails are built from it, never from the
+    # request's Host header (which an attacker chooses). Production sends no reset e-mail without it.
+    PUBLIC_URL = _env("PUBLIC_URL")
+
+    # Outgoing mail (infra.mail): "console" logs messages (development, tests); "smtp" sends them.
+    MAIL_SENDER = _env("MAIL_SENDER", "console")
+    MAIL_CONSOLE_FILE = _env("MAIL_CONSOLE_FILE")  # console sender: also append each message here (JSON lines)
+    MAIL_FROM = _env("MAIL_FROM", "no-reply@localhost")
+    MAIL_FROM_NAME = _env("MAIL_FROM_NAME", "Cuộc thi tìm hiểu pháp luật")
+    SMTP_HOST = _env("SMTP_HOST", "localhost")
+    SMTP_PORT = _env_int("SMTP_PORT", 587, 1, 65535)
+    SMTP_SECURITY = _env("SMTP_SECURITY", "starttls")  # starttls | ssl | none
+    SMTP_USERNAME = _env("SMTP_USERNAME")
+    SMTP_PASSWORD = _env("SMTP_PASSWORD")
+    SMTP_TIMEOUT = _env_int("SMTP_TIMEOUT", 10, 1, 120)
+
     BABEL_DEFAULT_LOCALE = "vi"
     BABEL_DEFAULT_TIMEZONE = "Asia/Ho_Chi_Minh"
     BABEL_TRANSLATION_DIRECTORIES = str(PROJECT_ROOT / "contest" / "translations")
@@ -167,6 +189,10 @@ class ProductionConfig(Config):
     SESSION_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
     REMEMBER_COOKIE_SECURE = not ALLOW_PLAIN_HTTP
     HSTS_SECONDS = 0 if ALLOW_PLAIN_HTTP else _env_int("HSTS_SECONDS", 365 * 24 * 3600, 0, 2 * 365 * 24 * 3600)
+    # Production mails for real; the console sender (messages only in the log) needs MAIL_ALLOW_CONSOLE=1.
+    MAIL_SENDER = _env("MAIL_SENDER", "smtp")
+    MAIL_ALLOW_CONSOLE = _env_bool("MAIL_ALLOW_CONSOLE", False)
+    REQUIRE_PUBLIC_URL = True  # reset links are built on PUBLIC_URL only (no Host-header poisoning)
 
     @classmethod
     def validate(cls, config=None):
@@ -184,6 +210,13 @@ class ProductionConfig(Config):
             flags += ("SESSION_COOKIE_SECURE", "REMEMBER_COOKIE_SECURE")
         if not all(config.get(flag) for flag in flags) or not config.get("SESSION_COOKIE_SAMESITE"):
             raise RuntimeError("session and remember-me cookies must be Secure, HttpOnly and SameSite in production")
+        if config.get("MAIL_SENDER") == "console" and not config.get("MAIL_ALLOW_CONSOLE"):
+            raise RuntimeError(
+                "MAIL_SENDER=console only logs messages (password-reset links): refused in production "
+                "unless MAIL_ALLOW_CONSOLE=1"
+            )
+        if config.get("SMTP_SECURITY") not in ("starttls", "ssl", "none"):
+            raise RuntimeError("SMTP_SECURITY must be starttls, ssl or none")
 
 
 CONFIGS = {

@@ -212,7 +212,7 @@ class SocketContestant(HttpUser):
         token = csrf_token(self.client.get("/", name="/").text)
         with self.client.post(
             protocol.start_path(ROUND_ID),
-            data={"csrf_token": token or ""},
+            data={"csrf_token": token or "", **protocol.START_CONFIRM},
             name="/vong-thi/[id]/bat-dau",
             allow_redirects=False,
             catch_response=True,

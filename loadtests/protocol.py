@@ -2,7 +2,7 @@
 
 Kept in one small module so that a change of the live protocol (docs/realtime.md, the contract;
 served by realtime/play.py) is a change here only:
-  HTTP  POST /vong-thi/<round_id>/bat-dau (form, CSRF)  -> 302 Location /luot-thi/<attempt_id>
+  HTTP  POST /vong-thi/<round_id>/bat-dau (form: CSRF, confirm=1)  -> 302 Location /luot-thi/<attempt_id>
   SIO   "attempt:join" {"attempt_id"}  -> {"ok", "state": {"questions": [{"id", "options": [{"id", "text"}]}],
                                            "answers", "seq", "deadline_ms", "server_ms", ...}}
         (question and option "id"s are the attempt's opaque references: strings, never bank ids)
@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 START_PATH = "/vong-thi/{round_id}/bat-dau"
+START_CONFIRM = {"confirm": "1"}  # without it the start route only asks for confirmation (uses no attempt)
 ATTEMPT_LOCATION = re.compile(r"/luot-thi/(\d+)")
 JOIN = "attempt:join"
 ANSWER = "answer"

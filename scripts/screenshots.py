@@ -158,7 +158,8 @@ def main() -> None:
 
             phone = session(390, 844, "0912345678")
             phone.goto(f"{base}/cuoc-thi/{DEMO_CONTEST_SLUG}")
-            phone.locator("form[action*='/bat-dau'] button").first.click()
+            phone.locator("a[href*='/bat-dau']").first.click()  # opens the confirmation dialog
+            phone.locator("dialog[open] button[type=submit]").click()
             phone.wait_for_url("**/luot-thi/**")
             phone.locator("fieldset label").first.click()
             phone.wait_for_timeout(800)

@@ -14,6 +14,7 @@ from contest.accounts import bp as accounts_bp
 from contest.audit import bp as audit_bp
 from contest.bank import bp as bank_bp
 from contest.judging import bp as judging_bp
+from contest.judging.outcome import round_outcome
 from contest.live import bp as live_bp
 from contest.main import bp as main_bp
 from contest.main.errors import register_error_handlers
@@ -22,7 +23,7 @@ from contest.organise import bp as organise_bp
 from contest.play import bp as play_bp
 from contest.rounds.live_state import ANSWER_STREAM
 from contest.units import bp as units_bp
-from infra import admission, metrics, web_input
+from infra import admission, mail, metrics, web_input
 from infra.config import PROJECT_ROOT, config_from_env
 from infra.extensions import (
     babel,
@@ -122,6 +123,7 @@ def configure_web(app):
     limiter.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     login_manager.init_app(app)
+    mail.init_app(app)  # the password-reset sender: smtp or console (MAIL_SENDER)
     login_manager.login_view = "accounts.login"
     # Flask-Login flashes this into the session (which must stay serialisable): translate at flash time.
     login_manager.login_message = N_("Vui lòng đăng nhập để tiếp tục.")
@@ -197,6 +199,9 @@ def configure_realtime(app):
 def configure_blueprints(app):
     for bp in (main_bp, accounts_bp, units_bp, bank_bp, organise_bp, play_bp, judging_bp, audit_bp, live_bp):
         app.register_blueprint(bp)
+    # The contest page (play) shows a closed round's results and prizes, which judging owns; play may not import
+    # judging (siblings), so the composition root lends judging's reader to the templates.
+    app.add_template_global(round_outcome)
     metrics.init_app(app)
     register_error_handlers(app)
 

@@ -199,3 +199,41 @@ class SignOutEverywhereForm(SafeForm):
     """One button: every other session of the account ends (the CSRF token is the whole form)."""
 
     sign_out_everywhere = SubmitField(_l("Đăng xuất trên mọi thiết bị khác"))
+
+
+class ForgotPasswordForm(SafeForm):
+    login = StringField(
+        _l("Số điện thoại hoặc email"),
+        validators=[
+            DataRequired(_l("Vui lòng nhập số điện thoại hoặc email.")),
+            Length(max=254, message=_l("Số điện thoại hoặc email quá dài.")),
+        ],
+        render_kw={"autocomplete": "username"},
+    )
+    submit = SubmitField(_l("Gửi liên kết đặt lại mật khẩu"))
+
+
+class ResetPasswordForm(SafeForm):
+    password = PasswordField(
+        _l("Mật khẩu mới"),
+        validators=[
+            DataRequired(_l("Vui lòng nhập mật khẩu mới.")),
+            Length(min=8, max=128, message=_l("Mật khẩu phải có từ 8 đến 128 ký tự.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("Nhập lại mật khẩu mới"),
+        validators=[
+            DataRequired(_l("Vui lòng nhập lại mật khẩu mới.")),
+            EqualTo("password", message=_l("Hai mật khẩu không khớp nhau.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
+    )
+    submit = SubmitField(_l("Đặt mật khẩu mới"))
+
+
+class IssueResetForm(SafeForm):
+    """One button on the organiser's account page (the CSRF token is the whole form)."""
+
+    issue = SubmitField(_l("Tạo liên kết đặt lại mật khẩu"))

@@ -116,3 +116,24 @@ def load_user(session_id):
     if user is None or user.session_version != int(version):
         return None
     return user
+
+
+class PasswordReset(Model):
+    """A one-time password-reset link: only the SHA-256 of its secret is stored; used once, then dead.
+
+    Requested by the account holder (sent by e-mail) or issued by an organiser (shown once to hand over);
+    `issued_by_id` tells which. A reset, or a newer link, ends every other open link of the account.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+    issued_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    requested_ip: Mapped[str | None] = mapped_column(String(64))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])

@@ -1,10 +1,33 @@
-"""Registration, login, logout and the profile page."""
+"""Registration, login, logout, the profile page, password reset and the organiser's account pages."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
+from sqlalchemy import func, or_, select
 
-from contest.accounts.forms import LoginForm, PasswordChangeForm, RegistrationForm, SignOutEverywhereForm
+from contest.accounts.forms import (
+    ForgotPasswordForm,
+    IssueResetForm,
+    LoginForm,
+    PasswordChangeForm,
+    RegistrationForm,
+    ResetPasswordForm,
+    SignOutEverywhereForm,
+)
+from contest.accounts.guards import role_required
+from contest.accounts.models import User
+from contest.accounts.resets import issue_reset, request_reset, reset_password, reset_url, valid_link
 from contest.accounts.services import (
     AccountError,
     check_login,
@@ -18,8 +41,9 @@ from contest.accounts.services import (
     revoke_remember_cookie,
     start_session,
 )
+from contest.accounts.validators import normalize_phone
 from infra.extensions import db, limiter, login_manager
-from infra.web_input import safe_next
+from infra.web_input import has_control, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -40,11 +64,31 @@ def _register_limit():
     return current_app.config["REGISTER_RATE_LIMIT"]
 
 
+def _reset_limit():
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+def _next_url():
+    """Where login or registration returns to: the `next` the page came with, on this site only."""
+    return safe_next(request.args.get("next"))
+
+
+@bp.app_template_global()
+def auth_next():
+    """The `next` for the header's login/registration links: the page being read (a GET outside the account
+    pages), or the `next` the login/registration page itself carries."""
+    if request.endpoint in ("accounts.login", "accounts.register", "accounts.forgot_password"):
+        return _next_url()
+    if request.method != "GET" or (request.endpoint or "").startswith("accounts.") or request.path == "/":
+        return None
+    return safe_next(request.full_path if request.query_string else request.path)
+
+
 @bp.route("/dang-ky", methods=["GET", "POST"])
 @limiter.limit(_register_limit, methods=["POST"])
 def register():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(_next_url() or url_for("main.home"))
     form = RegistrationForm()
     if form.validate_on_submit():
         try:
@@ -65,16 +109,16 @@ def register():
         else:
             start_session(user)
             flash(_("Đăng ký thành công. Chào mừng %(name)s!", name=user.full_name), "success")
-            return redirect(url_for("main.home"))
+            return redirect(_next_url() or url_for("main.home"))
     status = 422 if form.errors else 200
-    return render_template("accounts/register.html", form=form), status
+    return render_template("accounts/register.html", form=form, next_url=_next_url()), status
 
 
 @bp.route("/dang-nhap", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("main.home"))
+        return redirect(_next_url() or url_for("main.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = find_by_login(form.login.data)
@@ -96,9 +140,9 @@ def login():
             clear_login_failures(form.login.data, user)
             start_session(user, remember=form.remember.data)  # a fresh session id at login: no fixation
             flash(_("Đăng nhập thành công."), "success")
-            return redirect(safe_next(request.args.get("next")) or url_for("main.home"))
+            return redirect(_next_url() or url_for("main.home"))
     status = 422 if form.errors else 200
-    return render_template("accounts/login.html", form=form), status
+    return render_template("accounts/login.html", form=form, next_url=_next_url()), status
 
 
 @bp.route("/dang-xuat", methods=["POST"])
@@ -148,3 +192,91 @@ def sign_out_everywhere():
         db.session.commit()
         flash(_("Đã đăng xuất tài khoản trên mọi thiết bị khác."), "success")
     return redirect(url_for("accounts.profile"))
+
+
+def _private(response):
+    """A page carrying a reset secret: never cached, never sent on as a Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@bp.route("/quen-mat-khau", methods=["GET", "POST"])
+@limiter.limit(_reset_limit, methods=["POST"])
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        request_reset(form.login.data, ip=request.remote_addr)
+        # The same answer whether or not the account exists or has an e-mail address.
+        flash(
+            _(
+                "Nếu thông tin bạn nhập khớp với một tài khoản có email, chúng tôi đã gửi tới email đó một liên kết "
+                "đặt lại mật khẩu (dùng được một lần, trong %(minutes)d phút). Tài khoản không có email: vui lòng "
+                "liên hệ Ban tổ chức để được cấp liên kết.",
+                minutes=current_app.config["PASSWORD_RESET_MINUTES"],
+            ),
+            "info",
+        )
+        return redirect(url_for("accounts.login", next=_next_url()))
+    status = 422 if form.errors else 200
+    return render_template("accounts/forgot.html", form=form), status
+
+
+@bp.route("/dat-lai-mat-khau/<token>", methods=["GET", "POST"], endpoint="reset_password")
+@limiter.limit(_reset_limit, methods=["POST"])
+def reset_password_page(token):
+    link = valid_link(token)
+    form = ResetPasswordForm()
+    if link is not None and form.validate_on_submit():
+        try:
+            reset_password(token, form.password.data, ip=request.remote_addr)
+        except AccountError as exc:
+            db.session.rollback()
+            link = None
+            form.password.errors.append(exc.message)
+        else:
+            db.session.commit()
+            flash(_("Đã đặt mật khẩu mới. Mọi phiên đăng nhập cũ đã kết thúc; vui lòng đăng nhập lại."), "success")
+            return redirect(url_for("accounts.login"))
+    status = 404 if link is None and request.method == "GET" else (422 if form.errors or link is None else 200)
+    page = render_template("accounts/reset.html", form=form, link=link)
+    return _private(make_response(page, status))
+
+
+# --- the organiser's account pages ------------------------------------------------------------------
+
+
+@bp.route("/quan-tri/tai-khoan")
+@role_required("organiser")
+def admin_users():
+    query = (request.args.get("q") or "").strip()[:120]
+    users = []
+    if query and not has_control(query):
+        phone = normalize_phone(query)
+        condition = (
+            User.phone == phone if phone else func.lower(User.full_name).contains(query.lower(), autoescape=True)
+        )
+        if "@" in query:
+            condition = or_(condition, func.lower(User.email) == query.lower())
+        users = db.session.scalars(select(User).where(condition).order_by(User.full_name, User.id).limit(50)).all()
+    return render_template("accounts/admin_users.html", query=query, users=users)
+
+
+@bp.route("/quan-tri/tai-khoan/<int:user_id>", methods=["GET", "POST"])
+@role_required("organiser")
+def admin_user(user_id):
+    user = db.session.get(User, user_id) or abort(404)
+    form = IssueResetForm()
+    issued = None
+    problem = None
+    if form.validate_on_submit():
+        try:
+            token, link = issue_reset(user, current_user._get_current_object())
+        except AccountError as exc:
+            db.session.rollback()
+            problem = exc.message
+        else:
+            db.session.commit()
+            issued = {"url": reset_url(token), "expires_at": link.expires_at}
+    page = render_template("accounts/admin_user.html", user=user, form=form, issued=issued, problem=problem)
+    return _private(make_response(page, 422 if problem else 200))

@@ -24,6 +24,9 @@ _signals = Namespace()
 # Sent (sender: the user) when every session of an account was ended, with actor= and reason=; the audit
 # log listens (contest.audit sits above accounts and records it in the same transaction).
 sessions_ended = _signals.signal("sessions-ended")
+# Sent (sender: the user the action concerns) with actor=, action= and JSON-serialisable details for the audit
+# log (contest.audit records it in the caller's transaction): password-reset requests, links issued, resets.
+account_action = _signals.signal("account-action")
 
 
 class AccountError(ValueError):

@@ -6,7 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_pgettext
 from sqlalchemy import and_, or_, select
 
-from contest.accounts.services import sessions_ended
+from contest.accounts.services import account_action, sessions_ended
 from contest.audit.models import AuditEntry
 from infra.clock import utcnow
 from infra.extensions import db
@@ -20,6 +20,7 @@ OBJECT_LABELS = {
     "question": lazy_pgettext("audit object", "Câu hỏi"),
     "category": lazy_pgettext("audit object", "Chủ đề câu hỏi"),
     "bank_import": lazy_pgettext("audit object", "Nhập ngân hàng câu hỏi"),
+    "user": lazy_pgettext("audit object", "Tài khoản"),
 }
 
 
@@ -52,6 +53,12 @@ def record_action(
 def _record_sessions_ended(user, actor=None, reason=None, **_):
     """A password change or "sign out everywhere" ended every session of an account: one entry, same transaction."""
     record_action(actor, "sessions_ended", subject_user_id=user.id, reason=reason)
+
+
+@account_action.connect
+def _record_account_action(user, actor=None, action=None, **details):
+    """Password-reset requests, links issued by an organiser and resets: one entry, same transaction."""
+    record_action(actor, action, subject_user_id=user.id, object_type="user", object_id=user.id, **details)
 
 
 def _jsonable(value):

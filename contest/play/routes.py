@@ -1,21 +1,25 @@
 """Thin routes over contest.rounds.services; the attempt itself runs over Socket.IO (realtime.play)."""
 
+from dataclasses import dataclass
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from contest.rounds import leaderboard
+from contest.rounds.eligibility import user_is_eligible
 from contest.rounds.keys import ATTEMPTS_RUNNING, keys_withheld, round_review_block
 from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
 from contest.rounds.services import (
+    ERRORS,
     AttemptError,
     attempt_view,
     attempts_for,
     round_state,
     start_attempt,
 )
-from infra.clock import to_ms
+from infra.clock import to_ms, utcnow
 from infra.extensions import db
 from question_bank.models import Question
 
@@ -49,29 +53,88 @@ def contests():
     return render_template("play/contests.html", contests=published_contests())
 
 
+@dataclass
+class StartInfo:
+    """What the contest page, the confirmation and the result page tell a contestant about starting a round."""
+
+    state: str  # upcoming | open | closed
+    attempts: list
+    running: Attempt | None = None
+    used: int = 0
+    remaining: int | None = None  # None: unlimited
+    refusal: str | None = None  # an ERRORS code when a new attempt cannot start: not_eligible, attempt_limit
+    seconds: int = 0  # time a new attempt would have (the round's close may cut the time limit)
+
+    @property
+    def can_start(self) -> bool:
+        return self.state == "open" and self.running is None and self.refusal is None
+
+
+def start_info(round_: Round, user) -> StartInfo:
+    state = round_state(round_)
+    if not user.is_authenticated:
+        return StartInfo(state=state, attempts=[])
+    mine = attempts_for(round_.id, user.id)
+    now = utcnow()
+    running = next((a for a in reversed(mine) if a.status == "in_progress" and a.deadline_at > now), None)
+    used = max((a.number for a in mine), default=0)
+    remaining = None if round_.attempts_allowed is None else max(round_.attempts_allowed - used, 0)
+    refusal = None
+    if not user_is_eligible(round_.contest, user):
+        refusal = "not_eligible"
+    elif remaining == 0:
+        refusal = "attempt_limit"
+    seconds = max(0, min(round_.time_limit_seconds, int((round_.closes_at - now).total_seconds())))
+    return StartInfo(state, mine, running, used, remaining, refusal, seconds)
+
+
+@bp.app_template_global()
+def refusal_message(code):
+    return str(ERRORS.get(code, ERRORS["bad_request"]))
+
+
 @bp.route("/cuoc-thi/<slug>")
 def contest_page(slug):
     contest = db.session.scalar(select(Contest).where(Contest.slug == slug, Contest.published.is_(True)))
     if contest is None:
         abort(404)
-    mine = {}
-    if current_user.is_authenticated:
-        for round_ in contest.rounds:
-            mine[round_.id] = attempts_for(round_.id, current_user.id)
-    return render_template("play/contest.html", contest=contest, mine=mine, server_ms=server_now_ms())
+    info = {round_.id: start_info(round_, current_user) for round_ in contest.rounds}
+    eligible_units = sorted(u.path() for u in contest.eligible_units)
+    return render_template(
+        "play/contest.html", contest=contest, info=info, eligible_units=eligible_units, server_ms=server_now_ms()
+    )
 
 
-@bp.route("/vong-thi/<int:round_id>/bat-dau", methods=["POST"])
+def _refuse(round_, message):
+    flash(message, "error")
+    return redirect(url_for("play.contest_page", slug=round_.contest.slug))
+
+
+@bp.route("/vong-thi/<int:round_id>/bat-dau", methods=["GET", "POST"])
 @login_required
 def start(round_id):
-    round_ = db.session.get(Round, round_id) or abort(404)
+    """GET: the confirmation page (attempts left, time limit), the no-script path of the contest page's dialog.
+    POST with confirm=1: uses an attempt. A running attempt is simply continued (it uses none)."""
+    round_ = db.session.get(Round, round_id)
+    if round_ is None or not round_.contest.published:
+        abort(404)
+    info = start_info(round_, current_user)
+    if info.running is not None:
+        return redirect(url_for("play.attempt_page", attempt_id=info.running.id))
+    if info.state != "open":
+        return _refuse(round_, ERRORS["round_not_open"])
+    if info.refusal:
+        return _refuse(round_, refusal_message(info.refusal))
+    if request.method == "GET" or request.form.get("confirm") != "1":
+        # A start without the confirmation (an old page, a script) changes nothing: it asks first.
+        status = 200 if request.method == "GET" else 409
+        return render_template("play/start_confirm.html", round=round_, info=info), status
     try:
         attempt = start_attempt(
             current_user, round_, client_ip=request.remote_addr, device_id=request.form.get("device_id")
         )
     except AttemptError as exc:
-        flash(exc.message, "error")
-        return redirect(url_for("play.contest_page", slug=round_.contest.slug))
+        return _refuse(round_, exc.message)
     return redirect(url_for("play.attempt_page", attempt_id=attempt.id))
 
 
@@ -121,8 +184,7 @@ def result(attempt_id):
             (aq, questions[aq.question_id], answers.get(aq.question_id), _in_shown_order(questions[aq.question_id], aq))
             for aq in attempt.questions
         ]
-    used = len(attempts_for(round_.id, current_user.id))
-    can_retry = round_state(round_) == "open" and (round_.attempts_allowed is None or used < round_.attempts_allowed)
+    retry = start_info(round_, current_user)
     return render_template(
         "play/result.html",
         attempt=attempt,
@@ -130,7 +192,8 @@ def result(attempt_id):
         review=review,
         withheld=withheld,
         block=block,
-        can_retry=can_retry,
+        can_retry=retry.can_start,
+        retry=retry,
         me=leaderboard.rank_of(round_.id, current_user.id),
     )
 

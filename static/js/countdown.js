@@ -1,4 +1,4 @@
-/* Countdown to a round's opening, measured against the server's clock at page render. */
+/* Countdown to a round's opening or closing, measured against the server's clock at page render; the page reloads at 0. */
 (function () {
   "use strict";
   var nodes = document.querySelectorAll("[data-countdown-to]");

@@ -20,8 +20,8 @@ def _seed_units(server_factory, redis_url):
         db.session.commit()
 
 
-def _register(page, base, phone, cccd):
-    page.goto(base + "/dang-ky")
+def _register(page, base, phone, cccd, path="/dang-ky"):
+    page.goto(base + path)
     page.get_by_label("Số điện thoại").fill(phone)
     page.get_by_label("Họ và tên (như trên CCCD)").fill("Nguyễn Thị Hoa")
     page.get_by_label("Ngày sinh").fill("2001-09-02")

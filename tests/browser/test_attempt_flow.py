@@ -32,7 +32,8 @@ def test_attempt_reload_submit_and_live_leaderboard(page, browser, live_server, 
     _register(page, base, "0971234999", "001301009999")
     expect(page.get_by_text("Đăng ký thành công")).to_be_visible()
     page.get_by_role("link", name="Cuộc thi tìm hiểu pháp luật về PBGDPL").click()
-    page.get_by_role("button", name="Bắt đầu thi").click()
+    page.get_by_role("link", name="Bắt đầu thi").click()
+    page.get_by_role("dialog").get_by_role("button", name="Xác nhận bắt đầu").click()
     expect(page.locator("#conn")).to_have_text("Đã kết nối")
     expect(page.get_by_text("Câu 1 trên 10")).to_be_visible()
 

@@ -30,7 +30,7 @@ def _start(page, base, app, round_id):
     page.get_by_role("button", name="Đăng nhập").click()
     page.wait_for_url(re.compile(r"^(?!.*dang-nhap)"))
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
-    response = page.request.post(f"{base}/vong-thi/{round_id}/bat-dau", form={"csrf_token": token})
+    response = page.request.post(f"{base}/vong-thi/{round_id}/bat-dau", form={"csrf_token": token, "confirm": "1"})
     assert "/luot-thi/" in response.url, response.url
     page.goto(response.url)
     expect(page.locator("#conn")).to_have_text("Đã kết nối")

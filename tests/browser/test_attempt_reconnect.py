@@ -36,7 +36,8 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     with app.app_context():
         slug = db.session.get(Round, round_id).contest.slug
     page.goto(f"{base}/cuoc-thi/{slug}")
-    page.get_by_role("button", name="Bắt đầu thi").click()
+    page.get_by_role("link", name="Bắt đầu thi").click()
+    page.get_by_role("dialog").get_by_role("button", name="Xác nhận bắt đầu").click()
     expect(page.locator("#conn")).to_have_text("Đã kết nối")
     state = json.loads(page.locator("#attempt-state").text_content())
     attempt_id, (q1, q2, q3) = state["attempt_id"], state["questions"][:3]

@@ -104,7 +104,9 @@ def setup_round(server_factory, redis_url, **kw):
 
 def start_over_http(base_url, http, round_id):
     token = csrf_token(http.get(base_url + "/dang-nhap").text)
-    response = http.post(f"{base_url}/vong-thi/{round_id}/bat-dau", data={"csrf_token": token}, allow_redirects=False)
+    response = http.post(
+        f"{base_url}/vong-thi/{round_id}/bat-dau", data={"csrf_token": token, "confirm": "1"}, allow_redirects=False
+    )
     assert response.status_code == 302 and "/luot-thi/" in response.headers["Location"], response.text[:300]
     return int(response.headers["Location"].rstrip("/").split("/")[-1])
 

@@ -337,7 +337,7 @@ def test_an_attempt_started_behind_the_proxy_stores_the_visitors_address(sqlite_
         round_id = make_round(count=3).id
     client = app.test_client()
     login(client, phone)
-    response = client.post(f"/vong-thi/{round_id}/bat-dau", headers=_from("203.0.113.77"))
+    response = client.post(f"/vong-thi/{round_id}/bat-dau", data={"confirm": "1"}, headers=_from("203.0.113.77"))
     assert response.status_code == 302 and "/luot-thi/" in response.headers["Location"]
     with app.app_context():
         assert db.session.scalar(select(Attempt.client_ip)) == "203.0.113.77"
