@@ -366,6 +366,12 @@ class ImportReport:
     duplicates: list[ParseIssue] = field(default_factory=list)
     preview: list[ParsedQuestion] = field(default_factory=list)
     skipped_unsupported: bool = False
+    examples: list[int] = field(default_factory=list)  # rows of the template's examples, skipped
+
+    @property
+    def error_rows(self) -> int:
+        """How many lines or rows have at least one error (a file-wide error counts as one)."""
+        return len({issue.line for issue in self.errors})
 
     @property
     def refused(self) -> bool:
@@ -399,6 +405,7 @@ def import_questions(
         return report
     report.errors.extend(result.errors)
     report.unsupported.extend(result.unsupported)
+    report.examples.extend(result.examples)
     for q in result.questions:
         for problem in formats.validate_question(q):
             report.errors.append(ParseIssue(q.line, _("Dòng %(line)s: %(problem)s", line=q.line, problem=problem)))
@@ -406,7 +413,16 @@ def import_questions(
     report.parsed = len(result.questions)
     report.preview = result.questions
     if not result.questions and not report.errors and not report.unsupported:
-        report.errors.append(ParseIssue(0, _("Tệp không có câu hỏi nào.")))
+        if report.examples:
+            message = _(
+                "Tệp chỉ có %(n)s dòng ví dụ của tệp mẫu (câu hỏi bắt đầu bằng “%(marker)s”), được bỏ qua khi nhập: "
+                "không có câu hỏi nào để nhập. Hãy thêm câu hỏi của bạn vào tệp.",
+                n=len(report.examples),
+                marker=formats.EXAMPLE_MARKER,
+            )
+            report.errors.append(ParseIssue(0, message))
+        else:
+            report.errors.append(ParseIssue(0, _("Tệp không có câu hỏi nào.")))
     stems = [normalize_stem(q.stem) for q in result.questions]
     _find_duplicates(result.questions, stems, report)
     if report.refused or dry_run:

@@ -13,6 +13,7 @@ from contest.audit import record_action
 from contest.bank.forms import (
     LETTERS,
     CategoryForm,
+    ConfirmImportForm,
     DeleteCategoryForm,
     ExportForm,
     ImportForm,
@@ -46,6 +47,8 @@ from question_bank.services import (
     update_question,
     validate_draft,
 )
+from question_bank.staged_imports import TTL_SECONDS as STAGED_TTL
+from question_bank.staged_imports import StagedImportError, claim_staged, finish_staged, stage_upload
 
 bp = Blueprint("bank", __name__, url_prefix="/quan-tri/ngan-hang")
 
@@ -306,8 +309,9 @@ def categories():
 @bp.route("/nhap", methods=["GET", "POST"])
 @role_required("organiser")
 def upload():
+    """Step 1 of an import: the file is checked (nothing written); a clean file is kept for "Nhập ngay"."""
     form = ImportForm()
-    report = None
+    report, token = None, None
     if form.validate_on_submit():
         storage = form.file.data
         data = storage.read(MAX_UPLOAD + 1)
@@ -321,38 +325,90 @@ def upload():
             report = import_questions(
                 data,
                 fmt,
-                dry_run=form.dry_run.data,
+                dry_run=True,
                 skip_unsupported=form.skip_unsupported.data,
                 default_category=category,
                 author_id=current_user.id,
                 isolated=True,  # parsed in a child process: a hostile file cannot stall this server's sockets
             )
-            if report.refused:
-                db.session.rollback()
-            elif not form.dry_run.data:
-                _audit(
-                    "questions_import",
-                    "bank_import",
-                    None,
-                    format=fmt,
-                    file=storage.filename or "",
-                    created=report.created,
-                    category=" > ".join(category),
+            db.session.rollback()
+            if not report.refused:
+                token = stage_upload(
+                    current_user.id,
+                    data,
+                    fmt,
+                    (storage.filename or "")[:200],
+                    tuple(category),
+                    bool(form.skip_unsupported.data),
                 )
     status = 422 if (form.errors or (report and report.refused)) else 200
-    return render_template("bank/import.html", form=form, report=report), status
+    return _import_page(form, report, token=token), status
+
+
+def _import_page(form, report, token=None, stage_error=None):
+    confirm = None
+    if token:
+        confirm = ConfirmImportForm(formdata=None)
+        confirm.token.data = token
+    return render_template(
+        "bank/import.html",
+        form=form,
+        report=report,
+        confirm=confirm,
+        stage_error=stage_error,
+        ttl_minutes=STAGED_TTL // 60,
+    )
+
+
+@bp.route("/nhap/xac-nhan", methods=["POST"])
+@role_required("organiser")
+def confirm_import():
+    """Step 2: "Nhập ngay" imports the file kept by step 1, for the user who uploaded it."""
+    confirm = ConfirmImportForm()
+    form = ImportForm(formdata=None)
+    if not confirm.validate_on_submit():
+        return _import_page(form, None, stage_error=_("Yêu cầu nhập không hợp lệ; vui lòng kiểm tra tệp lại.")), 400
+    try:
+        staged = claim_staged(confirm.token.data, current_user.id)
+    except StagedImportError as exc:
+        return _import_page(form, None, stage_error=str(exc)), 409
+    report = import_questions(
+        staged.data,
+        staged.fmt,
+        skip_unsupported=staged.skip_unsupported,
+        default_category=staged.category,
+        author_id=current_user.id,
+        isolated=True,
+    )
+    if report.refused:  # the bank changed since the check (rare): nothing written, the file can be checked again
+        db.session.rollback()
+        finish_staged(staged.token, imported=False)
+        return _import_page(form, report), 422
+    finish_staged(staged.token, imported=True)
+    _audit(
+        "questions_import",
+        "bank_import",
+        None,
+        format=staged.fmt,
+        file=staged.filename,
+        created=report.created,
+        skipped_examples=len(report.examples),
+        category=" > ".join(staged.category),
+    )
+    return _import_page(form, report), 200
 
 
 @bp.route("/mau/<fmt>")
 @role_required("organiser")
 def template_file(fmt):
-    """The documented Vietnamese template with two example rows."""
+    """The documented Vietnamese template with two example rows, which the importer recognises and skips (their
+    stems start with formats.EXAMPLE_MARKER); the XLSX also has drop-down lists and an instructions sheet."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
     examples = [
         ParsedQuestion(
             line=0,
-            stem="Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
+            stem=f"{formats.EXAMPLE_MARKER} Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
             category=("Hiến pháp", "Quyền con người, quyền và nghĩa vụ cơ bản của công dân"),
             options=[
                 ParsedOption("Đủ 16 tuổi", False),
@@ -368,7 +424,7 @@ def template_file(fmt):
         ),
         ParsedQuestion(
             line=0,
-            stem="Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
+            stem=f"{formats.EXAMPLE_MARKER} Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
             category=("Dân sự", "Hôn nhân và gia đình"),
             multi_select=True,
             options=[
@@ -382,7 +438,7 @@ def template_file(fmt):
             tags=("hôn nhân",),
         ),
     ]
-    data = formats.write(fmt, examples)
+    data = formats.table.write_template(examples) if fmt == "xlsx" else formats.write(fmt, examples)
     return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=f"mau-cau-hoi.{fmt}")
 
 
