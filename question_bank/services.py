@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, insert, literal, select, text, update
+from sqlalchemy import CursorResult, func, insert, literal, select, text, update
 from sqlalchemy.orm import selectinload
 
 from infra.clock import utcnow
@@ -15,7 +15,7 @@ from question_bank import formats
 from question_bank.draw import bump_bank_version
 from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue
 from question_bank.formats.isolated import read_isolated
-from question_bank.models import Category, Question, QuestionOption
+from question_bank.models import Category, Question, QuestionOption, ReviewNote
 from question_bank.normalize import normalize_stem, normalize_text
 from question_bank.stats import PositionDistribution, position_distribution
 
@@ -166,8 +166,8 @@ class QuestionDraft:
         )
 
 
-def validate_draft(draft: QuestionDraft) -> None:
-    problems = formats.validate_question(draft.parsed())
+def validate_draft(draft: QuestionDraft, with_options: bool = True) -> None:
+    problems = formats.validate_question(draft.parsed(), with_options)
     if db.session.get(Category, draft.category_id) is None:
         problems.append(_("Vui lòng chọn chủ đề."))
     if problems:
@@ -242,6 +242,7 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
     if not question.is_current:
         raise BankError(_("Đây là phiên bản cũ; chỉ sửa được phiên bản hiện hành."))
     validate_draft(draft)
+    was_returned = question.returned_at is not None
     if is_used(question.id):
         question.is_current = False
         new = Question(
@@ -266,7 +267,15 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
         question.author_id = editor_id
         question.reviewer_id = None
         question.reviewed_at = None
+        question.returned_at = None
         target = question
+    if was_returned:  # editing a returned draft sends it back for review
+        db.session.flush()
+        db.session.add(
+            ReviewNote(
+                family_id=target.family_id or target.id, question_id=target.id, user_id=editor_id, kind="resubmit"
+            )
+        )
     db.session.commit()
     bump_bank_version()
     return target
@@ -282,12 +291,55 @@ def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
             problems.append(_("Câu #%(id)s: là phiên bản cũ, không duyệt được.", id=q.id))
         elif q.status != "draft":
             problems.append(_("Câu #%(id)s: chỉ duyệt được câu hỏi đang ở trạng thái nháp.", id=q.id))
+        elif q.returned_at is not None:
+            problems.append(_("Câu #%(id)s: đã được trả lại người soạn; chờ người soạn sửa và gửi duyệt lại.", id=q.id))
         else:
             q.status, q.reviewer_id, q.reviewed_at = "approved", reviewer_id, utcnow()
             approved += 1
     db.session.commit()
     bump_bank_version()
     return approved, problems
+
+
+MAX_COMMENT = 2000
+
+
+def return_question(question: Question, reviewer_id: int, comment: str) -> ReviewNote:
+    """A reviewer sends a draft back to its author with a comment (required): it cannot be approved until the
+    author edits it (which sends it back for review). Two-person rule: the author cannot return their own."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise BankError(_("Vui lòng ghi nhận xét để người soạn biết cần sửa gì."))
+    if len(comment) > MAX_COMMENT:
+        raise BankError(_("Nhận xét dài quá %(n)s ký tự.", n=MAX_COMMENT))
+    if question.author_id is not None and question.author_id == reviewer_id:
+        raise BankError(_("Người soạn không trả lại câu hỏi của chính mình; hãy sửa trực tiếp."))
+    if not question.is_current or question.status != "draft":
+        raise BankError(_("Chỉ trả lại được phiên bản hiện hành đang chờ duyệt (nháp)."))
+    if question.returned_at is not None:
+        raise BankError(_("Câu hỏi này đã được trả lại người soạn và đang chờ sửa."))
+    note = ReviewNote(
+        family_id=question.family_id or question.id,
+        question_id=question.id,
+        user_id=reviewer_id,
+        kind="return",
+        comment=comment,
+    )
+    question.returned_at = utcnow()
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def review_history(question: Question) -> list[ReviewNote]:
+    """The review notes of the question's family, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ReviewNote)
+            .where(ReviewNote.family_id == (question.family_id or question.id))
+            .order_by(ReviewNote.created_at, ReviewNote.id)
+        )
+    )
 
 
 def retire_questions(ids) -> int:
@@ -337,7 +389,9 @@ def filtered_query(f: QuestionFilter):
         stmt = stmt.where(Question.category_id.in_(select(Category.id).where(Category.path.startswith(path))))
     if f.difficulty:
         stmt = stmt.where(Question.difficulty == f.difficulty)
-    if f.status:
+    if f.status == "returned":  # a draft a reviewer sent back to its author
+        stmt = stmt.where(Question.status == "draft", Question.returned_at.is_not(None))
+    elif f.status:
         stmt = stmt.where(Question.status == f.status)
     if f.tag:
         # tags are stored as "a,b": wrap in commas so only a whole tag matches
@@ -350,6 +404,14 @@ def search_questions(f: QuestionFilter, page: int = 1, per_page: int = 50):
     stmt = filtered_query(f).order_by(Question.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
     rows = list(db.session.scalars(stmt))
     return rows[:per_page], len(rows) > per_page
+
+
+def count_questions(f: QuestionFilter) -> int:
+    """How many current versions match the filter (the list's "N câu hỏi")."""
+    return (
+        db.session.scalar(select(func.count()).select_from(filtered_query(f).with_only_columns(Question.id).subquery()))
+        or 0
+    )
 
 
 # ---------------------------------------------------------------- import / export

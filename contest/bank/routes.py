@@ -20,6 +20,7 @@ from contest.bank.forms import (
     MoveCategoryForm,
     QuestionForm,
     RenameCategoryForm,
+    ReturnForm,
 )
 from infra.extensions import db
 from infra.web_input import int_arg, int_list, parse_int, safe_next
@@ -34,6 +35,7 @@ from question_bank.services import (
     approve_questions,
     category_choices,
     correct_position_distribution,
+    count_questions,
     create_question,
     delete_category,
     export_questions,
@@ -43,6 +45,8 @@ from question_bank.services import (
     near_duplicates,
     rename_category,
     retire_questions,
+    return_question,
+    review_history,
     search_questions,
     update_question,
     validate_draft,
@@ -76,11 +80,12 @@ def index():
         q=request.args.get("q", "").strip(),
         category_id=int_arg(request.args, "category"),
         difficulty=request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None,
-        status=request.args.get("status") if request.args.get("status") in STATUSES else None,
+        status=request.args.get("status") if request.args.get("status") in (*STATUSES, "returned") else None,
         tag=request.args.get("tag", "").strip() or None,
     )
     page = int_arg(request.args, "page", 1, hi=100_000)
     questions, has_next = search_questions(f, page, PER_PAGE)
+    total = count_questions(f)
     choices = category_choices()
     labels = dict(choices)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -93,6 +98,8 @@ def index():
         categories=choices,
         labels=labels,
         args=args,
+        total=total,
+        filtering=bool(f.q or f.category_id or f.difficulty or f.status or f.tag),
         positions=correct_position_distribution(),
     )
 
@@ -183,15 +190,20 @@ def _edit(form, question=None):
     _fill_choices(form)
     if question is not None and request.method == "GET":
         _load_form(form, question)
-    preview, error, duplicates = None, None, []
+    preview, error, duplicates, options_error = None, None, [], None
     if form.validate_on_submit():
         draft = _draft_from(form)
         duplicates = near_duplicates(draft.stem, question.family_id if question else None)
+        # the options' own problems (count, blanks, no or too many correct answers) show next to the options
+        options_error = " ".join(formats.option_problems(draft.parsed())) or None
         try:
-            if form.preview.data:
+            if options_error:
+                validate_draft(draft, with_options=False)  # the other problems, if any, above the form
+            elif form.preview.data:
                 validate_draft(draft)
                 preview = draft
             else:
+                was_returned = question is not None and question.returned_at is not None
                 saved = (
                     update_question(question, draft, current_user.id)
                     if question
@@ -203,6 +215,7 @@ def _edit(form, question=None):
                     saved.id,
                     previous_id=question.id if question else None,
                     version=saved.version,
+                    resubmitted=was_returned,
                 )
                 if question is not None and saved.id != question.id:
                     flash(
@@ -213,6 +226,8 @@ def _edit(form, question=None):
                         "info",
                     )
                 flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
+                if was_returned:
+                    flash(_("Câu hỏi đã được gửi duyệt lại."), "info")
                 if duplicates:
                     flash(
                         _("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)),
@@ -222,9 +237,14 @@ def _edit(form, question=None):
         except BankError as exc:
             db.session.rollback()
             error = str(exc)
-    status = 422 if (form.errors or error) else 200
+    open_return = None
+    if question is not None and question.returned_at is not None:
+        open_return = next((n for n in reversed(review_history(question)) if n.kind == "return"), None)
+    status = 422 if (form.errors or error or options_error) else 200
     return render_template(
         "bank/edit.html",
+        options_error=options_error,
+        open_return=open_return,
         form=form,
         question=question,
         preview=preview,
@@ -255,16 +275,55 @@ def detail(question_id):
     versions = db.session.scalars(
         select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
     ).all()
-    people = {
-        u.id: u.full_name
-        for u in db.session.scalars(
-            select(User).where(User.id.in_([i for i in (question.author_id, question.reviewer_id) if i]))
-        )
-    }
+    return _detail_page(question, versions, ReturnForm())
+
+
+def _detail_page(question, versions, return_form, status=200):
+    history = review_history(question)
+    ids = {i for i in (question.author_id, question.reviewer_id) if i} | {n.user_id for n in history if n.user_id}
+    people = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
     labels = dict(category_choices())
+    open_return = next((n for n in reversed(history) if n.kind == "return"), None) if question.returned_at else None
     return render_template(
-        "bank/detail.html", question=question, versions=versions, people=people, labels=labels, letters=LETTERS
-    )
+        "bank/detail.html",
+        question=question,
+        versions=versions,
+        people=people,
+        labels=labels,
+        letters=LETTERS,
+        history=history,
+        open_return=open_return,
+        return_form=return_form,
+    ), status
+
+
+@bp.route("/cau-hoi/<int:question_id>/tra-lai", methods=["POST"])
+@role_required("organiser")
+def return_to_author(question_id):
+    """A reviewer returns a draft to its author with a required comment (kept in the history, audited)."""
+    question = db.session.get(Question, question_id) or abort(404)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            note = return_question(question, current_user.id, form.comment.data)
+        except BankError as exc:
+            db.session.rollback()
+            form.comment.errors = [str(exc)]
+        else:
+            _audit(
+                "question_return",
+                "question",
+                question.id,
+                comment=note.comment,
+                author_id=question.author_id,
+                version=question.version,
+            )
+            flash(_("Đã trả lại câu hỏi #%(id)s cho người soạn kèm nhận xét.", id=question.id), "success")
+            return redirect(url_for("bank.detail", question_id=question.id))
+    versions = db.session.scalars(
+        select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
+    ).all()
+    return _detail_page(question, versions, form, status=422)
 
 
 @bp.route("/chu-de", methods=["GET", "POST"])

@@ -95,14 +95,16 @@ def is_example(stem: str) -> bool:
     return normalize_text(stem[:20]).startswith(_EXAMPLE_KEY)
 
 
-def validate_question(q: ParsedQuestion) -> list[str]:
-    """Vietnamese messages for everything that makes a parsed question unusable."""
+def validate_question(q: ParsedQuestion, with_options: bool = True) -> list[str]:
+    """Vietnamese messages for everything that makes a parsed question unusable (with_options=False: all but
+    the problems of its options, which the question form shows apart)."""
     problems = []
     if not q.stem.strip():
         problems.append(_("Thiếu nội dung câu hỏi."))
     elif len(q.stem) > 5000:
         problems.append(_("Nội dung câu hỏi dài quá 5000 ký tự."))
-    problems.extend(option_problems(q))
+    if with_options:
+        problems.extend(option_problems(q))
     problems.extend(_metadata_problems(q))
     return problems
 
