@@ -634,6 +634,27 @@ def find_category_by_path(path: str) -> Category | None:
     return node
 
 
+def approved_counts() -> dict[int, dict[str, int]]:
+    """Approved current questions a blueprint rule can draw, per category including its subcategories (key 0: the
+    whole bank), by difficulty ("" for any difficulty): the round form shows them beside each rule."""
+    paths = dict(db.session.execute(select(Category.id, Category.path)).tuples().all())
+    counts = {cid: {"easy": 0, "medium": 0, "hard": 0, "": 0} for cid in [0, *paths]}
+    rows = db.session.execute(
+        select(Question.category_id, Question.difficulty, func.count())
+        .where(Question.status == "approved", Question.is_current.is_(True))
+        .group_by(Question.category_id, Question.difficulty)
+    ).tuples()
+    for category_id, difficulty, n in rows:
+        path = paths.get(category_id)
+        if path is None:
+            continue
+        for node in [0, *(int(part) for part in path.strip("/").split("/") if part)]:
+            if node in counts:
+                counts[node][difficulty] += n
+                counts[node][""] += n
+    return counts
+
+
 def correct_position_distribution(category_id: int | None = None) -> PositionDistribution:
     """Where the correct option is authored among approved, current single-answer questions (one correct option):
     the order contestants see when a round does not shuffle options. Optionally within a category (and its

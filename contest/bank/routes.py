@@ -191,11 +191,13 @@ def _edit(form, question=None):
     if question is not None and request.method == "GET":
         _load_form(form, question)
     preview, error, duplicates, options_error = None, None, [], None
+    if form.is_submitted():
+        # the options' own problems (count, blanks, no or too many correct answers) show next to the options,
+        # whatever else is wrong with the form
+        options_error = " ".join(formats.option_problems(_draft_from(form).parsed())) or None
     if form.validate_on_submit():
         draft = _draft_from(form)
         duplicates = near_duplicates(draft.stem, question.family_id if question else None)
-        # the options' own problems (count, blanks, no or too many correct answers) show next to the options
-        options_error = " ".join(formats.option_problems(draft.parsed())) or None
         try:
             if options_error:
                 validate_draft(draft, with_options=False)  # the other problems, if any, above the form

@@ -83,7 +83,10 @@ def test_template_downloaded_and_imported_unchanged_imports_nothing(app, client)
             assert db.session.scalar(select(func.count()).select_from(Question)) == 0
     book = load_workbook(io.BytesIO(client.get("/quan-tri/ngan-hang/mau/xlsx").data))
     assert book.sheetnames == ["Câu hỏi", "Hướng dẫn"]
-    lists = {str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1 for dv in book["Câu hỏi"].data_validations.dataValidation}
+    lists = {
+        str(dv.sqref).split(":")[0].rstrip("0123456789"): dv.formula1
+        for dv in book["Câu hỏi"].data_validations.dataValidation
+    }
     header = [c.value for c in book["Câu hỏi"][1]]
     col = {h: book["Câu hỏi"].cell(row=1, column=i + 1).column_letter for i, h in enumerate(header)}
     assert lists[col["Độ khó"]] == '"dễ,trung bình,khó"'

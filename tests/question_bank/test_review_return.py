@@ -96,6 +96,11 @@ def test_option_errors_show_next_to_the_options(app, client):
     error_at = html.index('id="options-error"')
     assert html.index('id="option-rows"') > error_at > html.index("<legend>Phương án trả lời")
     assert "Chưa có phương án đúng." in html[error_at : error_at + 200]
+    # shown beside the options even when another field is wrong too
+    both = client.post("/quan-tri/ngan-hang/cau-hoi/moi", data=question_form(cat_id, correct_0="", stem=""))
+    assert 'id="options-error"' in both.get_data(as_text=True) and "Vui lòng nhập nội dung câu hỏi." in both.get_data(
+        as_text=True
+    )
     # one option only: refused by the server whatever the page's script allows
     lonely = client.post("/quan-tri/ngan-hang/cau-hoi/moi", data=question_form(cat_id, option_1=""))
     assert lonely.status_code == 422 and "từ 2 đến 6" in lonely.get_data(as_text=True)
