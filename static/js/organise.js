@@ -56,8 +56,8 @@
         hint = document.createElement("p");
         hint.className = "hint blueprint-available";
         hint.setAttribute("aria-live", "polite");
-        item.count.parentNode.appendChild(hint);
       }
+      item.row.appendChild(hint); // last in the row (a copied row gets its remove button after it): a full-width line
       var short = (need[item.key] || 0) > available;
       hint.textContent = short
         ? rows.dataset.shortLabel.replace("{need}", need[item.key]).replace("{n}", available)
