@@ -32,7 +32,7 @@ def _login(page, base, phone):
     page.get_by_label("Số điện thoại hoặc email").fill(phone)
     page.get_by_label("Mật khẩu").fill(PASSWORD)
     page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
+    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible(timeout=20000)  # scrypt on a busy machine
 
 
 def _in_viewport(locator):
@@ -158,3 +158,48 @@ def test_blueprint_shows_available_questions_live(laptop, live_server, server_fa
     # the table for every category and difficulty (also without the script)
     page.get_by_text("Số câu đã duyệt trong ngân hàng theo chủ đề và mức độ").click()
     expect(page.locator("#bank-counts-table tr", has_text="Hiến pháp")).to_contain_text("9")
+
+
+def test_reviewer_returns_a_question_and_the_author_resubmits(laptop, live_server, server_factory, redis_url):
+    app = make_app(server_factory.database_url, redis_url)
+    _a, phone_a = create_account(app, role="organiser", full_name="Nguyễn Văn Soạn")
+    _b, phone_b = create_account(app, role="organiser", full_name="Trần Thị Duyệt")
+    with app.app_context():
+        import_questions(
+            "Luật Giao thông quy định tuổi lái xe mô tô hạng A1? {=Đủ 18 tuổi ~Đủ 16 tuổi}\n".encode(),
+            "gift",
+            default_category=["Giao thông"],
+            author_id=_a,
+        )
+        qid = db.session.scalar(select(Question.id))
+        db.session.remove()
+    page, base = laptop, live_server.url
+
+    _login(page, base, phone_b)
+    page.goto(f"{base}/quan-tri/ngan-hang/cau-hoi/{qid}")
+    page.get_by_text("Trả lại người soạn kèm nhận xét").click()
+    page.get_by_role("button", name="Trả lại người soạn").click()
+    expect(page.get_by_text("Vui lòng ghi nhận xét để người soạn biết cần sửa gì.")).to_be_visible()
+    page.get_by_label("Nhận xét gửi người soạn").fill("Ghi rõ hạng A1 theo Luật năm 2024.")
+    page.get_by_role("button", name="Trả lại người soạn").click()
+    expect(page.get_by_text(f"Đã trả lại câu hỏi #{qid} cho người soạn kèm nhận xét.")).to_be_visible()
+    expect(page.get_by_role("button", name="Duyệt câu hỏi")).to_have_count(0)
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    _login(page, base, phone_a)
+    page.goto(f"{base}/quan-tri/ngan-hang/?status=returned")
+    expect(page.locator("#result-count")).to_have_text("1 câu hỏi phù hợp")
+    page.get_by_role("link", name="Luật Giao thông quy định tuổi lái xe mô tô hạng A1?").click()
+    expect(page.locator("#returned-note")).to_contain_text("Trần Thị Duyệt đã trả lại câu hỏi")
+    expect(page.locator("#returned-note")).to_contain_text("Ghi rõ hạng A1 theo Luật năm 2024.")
+    page.get_by_role("link", name="Sửa").click()
+    page.get_by_label("Văn bản pháp luật làm căn cứ").fill("Luật Trật tự, an toàn giao thông đường bộ năm 2024")
+    page.get_by_role("button", name="Lưu câu hỏi").click()
+    expect(page.get_by_text("Câu hỏi đã được gửi duyệt lại.")).to_be_visible()
+    expect(page.locator("#review-history li")).to_have_count(2)
+    page.get_by_role("button", name="Đăng xuất").click()
+
+    _login(page, base, phone_b)
+    page.goto(f"{base}/quan-tri/ngan-hang/cau-hoi/{qid}")
+    page.get_by_role("button", name="Duyệt câu hỏi").click()
+    expect(page.get_by_text("Đã duyệt 1 câu hỏi.")).to_be_visible()
