@@ -109,7 +109,7 @@ def test_import_in_one_flow(laptop, live_server, server_factory, redis_url):
 
     _choose(page, "bo-de.csv", CSV_BROKEN)
     report = page.locator("#import-report")
-    expect(report).to_contain_text("5 lỗi ở 2 dòng")
+    expect(report).to_contain_text("5 lỗi ở 2 dòng", timeout=30000)  # the file is read in a child process
     errors = page.locator("#import-errors li")
     expect(errors).to_have_count(5)
     expect(errors.filter(has_text="Dòng 2")).to_have_count(3)
@@ -117,12 +117,12 @@ def test_import_in_one_flow(laptop, live_server, server_factory, redis_url):
     expect(page.get_by_role("button", name="Nhập ngay")).to_have_count(0)
 
     _choose(page, "bo-de.csv", CSV_GOOD)
-    expect(page.locator("#import-report")).to_contain_text("Kiểm tra xong: sẽ tạo 2 câu hỏi.")
+    expect(page.locator("#import-report")).to_contain_text("Kiểm tra xong: sẽ tạo 2 câu hỏi.", timeout=30000)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question)) == 0
         db.session.remove()
     page.get_by_role("button", name="Nhập ngay").click()
-    expect(page.locator("#import-report")).to_contain_text("Đã nhập 2 câu hỏi")
+    expect(page.locator("#import-report")).to_contain_text("Đã nhập 2 câu hỏi", timeout=30000)
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question)) == 2
         db.session.remove()

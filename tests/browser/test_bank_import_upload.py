@@ -49,7 +49,7 @@ def test_upload_refuses_then_dry_runs_then_imports(page, live_server, server_fac
         assert db.session.scalar(select(func.count()).select_from(Question)) == 0
 
     page.get_by_role("button", name="Nhập ngay").click()
-    expect(page.locator("#import-report")).to_contain_text("Đã nhập 1 câu hỏi")
+    expect(page.locator("#import-report")).to_contain_text("Đã nhập 1 câu hỏi", timeout=30000)
     with app.app_context():
         assert db.session.scalar(select(Question.stem)) == "Ngày Pháp luật là ngày nào?"
         db.session.remove()
