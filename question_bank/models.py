@@ -68,6 +68,8 @@ class Question(Model):
     reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     reviewed_at: Mapped[datetime | None]
+    # Set while a reviewer has returned this draft to its author (ReviewNote "return"); cleared when it is edited.
+    returned_at: Mapped[datetime | None]
 
     category: Mapped[Category] = relationship()
     options: Mapped[list["QuestionOption"]] = relationship(
@@ -89,3 +91,22 @@ class QuestionOption(Model):
     is_correct: Mapped[bool] = mapped_column(default=False)
 
     question: Mapped[Question] = relationship(back_populates="options")
+
+
+REVIEW_NOTE_KINDS = ("return", "resubmit")
+
+
+class ReviewNote(Model):
+    """The review history of a question family: a reviewer returning a draft to its author with a comment,
+    the author sending it back for review. Kept per family, so a new version keeps the history of the old."""
+
+    __tablename__ = "qb_review_notes"
+    __table_args__ = (CheckConstraint("kind IN ('return','resubmit')", name="kind_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(index=True)
+    question_id: Mapped[int | None] = mapped_column(ForeignKey("qb_questions.id", ondelete="SET NULL"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10))
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, insert, literal, select, text, update
+from sqlalchemy import CursorResult, func, insert, literal, select, text, update
 from sqlalchemy.orm import selectinload
 
 from infra.clock import utcnow
@@ -15,7 +15,7 @@ from question_bank import formats
 from question_bank.draw import bump_bank_version
 from question_bank.formats import ParsedOption, ParsedQuestion, ParseIssue
 from question_bank.formats.isolated import read_isolated
-from question_bank.models import Category, Question, QuestionOption
+from question_bank.models import Category, Question, QuestionOption, ReviewNote
 from question_bank.normalize import normalize_stem, normalize_text
 from question_bank.stats import PositionDistribution, position_distribution
 
@@ -166,8 +166,8 @@ class QuestionDraft:
         )
 
 
-def validate_draft(draft: QuestionDraft) -> None:
-    problems = formats.validate_question(draft.parsed())
+def validate_draft(draft: QuestionDraft, with_options: bool = True) -> None:
+    problems = formats.validate_question(draft.parsed(), with_options)
     if db.session.get(Category, draft.category_id) is None:
         problems.append(_("Vui lòng chọn chủ đề."))
     if problems:
@@ -242,6 +242,7 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
     if not question.is_current:
         raise BankError(_("Đây là phiên bản cũ; chỉ sửa được phiên bản hiện hành."))
     validate_draft(draft)
+    was_returned = question.returned_at is not None
     if is_used(question.id):
         question.is_current = False
         new = Question(
@@ -266,7 +267,15 @@ def update_question(question: Question, draft: QuestionDraft, editor_id: int | N
         question.author_id = editor_id
         question.reviewer_id = None
         question.reviewed_at = None
+        question.returned_at = None
         target = question
+    if was_returned:  # editing a returned draft sends it back for review
+        db.session.flush()
+        db.session.add(
+            ReviewNote(
+                family_id=target.family_id or target.id, question_id=target.id, user_id=editor_id, kind="resubmit"
+            )
+        )
     db.session.commit()
     bump_bank_version()
     return target
@@ -282,12 +291,55 @@ def approve_questions(ids, reviewer_id: int) -> tuple[int, list[str]]:
             problems.append(_("Câu #%(id)s: là phiên bản cũ, không duyệt được.", id=q.id))
         elif q.status != "draft":
             problems.append(_("Câu #%(id)s: chỉ duyệt được câu hỏi đang ở trạng thái nháp.", id=q.id))
+        elif q.returned_at is not None:
+            problems.append(_("Câu #%(id)s: đã được trả lại người soạn; chờ người soạn sửa và gửi duyệt lại.", id=q.id))
         else:
             q.status, q.reviewer_id, q.reviewed_at = "approved", reviewer_id, utcnow()
             approved += 1
     db.session.commit()
     bump_bank_version()
     return approved, problems
+
+
+MAX_COMMENT = 2000
+
+
+def return_question(question: Question, reviewer_id: int, comment: str) -> ReviewNote:
+    """A reviewer sends a draft back to its author with a comment (required): it cannot be approved until the
+    author edits it (which sends it back for review). Two-person rule: the author cannot return their own."""
+    comment = (comment or "").strip()
+    if not comment:
+        raise BankError(_("Vui lòng ghi nhận xét để người soạn biết cần sửa gì."))
+    if len(comment) > MAX_COMMENT:
+        raise BankError(_("Nhận xét dài quá %(n)s ký tự.", n=MAX_COMMENT))
+    if question.author_id is not None and question.author_id == reviewer_id:
+        raise BankError(_("Người soạn không trả lại câu hỏi của chính mình; hãy sửa trực tiếp."))
+    if not question.is_current or question.status != "draft":
+        raise BankError(_("Chỉ trả lại được phiên bản hiện hành đang chờ duyệt (nháp)."))
+    if question.returned_at is not None:
+        raise BankError(_("Câu hỏi này đã được trả lại người soạn và đang chờ sửa."))
+    note = ReviewNote(
+        family_id=question.family_id or question.id,
+        question_id=question.id,
+        user_id=reviewer_id,
+        kind="return",
+        comment=comment,
+    )
+    question.returned_at = utcnow()
+    db.session.add(note)
+    db.session.commit()
+    return note
+
+
+def review_history(question: Question) -> list[ReviewNote]:
+    """The review notes of the question's family, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ReviewNote)
+            .where(ReviewNote.family_id == (question.family_id or question.id))
+            .order_by(ReviewNote.created_at, ReviewNote.id)
+        )
+    )
 
 
 def retire_questions(ids) -> int:
@@ -337,7 +389,9 @@ def filtered_query(f: QuestionFilter):
         stmt = stmt.where(Question.category_id.in_(select(Category.id).where(Category.path.startswith(path))))
     if f.difficulty:
         stmt = stmt.where(Question.difficulty == f.difficulty)
-    if f.status:
+    if f.status == "returned":  # a draft a reviewer sent back to its author
+        stmt = stmt.where(Question.status == "draft", Question.returned_at.is_not(None))
+    elif f.status:
         stmt = stmt.where(Question.status == f.status)
     if f.tag:
         # tags are stored as "a,b": wrap in commas so only a whole tag matches
@@ -350,6 +404,14 @@ def search_questions(f: QuestionFilter, page: int = 1, per_page: int = 50):
     stmt = filtered_query(f).order_by(Question.id.desc()).offset((page - 1) * per_page).limit(per_page + 1)
     rows = list(db.session.scalars(stmt))
     return rows[:per_page], len(rows) > per_page
+
+
+def count_questions(f: QuestionFilter) -> int:
+    """How many current versions match the filter (the list's "N câu hỏi")."""
+    return (
+        db.session.scalar(select(func.count()).select_from(filtered_query(f).with_only_columns(Question.id).subquery()))
+        or 0
+    )
 
 
 # ---------------------------------------------------------------- import / export
@@ -366,6 +428,12 @@ class ImportReport:
     duplicates: list[ParseIssue] = field(default_factory=list)
     preview: list[ParsedQuestion] = field(default_factory=list)
     skipped_unsupported: bool = False
+    examples: list[int] = field(default_factory=list)  # rows of the template's examples, skipped
+
+    @property
+    def error_rows(self) -> int:
+        """How many lines or rows have at least one error (a file-wide error counts as one)."""
+        return len({issue.line for issue in self.errors})
 
     @property
     def refused(self) -> bool:
@@ -399,6 +467,7 @@ def import_questions(
         return report
     report.errors.extend(result.errors)
     report.unsupported.extend(result.unsupported)
+    report.examples.extend(result.examples)
     for q in result.questions:
         for problem in formats.validate_question(q):
             report.errors.append(ParseIssue(q.line, _("Dòng %(line)s: %(problem)s", line=q.line, problem=problem)))
@@ -406,7 +475,16 @@ def import_questions(
     report.parsed = len(result.questions)
     report.preview = result.questions
     if not result.questions and not report.errors and not report.unsupported:
-        report.errors.append(ParseIssue(0, _("Tệp không có câu hỏi nào.")))
+        if report.examples:
+            message = _(
+                "Tệp chỉ có %(n)s dòng ví dụ của tệp mẫu (câu hỏi bắt đầu bằng “%(marker)s”), được bỏ qua khi nhập: "
+                "không có câu hỏi nào để nhập. Hãy thêm câu hỏi của bạn vào tệp.",
+                n=len(report.examples),
+                marker=formats.EXAMPLE_MARKER,
+            )
+            report.errors.append(ParseIssue(0, message))
+        else:
+            report.errors.append(ParseIssue(0, _("Tệp không có câu hỏi nào.")))
     stems = [normalize_stem(q.stem) for q in result.questions]
     _find_duplicates(result.questions, stems, report)
     if report.refused or dry_run:
@@ -554,6 +632,27 @@ def find_category_by_path(path: str) -> Category | None:
             return None
         parent_id = node.id
     return node
+
+
+def approved_counts() -> dict[int, dict[str, int]]:
+    """Approved current questions a blueprint rule can draw, per category including its subcategories (key 0: the
+    whole bank), by difficulty ("" for any difficulty): the round form shows them beside each rule."""
+    paths = dict(db.session.execute(select(Category.id, Category.path)).tuples().all())
+    counts = {cid: {"easy": 0, "medium": 0, "hard": 0, "": 0} for cid in [0, *paths]}
+    rows = db.session.execute(
+        select(Question.category_id, Question.difficulty, func.count())
+        .where(Question.status == "approved", Question.is_current.is_(True))
+        .group_by(Question.category_id, Question.difficulty)
+    ).tuples()
+    for category_id, difficulty, n in rows:
+        path = paths.get(category_id)
+        if path is None:
+            continue
+        for node in [0, *(int(part) for part in path.strip("/").split("/") if part)]:
+            if node in counts:
+                counts[node][difficulty] += n
+                counts[node][""] += n
+    return counts
 
 
 def correct_position_distribution(category_id: int | None = None) -> PositionDistribution:

@@ -18,6 +18,9 @@ def print_report(report, echo=click.echo):
         echo(f"KHÔNG HỖ TRỢ {issue.message}", err=True)
     for issue in report.duplicates:
         echo(f"CẢNH BÁO {issue.message}", err=True)
+    if report.examples:
+        rows = ", ".join(str(n) for n in report.examples)
+        echo(f"BỎ QUA {len(report.examples)} dòng ví dụ của tệp mẫu (dòng {rows})", err=True)
 
 
 @click.group("questions")

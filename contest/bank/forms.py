@@ -2,7 +2,7 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from infra.forms import SafeForm
@@ -77,8 +77,25 @@ class ImportForm(SafeForm):
     )
     category = StringField(_l("Chủ đề mặc định (không bắt buộc)"), validators=[Optional(), Length(max=500)])
     skip_unsupported = BooleanField(_l("Bỏ qua các câu thuộc loại chưa hỗ trợ (tự luận, ghép đôi, số, trả lời ngắn)"))
-    dry_run = BooleanField(_l("Chỉ kiểm tra, chưa ghi vào ngân hàng"))
-    submit = SubmitField(_l("Nhập câu hỏi"))
+    submit = SubmitField(_l("Kiểm tra tệp"))
+
+
+class ConfirmImportForm(SafeForm):
+    """ "Nhập ngay": imports the file kept after a clean check (question_bank.staged_imports)."""
+
+    token = HiddenField(validators=[DataRequired(), Length(max=100)])
+    submit = SubmitField(_l("Nhập ngay"))
+
+
+class ReturnForm(SafeForm):
+    """A reviewer sends a draft back to its author with a comment."""
+
+    comment = TextAreaField(
+        _l("Nhận xét gửi người soạn"),
+        validators=[DataRequired(_l("Vui lòng ghi nhận xét để người soạn biết cần sửa gì.")), Length(max=2000)],
+        render_kw={"rows": 3},
+    )
+    submit_return = SubmitField(_l("Trả lại người soạn"))
 
 
 class ExportForm(SafeForm):

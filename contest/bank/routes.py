@@ -13,12 +13,14 @@ from contest.audit import record_action
 from contest.bank.forms import (
     LETTERS,
     CategoryForm,
+    ConfirmImportForm,
     DeleteCategoryForm,
     ExportForm,
     ImportForm,
     MoveCategoryForm,
     QuestionForm,
     RenameCategoryForm,
+    ReturnForm,
 )
 from infra.extensions import db
 from infra.web_input import int_arg, int_list, parse_int, safe_next
@@ -33,6 +35,7 @@ from question_bank.services import (
     approve_questions,
     category_choices,
     correct_position_distribution,
+    count_questions,
     create_question,
     delete_category,
     export_questions,
@@ -42,10 +45,14 @@ from question_bank.services import (
     near_duplicates,
     rename_category,
     retire_questions,
+    return_question,
+    review_history,
     search_questions,
     update_question,
     validate_draft,
 )
+from question_bank.staged_imports import TTL_SECONDS as STAGED_TTL
+from question_bank.staged_imports import StagedImportError, claim_staged, finish_staged, stage_upload
 
 bp = Blueprint("bank", __name__, url_prefix="/quan-tri/ngan-hang")
 
@@ -73,11 +80,12 @@ def index():
         q=request.args.get("q", "").strip(),
         category_id=int_arg(request.args, "category"),
         difficulty=request.args.get("difficulty") if request.args.get("difficulty") in DIFFICULTIES else None,
-        status=request.args.get("status") if request.args.get("status") in STATUSES else None,
+        status=request.args.get("status") if request.args.get("status") in (*STATUSES, "returned") else None,
         tag=request.args.get("tag", "").strip() or None,
     )
     page = int_arg(request.args, "page", 1, hi=100_000)
     questions, has_next = search_questions(f, page, PER_PAGE)
+    total = count_questions(f)
     choices = category_choices()
     labels = dict(choices)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
@@ -90,6 +98,8 @@ def index():
         categories=choices,
         labels=labels,
         args=args,
+        total=total,
+        filtering=bool(f.q or f.category_id or f.difficulty or f.status or f.tag),
         positions=correct_position_distribution(),
     )
 
@@ -180,15 +190,22 @@ def _edit(form, question=None):
     _fill_choices(form)
     if question is not None and request.method == "GET":
         _load_form(form, question)
-    preview, error, duplicates = None, None, []
+    preview, error, duplicates, options_error = None, None, [], None
+    if form.is_submitted():
+        # the options' own problems (count, blanks, no or too many correct answers) show next to the options,
+        # whatever else is wrong with the form
+        options_error = " ".join(formats.option_problems(_draft_from(form).parsed())) or None
     if form.validate_on_submit():
         draft = _draft_from(form)
         duplicates = near_duplicates(draft.stem, question.family_id if question else None)
         try:
-            if form.preview.data:
+            if options_error:
+                validate_draft(draft, with_options=False)  # the other problems, if any, above the form
+            elif form.preview.data:
                 validate_draft(draft)
                 preview = draft
             else:
+                was_returned = question is not None and question.returned_at is not None
                 saved = (
                     update_question(question, draft, current_user.id)
                     if question
@@ -200,6 +217,7 @@ def _edit(form, question=None):
                     saved.id,
                     previous_id=question.id if question else None,
                     version=saved.version,
+                    resubmitted=was_returned,
                 )
                 if question is not None and saved.id != question.id:
                     flash(
@@ -210,6 +228,8 @@ def _edit(form, question=None):
                         "info",
                     )
                 flash(_("Đã lưu câu hỏi #%(id)s (chờ một thành viên khác duyệt).", id=saved.id), "success")
+                if was_returned:
+                    flash(_("Câu hỏi đã được gửi duyệt lại."), "info")
                 if duplicates:
                     flash(
                         _("Lưu ý: nội dung gần trùng với câu hỏi %(ids)s.", ids=", ".join(f"#{i}" for i in duplicates)),
@@ -219,9 +239,14 @@ def _edit(form, question=None):
         except BankError as exc:
             db.session.rollback()
             error = str(exc)
-    status = 422 if (form.errors or error) else 200
+    open_return = None
+    if question is not None and question.returned_at is not None:
+        open_return = next((n for n in reversed(review_history(question)) if n.kind == "return"), None)
+    status = 422 if (form.errors or error or options_error) else 200
     return render_template(
         "bank/edit.html",
+        options_error=options_error,
+        open_return=open_return,
         form=form,
         question=question,
         preview=preview,
@@ -252,16 +277,55 @@ def detail(question_id):
     versions = db.session.scalars(
         select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
     ).all()
-    people = {
-        u.id: u.full_name
-        for u in db.session.scalars(
-            select(User).where(User.id.in_([i for i in (question.author_id, question.reviewer_id) if i]))
-        )
-    }
+    return _detail_page(question, versions, ReturnForm())
+
+
+def _detail_page(question, versions, return_form, status=200):
+    history = review_history(question)
+    ids = {i for i in (question.author_id, question.reviewer_id) if i} | {n.user_id for n in history if n.user_id}
+    people = {u.id: u.full_name for u in db.session.scalars(select(User).where(User.id.in_(ids)))}
     labels = dict(category_choices())
+    open_return = next((n for n in reversed(history) if n.kind == "return"), None) if question.returned_at else None
     return render_template(
-        "bank/detail.html", question=question, versions=versions, people=people, labels=labels, letters=LETTERS
-    )
+        "bank/detail.html",
+        question=question,
+        versions=versions,
+        people=people,
+        labels=labels,
+        letters=LETTERS,
+        history=history,
+        open_return=open_return,
+        return_form=return_form,
+    ), status
+
+
+@bp.route("/cau-hoi/<int:question_id>/tra-lai", methods=["POST"])
+@role_required("organiser")
+def return_to_author(question_id):
+    """A reviewer returns a draft to its author with a required comment (kept in the history, audited)."""
+    question = db.session.get(Question, question_id) or abort(404)
+    form = ReturnForm()
+    if form.validate_on_submit():
+        try:
+            note = return_question(question, current_user.id, form.comment.data)
+        except BankError as exc:
+            db.session.rollback()
+            form.comment.errors = [str(exc)]
+        else:
+            _audit(
+                "question_return",
+                "question",
+                question.id,
+                comment=note.comment,
+                author_id=question.author_id,
+                version=question.version,
+            )
+            flash(_("Đã trả lại câu hỏi #%(id)s cho người soạn kèm nhận xét.", id=question.id), "success")
+            return redirect(url_for("bank.detail", question_id=question.id))
+    versions = db.session.scalars(
+        select(Question).where(Question.family_id == question.family_id).order_by(Question.version)
+    ).all()
+    return _detail_page(question, versions, form, status=422)
 
 
 @bp.route("/chu-de", methods=["GET", "POST"])
@@ -306,8 +370,9 @@ def categories():
 @bp.route("/nhap", methods=["GET", "POST"])
 @role_required("organiser")
 def upload():
+    """Step 1 of an import: the file is checked (nothing written); a clean file is kept for "Nhập ngay"."""
     form = ImportForm()
-    report = None
+    report, token = None, None
     if form.validate_on_submit():
         storage = form.file.data
         data = storage.read(MAX_UPLOAD + 1)
@@ -321,38 +386,90 @@ def upload():
             report = import_questions(
                 data,
                 fmt,
-                dry_run=form.dry_run.data,
+                dry_run=True,
                 skip_unsupported=form.skip_unsupported.data,
                 default_category=category,
                 author_id=current_user.id,
                 isolated=True,  # parsed in a child process: a hostile file cannot stall this server's sockets
             )
-            if report.refused:
-                db.session.rollback()
-            elif not form.dry_run.data:
-                _audit(
-                    "questions_import",
-                    "bank_import",
-                    None,
-                    format=fmt,
-                    file=storage.filename or "",
-                    created=report.created,
-                    category=" > ".join(category),
+            db.session.rollback()
+            if not report.refused:
+                token = stage_upload(
+                    current_user.id,
+                    data,
+                    fmt,
+                    (storage.filename or "")[:200],
+                    tuple(category),
+                    bool(form.skip_unsupported.data),
                 )
     status = 422 if (form.errors or (report and report.refused)) else 200
-    return render_template("bank/import.html", form=form, report=report), status
+    return _import_page(form, report, token=token), status
+
+
+def _import_page(form, report, token=None, stage_error=None):
+    confirm = None
+    if token:
+        confirm = ConfirmImportForm(formdata=None)
+        confirm.token.data = token
+    return render_template(
+        "bank/import.html",
+        form=form,
+        report=report,
+        confirm=confirm,
+        stage_error=stage_error,
+        ttl_minutes=STAGED_TTL // 60,
+    )
+
+
+@bp.route("/nhap/xac-nhan", methods=["POST"])
+@role_required("organiser")
+def confirm_import():
+    """Step 2: "Nhập ngay" imports the file kept by step 1, for the user who uploaded it."""
+    confirm = ConfirmImportForm()
+    form = ImportForm(formdata=None)
+    if not confirm.validate_on_submit():
+        return _import_page(form, None, stage_error=_("Yêu cầu nhập không hợp lệ; vui lòng kiểm tra tệp lại.")), 400
+    try:
+        staged = claim_staged(confirm.token.data, current_user.id)
+    except StagedImportError as exc:
+        return _import_page(form, None, stage_error=str(exc)), 409
+    report = import_questions(
+        staged.data,
+        staged.fmt,
+        skip_unsupported=staged.skip_unsupported,
+        default_category=staged.category,
+        author_id=current_user.id,
+        isolated=True,
+    )
+    if report.refused:  # the bank changed since the check (rare): nothing written, the file can be checked again
+        db.session.rollback()
+        finish_staged(staged.token, imported=False)
+        return _import_page(form, report), 422
+    finish_staged(staged.token, imported=True)
+    _audit(
+        "questions_import",
+        "bank_import",
+        None,
+        format=staged.fmt,
+        file=staged.filename,
+        created=report.created,
+        skipped_examples=len(report.examples),
+        category=" > ".join(staged.category),
+    )
+    return _import_page(form, report), 200
 
 
 @bp.route("/mau/<fmt>")
 @role_required("organiser")
 def template_file(fmt):
-    """The documented Vietnamese template with two example rows."""
+    """The documented Vietnamese template with two example rows, which the importer recognises and skips (their
+    stems start with formats.EXAMPLE_MARKER); the XLSX also has drop-down lists and an instructions sheet."""
     if fmt not in ("csv", "xlsx"):
         abort(404)
     examples = [
         ParsedQuestion(
             line=0,
-            stem="Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
+            stem=f"{formats.EXAMPLE_MARKER} Theo Hiến pháp năm 2013, công dân đủ bao nhiêu tuổi trở lên có quyền bầu cử?",
             category=("Hiến pháp", "Quyền con người, quyền và nghĩa vụ cơ bản của công dân"),
             options=[
                 ParsedOption("Đủ 16 tuổi", False),
@@ -368,7 +485,7 @@ def template_file(fmt):
         ),
         ParsedQuestion(
             line=0,
-            stem="Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
+            stem=f"{formats.EXAMPLE_MARKER} Những hành vi nào bị cấm theo Luật Hôn nhân và gia đình năm 2014?",
             category=("Dân sự", "Hôn nhân và gia đình"),
             multi_select=True,
             options=[
@@ -382,7 +499,7 @@ def template_file(fmt):
             tags=("hôn nhân",),
         ),
     ]
-    data = formats.write(fmt, examples)
+    data = formats.table.write_template(examples) if fmt == "xlsx" else formats.write(fmt, examples)
     return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=f"mau-cau-hoi.{fmt}")
 
 

@@ -30,7 +30,7 @@ from contest.rounds.models import Attempt, Contest, Round
 from contest.rounds.stopping import running_count, stop_round
 from infra.clock import format_vn_time, utcnow
 from infra.extensions import db
-from question_bank.services import correct_position_distribution
+from question_bank.services import approved_counts, correct_position_distribution
 
 bp = Blueprint("organise", __name__)
 
@@ -246,6 +246,7 @@ def _round_page(contest, form, rnd, status=200, stop_form=None):
         delete_form=DeleteForm(),
         ranking_labels=RANKING_LABELS,
         positions=correct_position_distribution(),
+        bank_counts=approved_counts(),
     ), status
 
 

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from question_bank.formats import aiken, gift, table
 from question_bank.formats.base import (
     DIFFICULTY_LABELS,
+    EXAMPLE_MARKER,
     MAX_CELL_CHARS,
     MAX_COLUMNS,
     MAX_ERRORS,
@@ -23,12 +24,15 @@ from question_bank.formats.base import (
     ParsedQuestion,
     ParseIssue,
     ParseResult,
+    is_example,
+    option_problems,
     parse_difficulty,
     validate_question,
 )
 
 __all__ = [
     "DIFFICULTY_LABELS",
+    "EXAMPLE_MARKER",
     "FORMATS",
     "MAX_CELL_CHARS",
     "MAX_COLUMNS",
@@ -47,6 +51,8 @@ __all__ = [
     "aiken",
     "gift",
     "guess_format",
+    "is_example",
+    "option_problems",
     "parse_difficulty",
     "read",
     "table",

@@ -66,6 +66,7 @@ class ParseResult:
     questions: list[ParsedQuestion] = field(default_factory=list)
     errors: list[ParseIssue] = field(default_factory=list)
     unsupported: list[ParseIssue] = field(default_factory=list)  # valid questions of a type we do not run
+    examples: list[int] = field(default_factory=list)  # rows of the template's example questions, skipped
 
     def too_many_errors(self) -> bool:
         """True (and a last error saying so) once MAX_ERRORS errors are reported: the reader stops there."""
@@ -84,13 +85,33 @@ class LimitExceeded(ValueError):
     """A file over one of the import limits; its message says which, in Vietnamese."""
 
 
-def validate_question(q: ParsedQuestion) -> list[str]:
-    """Vietnamese messages for everything that makes a parsed question unusable."""
+# A question whose stem starts with this (accents and case ignored) is one of the template's examples: the
+# spreadsheet readers skip it, so a template imported unchanged imports nothing.
+EXAMPLE_MARKER = "[Ví dụ]"
+_EXAMPLE_KEY = "[vi du]"
+
+
+def is_example(stem: str) -> bool:
+    return normalize_text(stem[:20]).startswith(_EXAMPLE_KEY)
+
+
+def validate_question(q: ParsedQuestion, with_options: bool = True) -> list[str]:
+    """Vietnamese messages for everything that makes a parsed question unusable (with_options=False: all but
+    the problems of its options, which the question form shows apart)."""
     problems = []
     if not q.stem.strip():
         problems.append(_("Thiếu nội dung câu hỏi."))
     elif len(q.stem) > 5000:
         problems.append(_("Nội dung câu hỏi dài quá 5000 ký tự."))
+    if with_options:
+        problems.extend(option_problems(q))
+    problems.extend(_metadata_problems(q))
+    return problems
+
+
+def option_problems(q: ParsedQuestion) -> list[str]:
+    """The problems of a question's options alone (the question form shows them next to the options)."""
+    problems = []
     n = len(q.options)
     if n < MIN_OPTIONS or n > MAX_OPTIONS:
         problems.append(_("Câu hỏi phải có từ 2 đến 6 phương án (đang có %(n)s).", n=n))
@@ -104,6 +125,11 @@ def validate_question(q: ParsedQuestion) -> list[str]:
         problems.append(_("Chưa có phương án đúng."))
     elif correct > 1 and not q.multi_select:
         problems.append(_("Câu hỏi một lựa chọn chỉ được có một phương án đúng."))
+    return problems
+
+
+def _metadata_problems(q: ParsedQuestion) -> list[str]:
+    problems = []
     if q.difficulty not in DIFFICULTY_LABELS:
         problems.append(_("Độ khó không hợp lệ: %(value)s (dùng: dễ, trung bình, khó).", value=q.difficulty))
     if q.title and len(q.title) > 200:

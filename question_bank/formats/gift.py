@@ -2,7 +2,8 @@
 
 Questions are separated by blank lines, as Moodle reads them. Platform metadata travels in comment
 lines Moodle ignores or understands: `// [tag:...]` (Moodle's own), `// [difficulty:...]`,
-`// [legal_document:...]`, `// [legal_article:...]`.
+`// [legal_document:...]`, `// [legal_article:...]`; one line may hold several
+(`// [difficulty:easy] [tag:ma túy] [tag:hình sự]`).
 """
 
 import html
@@ -14,6 +15,9 @@ from question_bank.formats.base import ParsedOption, ParsedQuestion, ParseIssue,
 
 _SPECIAL = "\\~=#{}:"
 _META = re.compile(r"^//\s*\[(\w+):(.*)\]\s*$")
+# Several items on one comment line: `// [difficulty:easy] [tag:ma túy]` (values without "]").
+_META_ITEM = re.compile(r"\[(\w+):([^\]]*)\]")
+_META_LINE = re.compile(r"^//\s*(?:\[\w+:[^\]]*\]\s*)+$")
 _WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 _FORMAT_MARK = re.compile(r"^\[(html|moodle|plain|markdown)\]", re.I)
 _TF = {"T": True, "TRUE": True, "F": False, "FALSE": False}
@@ -112,9 +116,13 @@ def _parse_block(block, category, result):
     for number, line in block:
         stripped = line.strip()
         if stripped.startswith("//"):
-            m = _META.match(stripped)
-            if m:
-                meta.setdefault(m.group(1).lower(), []).append(m.group(2).strip())
+            if _META_LINE.match(stripped):
+                items = _META_ITEM.findall(stripped)
+            else:  # one item whose value holds a "]", as this module writes it
+                m = _META.match(stripped)
+                items = [m.groups()] if m else []
+            for key, value in items:
+                meta.setdefault(key.lower(), []).append(value.strip())
             continue
         body_lines.append((number, line))
     if not body_lines:

@@ -19,7 +19,9 @@ from question_bank.formats.base import (
     ParsedQuestion,
     ParseIssue,
     ParseResult,
+    is_example,
     parse_difficulty,
+    validate_question,
 )
 from question_bank.normalize import normalize_text
 
@@ -123,63 +125,60 @@ def _rows_to_questions(rows, default_category, result):
         option_texts = [cell(h) for h in OPTION_HEADERS]
         while option_texts and not option_texts[-1]:
             option_texts.pop()
+        if is_example(cell("Câu hỏi")):
+            result.examples.append(number)
+            continue
+        # Every problem of the row is reported, not only the first: the organiser fixes the file once.
+        problems = []
         answer = cell("Đáp án đúng").upper().replace(";", ",").replace(" ", ",")
         letters = [a for a in answer.split(",") if a]
         bad = [a for a in letters if a not in LETTERS[: len(option_texts)]]
         if not letters:
-            result.errors.append(
-                ParseIssue(number, _("%(where)s: thiếu đáp án đúng (ví dụ: A hoặc A, C).", where=where()))
-            )
-            if result.too_many_errors():
-                return result
-            continue
-        if bad:
-            result.errors.append(
-                ParseIssue(
-                    number,
-                    _(
-                        '%(where)s: đáp án đúng "%(value)s" không khớp với các phương án có nội dung.',
-                        where=where(),
-                        value=", ".join(bad),
-                    ),
+            problems.append(_("%(where)s: thiếu đáp án đúng (ví dụ: A hoặc A, C).", where=where()))
+        elif bad:
+            problems.append(
+                _(
+                    '%(where)s: đáp án đúng "%(value)s" không khớp với các phương án có nội dung.',
+                    where=where(),
+                    value=", ".join(bad),
                 )
             )
-            if result.too_many_errors():
-                return result
-            continue
         difficulty_raw = cell("Độ khó")
         difficulty = parse_difficulty(difficulty_raw)
         if difficulty is None:
-            result.errors.append(
-                ParseIssue(
-                    number,
-                    _(
-                        '%(where)s: độ khó "%(value)s" không hợp lệ (dùng: dễ, trung bình, khó).',
-                        where=where(),
-                        value=difficulty_raw,
-                    ),
+            problems.append(
+                _(
+                    '%(where)s: độ khó "%(value)s" không hợp lệ (dùng: dễ, trung bình, khó).',
+                    where=where(),
+                    value=difficulty_raw,
                 )
             )
-            if result.too_many_errors():
-                return result
-            continue
         category_raw = cell("Chủ đề")
         category = tuple(p.strip() for p in category_raw.split(">")) if category_raw else tuple(default_category)
-        result.questions.append(
-            ParsedQuestion(
-                line=number,
-                stem=cell("Câu hỏi"),
-                category=category,
-                title=cell("Tiêu đề") or None,
-                options=[ParsedOption(t, LETTERS[i] in letters) for i, t in enumerate(option_texts)],
-                multi_select=normalize_text(cell("Chọn nhiều đáp án")) in _YES or len(set(letters)) > 1,
-                explanation=cell("Giải thích") or None,
-                legal_document=cell("Văn bản pháp luật") or None,
-                legal_article=cell("Điều, khoản") or None,
-                difficulty=difficulty,
-                tags=tuple(t.strip() for t in cell("Thẻ").split(",") if t.strip()),
-            )
+        question = ParsedQuestion(
+            line=number,
+            stem=cell("Câu hỏi"),
+            category=category,
+            title=cell("Tiêu đề") or None,
+            options=[ParsedOption(t, LETTERS[i] in letters) for i, t in enumerate(option_texts)],
+            multi_select=normalize_text(cell("Chọn nhiều đáp án")) in _YES or len(set(letters)) > 1,
+            explanation=cell("Giải thích") or None,
+            legal_document=cell("Văn bản pháp luật") or None,
+            legal_article=cell("Điều, khoản") or None,
+            difficulty=difficulty or "medium",
+            tags=tuple(t.strip() for t in cell("Thẻ").split(",") if t.strip()),
         )
+        if not problems:
+            result.questions.append(question)  # import_questions validates it with the other formats' questions
+            continue
+        no_key = _("Chưa có phương án đúng.")
+        for problem in validate_question(question):
+            if problem != no_key or not (bad or not letters):  # a wrong answer column was reported already
+                problems.append(_("Dòng %(line)s: %(problem)s", line=number, problem=problem))
+        for problem in problems:
+            result.errors.append(ParseIssue(number, problem))
+            if result.too_many_errors():
+                return result
     return result
 
 
@@ -343,6 +342,80 @@ def write_xlsx(questions) -> bytes:
 
     for q in questions:
         sheet.append([text_cell(v) for v in to_row(q)])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+TEMPLATE_INSTRUCTIONS = (
+    "Hướng dẫn điền tệp mẫu câu hỏi",
+    "",
+    "1. Mỗi dòng của trang “Câu hỏi” là một câu hỏi; dòng đầu tiên là tên cột, không sửa tên cột.",
+    "2. Bắt buộc: Câu hỏi, Phương án A, Phương án B, Đáp án đúng. Có thể có đến 6 phương án (A đến F).",
+    "3. Đáp án đúng: chữ cái của phương án đúng (chọn trong danh sách), ví dụ A; nhiều đáp án gõ A, C.",
+    "4. Chọn nhiều đáp án: có hoặc không (để trống là không). Có từ hai đáp án đúng trở lên thì là có.",
+    "5. Độ khó: dễ, trung bình hoặc khó (chọn trong danh sách; để trống là trung bình).",
+    "6. Chủ đề: các cấp cách nhau bằng dấu >, ví dụ: Hiến pháp > Quyền con người. Chủ đề chưa có sẽ được tạo.",
+    "7. Thẻ: cách nhau bằng dấu phẩy, ví dụ: hiến pháp, bầu cử.",
+    "8. Các dòng có câu hỏi bắt đầu bằng “[Ví dụ]” là dòng mẫu: khi nhập, chúng được bỏ qua. "
+    "Hãy thay chúng bằng câu hỏi của bạn hoặc xóa đi.",
+    "9. Khi nhập, hệ thống kiểm tra trước toàn bộ tệp và liệt kê mọi lỗi kèm số dòng; "
+    "không có lỗi mới bấm “Nhập ngay”. Câu hỏi được nhập ở trạng thái nháp, chờ một thành viên khác duyệt.",
+)
+
+
+def write_template(examples) -> bytes:
+    """The downloadable XLSX template: the question sheet first (the one the importer reads) with its example
+    rows (stems starting with EXAMPLE_MARKER, which the importer skips), drop-down lists for the answer letters,
+    "choose several" and the difficulty, and an instructions sheet."""
+    # here, not at the top: openpyxl adds ~0.25 s to every process start, and few requests need it
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Câu hỏi"
+    sheet.append(HEADERS)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for q in examples:
+        sheet.append(to_row(q))
+    sheet.freeze_panes = "A2"
+    widths = {"Chủ đề": 30, "Câu hỏi": 60, "Giải thích": 40, "Văn bản pháp luật": 30, "Thẻ": 20}
+    for index, header in enumerate(HEADERS):
+        letter = sheet.cell(row=1, column=index + 1).column_letter
+        sheet.column_dimensions[letter].width = widths.get(header, 18 if header in OPTION_HEADERS else 14)
+    last = MAX_ROWS + 1
+
+    def column(header):
+        return sheet.cell(row=1, column=HEADERS.index(header) + 1).column_letter
+
+    lists = [
+        (
+            "Đáp án đúng",
+            '"' + ",".join(LETTERS) + '"',
+            # a warning, not a stop: several answers ("A, C") are typed by hand
+            "warning",
+            "Chọn một chữ cái A–F, hoặc gõ nhiều chữ cái cách nhau bằng dấu phẩy (ví dụ: A, C).",
+        ),
+        ("Chọn nhiều đáp án", '"có,không"', "stop", "Chọn có hoặc không."),
+        ("Độ khó", '"' + ",".join(DIFFICULTY_LABELS.values()) + '"', "stop", "Chọn dễ, trung bình hoặc khó."),
+    ]
+    for header, formula, style, message in lists:
+        validation = DataValidation(
+            type="list", formula1=formula, allow_blank=True, showErrorMessage=True, errorStyle=style
+        )
+        validation.error = message
+        validation.prompt = message
+        validation.showInputMessage = True
+        sheet.add_data_validation(validation)
+        validation.add(f"{column(header)}2:{column(header)}{last}")
+    guide = book.create_sheet("Hướng dẫn")
+    for line in TEMPLATE_INSTRUCTIONS:
+        guide.append([line])
+    guide["A1"].font = Font(bold=True, size=14)
+    guide.column_dimensions["A"].width = 120
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -27,6 +27,44 @@
       if (n > 0) sum += n;
     });
     if (total) total.textContent = rows.dataset.totalLabel + " " + sum;
+    showAvailable();
+  }
+
+  // Approved questions available to each rule (embedded by the page: category incl. subcategories x difficulty),
+  // and a warning as soon as the rules of one category and difficulty ask for more than the bank holds.
+  var countsNode = document.getElementById("bank-counts");
+  var counts = countsNode ? JSON.parse(countsNode.textContent) : null;
+
+  function showAvailable() {
+    if (!counts) return;
+    var need = {};
+    var list = [];
+    rows.querySelectorAll("[data-row]").forEach(function (row) {
+      var category = row.querySelector("select[name$='-category_id']");
+      var difficulty = row.querySelector("select[name$='-difficulty']");
+      var count = row.querySelector("input[name$='-count']");
+      if (!category || !difficulty || !count) return;
+      var key = (category.value || "0") + "|" + difficulty.value;
+      var n = parseInt(count.value, 10);
+      if (n > 0) need[key] = (need[key] || 0) + n;
+      list.push({ row: row, key: key, category: category.value || "0", difficulty: difficulty.value, count: count });
+    });
+    list.forEach(function (item) {
+      var available = (counts[item.category] || {})[item.difficulty] || 0;
+      var hint = item.row.querySelector(".blueprint-available");
+      if (!hint) {
+        hint = document.createElement("p");
+        hint.className = "hint blueprint-available";
+        hint.setAttribute("aria-live", "polite");
+      }
+      item.row.appendChild(hint); // last in the row (a copied row gets its remove button after it): a full-width line
+      var short = (need[item.key] || 0) > available;
+      hint.textContent = short
+        ? rows.dataset.shortLabel.replace("{need}", need[item.key]).replace("{n}", available)
+        : rows.dataset.availableLabel.replace("{n}", available);
+      hint.classList.toggle("blueprint-short", short);
+      hint.dataset.available = String(available);
+    });
   }
 
   function addRemoveButton(row) {
@@ -76,6 +114,7 @@
   });
   rows.parentNode.insertBefore(add, total);
   rows.addEventListener("input", renumber);
+  rows.addEventListener("change", renumber);
   renumber();
 })();
 

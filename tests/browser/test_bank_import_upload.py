@@ -1,4 +1,5 @@
-"""Upload with progress: a broken file is refused with line numbers, a dry run writes nothing, then it imports."""
+"""Upload with progress: a broken file is refused with line numbers, a check writes nothing, then "Nhập ngay"
+imports the same file without sending it again."""
 
 import pytest
 from playwright.sync_api import expect
@@ -14,15 +15,14 @@ BROKEN = "Câu một? {=Có ~Không}\n\nCâu hai thiếu phần đáp án\n\nVi�
 GOOD = "$CATEGORY: $course$/top/Ngày Pháp luật\n\nNgày Pháp luật là ngày nào? {=9/11 ~2/9}\n\nViết cảm nghĩ về Ngày Pháp luật. {}\n"
 
 
-def _upload(page, name, text, *, skip=False, dry_run=False):
+def _upload(page, name, text, *, skip=False):
     page.get_by_label("Tệp câu hỏi (.gift, .txt, .csv, .xlsx)").set_input_files(
         {"name": name, "mimeType": "text/plain", "buffer": text.encode("utf-8")}
     )
-    # the form keeps its boxes after a submission: set both every time
+    # the form keeps its box after a submission: set it every time
     page.get_by_label("Bỏ qua các câu thuộc loại chưa hỗ trợ", exact=False).set_checked(skip)
-    page.get_by_label("Chỉ kiểm tra, chưa ghi vào ngân hàng").set_checked(dry_run)
     with page.expect_request(lambda r: r.method == "POST" and r.url.endswith("/nhap")) as request:
-        page.get_by_role("button", name="Nhập câu hỏi").click()
+        page.get_by_role("button", name="Kiểm tra tệp").click()
     # sent by the progress script, not by a plain form post
     assert request.value.resource_type == "xhr"
 
@@ -43,13 +43,13 @@ def test_upload_refuses_then_dry_runs_then_imports(page, live_server, server_fac
     expect(report).to_contain_text("Dòng 3: thiếu phần đáp án trong dấu { }.")
     expect(report).to_contain_text("Dòng 5: câu hỏi tự luận (essay) chưa được hỗ trợ.")
 
-    _upload(page, "de-thi.gift", GOOD, skip=True, dry_run=True)
+    _upload(page, "de-thi.gift", GOOD, skip=True)
     expect(page.locator("#import-report")).to_contain_text("Kiểm tra xong: sẽ tạo 1 câu hỏi.")
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Question)) == 0
 
-    _upload(page, "de-thi.gift", GOOD, skip=True)
-    expect(page.locator("#import-report")).to_contain_text("Đã nhập 1 câu hỏi")
+    page.get_by_role("button", name="Nhập ngay").click()
+    expect(page.locator("#import-report")).to_contain_text("Đã nhập 1 câu hỏi", timeout=30000)
     with app.app_context():
         assert db.session.scalar(select(Question.stem)) == "Ngày Pháp luật là ngày nào?"
         db.session.remove()

@@ -51,6 +51,7 @@ def test_two_organisers_write_and_approve_a_question(page, live_server, server_f
     _login(page, base, phone_b)
     page.goto(base + "/quan-tri/ngan-hang/")
     page.get_by_label("Tìm theo nội dung (không cần gõ dấu)").fill("mu bao hiem")
+    page.get_by_text("Bộ lọc", exact=True).click()  # the filters fold away until opened
     page.get_by_label("Trạng thái").select_option(label="Nháp")
     page.get_by_role("button", name="Tìm", exact=True).click()
     page.get_by_role("link", name="Người đi xe mô tô trên đường bộ có bắt buộc đội mũ bảo hiểm không?").click()

@@ -130,6 +130,11 @@ def test_upload_refuses_with_line_numbers_then_imports(app, client):
         data={"file": (ok, "bo-de.gift"), "skip_unsupported": "y"},
         content_type="multipart/form-data",
     )
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Kiểm tra xong: sẽ tạo 1 câu hỏi." in html
+    marker = 'name="token" type="hidden" value="'
+    token = html[html.index(marker) + len(marker) :].split('"', 1)[0]
+    page = client.post("/quan-tri/ngan-hang/nhap/xac-nhan", data={"token": token})
     assert page.status_code == 200 and "Đã nhập 1 câu hỏi" in page.get_data(as_text=True)
 
 
@@ -140,7 +145,7 @@ def test_template_download_imports_back_and_export(app, client):
         assert response.status_code == 200
         with app.app_context():
             report = import_questions(response.data, fmt, dry_run=True)
-            assert not report.refused and report.parsed == 2
+            assert report.parsed == 0 and report.examples == [2, 3]  # the examples are skipped
     with app.app_context():
         import_questions("Thủ đô của Việt Nam? {=Hà Nội ~Huế}\n".encode(), "gift", default_category=["Địa lý"])
     for page in ("/quan-tri/ngan-hang/xuat", "/quan-tri/ngan-hang/nhap"):
