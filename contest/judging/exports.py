@@ -11,15 +11,15 @@ from sqlalchemy import select
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
-from contest.accounts.models import Unit
+from contest.accounts.models import Unit, User
 from contest.audit import record_action
-from contest.judging.models import ResultSnapshot
+from contest.judging.models import Disqualification, ResultSnapshot
 from contest.judging.prizes import award_prizes, prize_tiers
 from contest.judging.publishing import latest_snapshot, snapshot_entries
 from contest.judging.ranking import prediction_target, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
-from infra.clock import to_vn_time
+from infra.clock import to_vn_time, utcnow
 from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
@@ -147,22 +147,22 @@ class ExportSource:
         self.snapshot_id = snapshot.id if snapshot else None
         self.version = snapshot.version if snapshot else None
         self.digest = snapshot.digest if snapshot else None
-        title = "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"
-        rows = [[f"{title} — {round_.contest.title} — {round_.title}"]]
+        # The "Thông tin" sheet of the XLSX: one (label, value) row each (docs/exports.md).
+        rows = [
+            ["Nội dung", "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"],
+            ["Cuộc thi", round_.contest.title],
+            ["Vòng thi", round_.title],
+        ]
         if snapshot is not None:
-            rows.append(
-                [
-                    "Phiên bản công bố",
-                    snapshot.version,
-                    "Công bố lúc (giờ Việt Nam)",
-                    to_vn_time(snapshot.published_at).replace(microsecond=0),
-                ]
-            )
+            rows.append(["Trạng thái", "Chính thức (đã công bố)"])
+            rows.append(["Phiên bản công bố", snapshot.version])
+            rows.append(["Công bố lúc (giờ Việt Nam)", to_vn_time(snapshot.published_at).replace(microsecond=0)])
             rows.append(["Mã kiểm tra SHA-256", snapshot.digest])
         else:
-            rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
+            rows.append(["Trạng thái", "KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
         rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
         rows.append(["Số câu hỏi mỗi lượt thi", round_.question_count])
+        rows.append(["Xuất lúc (giờ Việt Nam)", to_vn_time(utcnow()).replace(microsecond=0)])
         self._meta = rows
 
     def entries(self):
@@ -186,13 +186,38 @@ class ExportSource:
         return self._meta
 
     def filename(self, extension):
+        """What the file holds, since a CSV has no room for it: kind, round, version and the digest's first 12
+        characters (or "tam-thoi" for a provisional ranking)."""
         kind = "danh-sach-dat-giai" if self.winners_only else "bang-xep-hang"
-        version = f"v{self.version}" if self.version else "tam-thoi"
+        version = f"v{self.version}-sha256-{self.digest[:12]}" if self.version else "tam-thoi"
         return f"{kind}-vong-{self.round_id}-{version}.{extension}"
+
+    def disqualified(self):
+        """(full name, date of birth, unit id, phone, reason, decided by, decided at) of the people disqualified
+        now, in the order decided."""
+        d = Disqualification.__table__
+        person = User.__table__.alias("person")
+        judge = User.__table__.alias("judge")
+        return db.session.execute(
+            select(
+                person.c.full_name,
+                person.c.date_of_birth,
+                person.c.unit_id,
+                person.c.phone,
+                d.c.reason,
+                judge.c.full_name,
+                d.c.decided_at,
+            )
+            .join(person, person.c.id == d.c.user_id)
+            .outerjoin(judge, judge.c.id == d.c.decided_by_id)
+            .where(d.c.round_id == self.round_id)
+            .order_by(d.c.decided_at, d.c.id)
+        ).all()
 
 
 def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
-    """The CSV as text chunks: a BOM first so Excel reads UTF-8, metadata, a blank line, then the table.
+    """The CSV as text chunks: a BOM first so Excel reads UTF-8, then the header row and the table (the metadata is
+    in the file name: round, version and the digest's first characters; docs/exports.md).
 
     The csv module writes None as an empty field and numbers as they are; only the date columns need formatting,
     so only those are touched per row (at 700,000 rows every per-value call counts)."""
@@ -200,9 +225,6 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    for row in source.meta_rows():
-        writer.writerow([_csv_value(v) for v in row])
-    writer.writerow([])
     names = headers(full_data)
     writer.writerow(names)
     date_columns = [i for i, name in enumerate(names) if name in _DATE_COLUMNS]
@@ -320,16 +342,11 @@ def write_xlsx(source: ExportSource, target, full_data=False):
         columns = [c for c in COLUMNS if full_data or not c[2]]
         for index, (_, width, _) in enumerate(columns):
             sheet.set_column(index, index, width)
-        row = 0
-        for meta in source.meta_rows():
-            for col, value in enumerate(meta):
-                _write_any(sheet, row, col, value, bold if col == 0 else None, datetime_format, date_format)
-            row += 1
-        row += 1  # a blank line between the metadata and the table
+        # The header row first (row 1), frozen and with an auto-filter; the metadata is on its own sheet.
         for col, (header, _, _) in enumerate(columns):
-            sheet.write_string(row, col, header, bold)
-        sheet.freeze_panes(row + 1, 0)
-        row += 1
+            sheet.write_string(0, col, header, bold)
+        sheet.freeze_panes(1, 0)
+        row = 1
 
         write_number, write_string, write_datetime = sheet.write_number, sheet.write_string, sheet.write_datetime
         writers = []
@@ -356,8 +373,47 @@ def write_xlsx(source: ExportSource, target, full_data=False):
                 else:
                     writer(row, col, value)
             row += 1
+        sheet.autofilter(0, 0, max(row - 1, 1), len(columns) - 1)
+
+        info = workbook.add_worksheet(INFO_SHEET)
+        info.set_column(0, 0, 48)
+        info.set_column(1, 1, 70)
+        for info_row, meta in enumerate(source.meta_rows()):
+            for col, value in enumerate(meta):
+                _write_any(info, info_row, col, value, bold if col == 0 else None, datetime_format, date_format)
+
+        out = workbook.add_worksheet(DISQUALIFIED_SHEET)
+        for col, (header, width) in enumerate(DISQUALIFIED_COLUMNS):
+            out.set_column(col, col, width)
+            out.write_string(0, col, header, bold)
+        out.freeze_panes(1, 0)
+        out_row = 1
+        for name, born, unit_id, phone, reason, judge, decided_at in source.disqualified():
+            unit, province = units.get(unit_id, ("", ""))
+            if not full_data:
+                born = born.year if isinstance(born, date) else None
+                phone = mask_phone(phone)
+            values = (name, born, unit, province, phone, reason, judge, to_vn_time(decided_at).replace(microsecond=0))
+            for col, value in enumerate(values):
+                _write_any(out, out_row, col, value, None, datetime_format, date_format)
+            out_row += 1
+        out.autofilter(0, 0, max(out_row - 1, 1), len(DISQUALIFIED_COLUMNS) - 1)
     finally:
         workbook.close()
+
+
+INFO_SHEET = "Thông tin"
+DISQUALIFIED_SHEET = "Bài bị loại"
+DISQUALIFIED_COLUMNS = [
+    ("Họ và tên", 28),
+    ("Ngày sinh", 12),
+    ("Đơn vị", 34),
+    ("Tỉnh/Thành phố", 22),
+    ("Số điện thoại", 14),
+    ("Lý do", 50),
+    ("Người quyết định", 24),
+    ("Thời điểm quyết định (giờ Việt Nam)", 21),
+]
 
 
 def _tmpdir(target):

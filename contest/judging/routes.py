@@ -23,7 +23,7 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.audit import OBJECT_LABELS, audit_log
-from contest.judging import board, publishing
+from contest.judging import board, publishing, settler
 from contest.judging.disqualification import disqualifications, disqualify, reinstate
 from contest.judging.errors import JudgingError
 from contest.judging.exports import (
@@ -61,7 +61,7 @@ from contest.judging.ranking import (
     ranked_count,
 )
 from contest.judging.settings import set_ranking_rule, settings_for
-from contest.judging.settlement import fix_perfect_count, is_closed, is_settled
+from contest.judging.settlement import is_closed, is_settled
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
@@ -98,25 +98,23 @@ def index():
 def round_page(round_id):
     round_ = _round_or_404(round_id)
     page = int_arg(request.args, "trang", 1, hi=1_000_000)
-    if is_settled(round_) and round_.perfect_count_actual is None:
-        # The first look after the close fixes the prediction's target (audited, by the system).
-        fix_perfect_count(round_)
-    # Review flags are stored: computed here only the first time (and once more after the round settles).
-    ensure_review_flags(round_)
     publishing.ensure_official_board(round_)  # the published standings on the live board, if Redis lost them
     target = prediction_target(round_)
-    # A settled round's ranking is stored once and read by position; a round still open is ranked live.
-    stored = board.ensure(round_)
-    total = board.total(round_.id) if stored else ranked_count(round_)
+    # This page only reads. A settled round's target, flags and ranking are fixed and stored by the worker
+    # (contest.judging.settler); until it is done the page says so. A round still open is ranked live.
+    stored = is_settled(round_)
+    settling = stored and not settler.ready_for_reading(round_)
+    total = (0 if settling else board.total(round_.id)) if stored else ranked_count(round_)
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     offset = (page - 1) * PAGE_SIZE
     tiers = prize_tiers(round_.id)
-    ranked = (
-        board.page(round_.id, offset, PAGE_SIZE)
-        if stored
-        else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
-    )
+    if settling:
+        ranked = []
+    elif stored:
+        ranked = board.page(round_.id, offset, PAGE_SIZE)
+    else:
+        ranked = rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
     entries = list(award_prizes(ranked, tiers))
     flags = stored_flags(round_.id, [e.user_id for e in entries])
     flagged_count, flags_by_kind = flag_counts(round_.id)
@@ -144,6 +142,7 @@ def round_page(round_id):
         settings=settings_for(round_),
         recompute_form=RecomputeFlagsForm(),
         stored=stored,
+        settling=settling,
     )
 
 
@@ -185,7 +184,7 @@ def recompute_flags(round_id):
     if RecomputeFlagsForm().validate_on_submit():
         count = refresh_review_flags(round_, current_user)
         if is_settled(round_):
-            board.rebuild(round_)
+            settler.request_rebuild(round_.id)  # the worker stores the ranking again: no heavy work on a click
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
     back = safe_next(request.form.get("next"))
     return redirect(back if back and back.startswith("/giam-khao/") else url_for("judging.flagged", round_id=round_.id))
