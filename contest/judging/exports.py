@@ -11,11 +11,11 @@ from sqlalchemy import select
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
-from contest.accounts.models import Unit, User
+from contest.accounts.models import User
 from contest.audit import record_action
 from contest.judging.models import Disqualification, ResultSnapshot
 from contest.judging.prizes import award_prizes, prize_tiers
-from contest.judging.publishing import latest_snapshot, snapshot_entries
+from contest.judging.publishing import latest_snapshot, snapshot_entries, unit_names
 from contest.judging.ranking import prediction_target, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
@@ -59,20 +59,6 @@ _DATE_COLUMNS = {"Ngày sinh", "Thời điểm nộp bài (giờ Việt Nam)"}
 
 class ExportError(ValueError):
     pass
-
-
-def unit_names() -> dict[int, tuple[str, str]]:
-    """unit id -> (unit name, province name); the unit tree is small (thousands), the ranking is not."""
-    rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
-    parent = {r.id: r.parent_id for r in rows}
-    name = {r.id: r.name for r in rows}
-    result = {}
-    for unit_id in name:
-        top, seen = unit_id, 0
-        while parent.get(top) is not None and seen < 50:
-            top, seen = parent[top], seen + 1
-        result[unit_id] = (name[unit_id], name.get(top, ""))
-    return result
 
 
 def mask_phone(phone):

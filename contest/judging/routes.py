@@ -409,3 +409,19 @@ def public_results(round_id):
         abort(404)  # a contest not shown to the public yet
     # Before publication the address already exists for citizens: it says the results are not published yet.
     return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries, units=unit_names())
+
+
+@bp.route("/ket-qua/vong/<int:round_id>/phien-ban-<int:version>.csv")
+def public_file(round_id, version):
+    """The public file of a published version: its SHA-256 is the published digest (docs/exports.md)."""
+    round_ = _round_or_404(round_id)
+    if not round_.contest.published:
+        abort(404)
+    snapshot = publishing.snapshot_version(round_.id, version)
+    if snapshot is None or snapshot.digest_format != 2:
+        abort(404)  # versions published before the public file have no downloadable form of their digest
+    return Response(
+        stream_with_context(publishing.public_csv_chunks(snapshot)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{publishing.public_filename(snapshot)}"'},
+    )

@@ -279,5 +279,12 @@ def test_rule_validation_rejects_unknown_and_duplicate_criteria():
 def test_ranked_columns_agree_with_both_tables_and_the_entry():
     """Rows are written by RANKED_COLUMNS and read back into Entry by position: the three must keep one order."""
     assert [c.name for c in RankingEntry.__table__.columns] == ["round_id", *RANKED_COLUMNS]
-    assert [c.name for c in SnapshotEntry.__table__.columns] == ["snapshot_id", *RANKED_COLUMNS, "prize"]
+    assert [c.name for c in SnapshotEntry.__table__.columns] == [
+        "snapshot_id",
+        *RANKED_COLUMNS,
+        "prize",
+        "public_name",
+        "public_unit",
+        "public_province",
+    ]
     assert tuple(f.name for f in fields(Entry))[: len(RANKED_COLUMNS)] == RANKED_COLUMNS
