@@ -23,7 +23,7 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.audit import OBJECT_LABELS, audit_log
-from contest.judging import board, publishing, settler
+from contest.judging import board, printout, publishing, settler
 from contest.judging.disqualification import disqualifications, disqualify, reinstate
 from contest.judging.errors import JudgingError
 from contest.judging.exports import (
@@ -52,7 +52,7 @@ from contest.judging.forms import (
     RecomputeFlagsForm,
     ReviewSettingsForm,
 )
-from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line, winners
+from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line
 from contest.judging.ranking import (
     CRITERIA_LABELS,
     effective_rule,
@@ -383,19 +383,19 @@ def _published_winners(round_):
 @bp.route("/giam-khao/vong/<int:round_id>/in")
 @role_required("judge")
 def print_winners(round_id):
+    return render_template("judging/print.html", pdf=False, **printout.annex_context(_round_or_404(round_id)))
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/in.pdf")
+@role_required("judge")
+def print_winners_pdf(round_id):
     round_ = _round_or_404(round_id)
-    snapshot, entries = _published_winners(round_)
-    provisional = snapshot is None
-    if provisional:
-        entries = list(winners(round_))
-    return render_template(
-        "judging/print.html",
-        round=round_,
-        snapshot=snapshot,
-        entries=entries,
-        provisional=provisional,
-        units=unit_names(),
-        target=prediction_target(round_),
+    snapshot = publishing.latest_snapshot(round_.id)
+    name = f"danh-sach-dat-giai-vong-{round_.id}-{f'v{snapshot.version}' if snapshot else 'tam-thoi'}.pdf"
+    return Response(
+        printout.render_pdf(round_),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
