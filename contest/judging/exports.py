@@ -13,6 +13,7 @@ from xlsxwriter.worksheet import Worksheet
 
 from contest.accounts.models import User
 from contest.audit import record_action
+from contest.judging import board
 from contest.judging.models import Disqualification, ResultSnapshot
 from contest.judging.prizes import award_prizes, prize_tiers
 from contest.judging.publishing import latest_snapshot, snapshot_entries, unit_names
@@ -130,6 +131,7 @@ class ExportSource:
             if is_settled(round_) and round_.perfect_count_actual is None:
                 fix_perfect_count(round_)
             self.target = prediction_target(round_)
+        self.stored = snapshot is None and board.is_current(round_)
         self.snapshot_id = snapshot.id if snapshot else None
         self.version = snapshot.version if snapshot else None
         self.digest = snapshot.digest if snapshot else None
@@ -160,7 +162,9 @@ class ExportSource:
         round_ = db.session.get(Round, self.round_id)
         tiers = prize_tiers(self.round_id)
         last_prize_rank = sum(t.winners for t in tiers)
-        for entry in award_prizes(rank_entries(round_, target=self.target), tiers):
+        # A settled round's ranking is stored (by the worker): read it in order instead of ranking again.
+        ranked = board.entries(self.round_id) if self.stored else rank_entries(round_, target=self.target)
+        for entry in award_prizes(ranked, tiers):
             if self.winners_only:
                 if entry.rank > last_prize_rank:
                     break
