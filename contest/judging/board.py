@@ -120,7 +120,7 @@ def ensure(round_: Round) -> bool:
     return True
 
 
-def _removed(round_id):
+def removed(round_id):
     """(sorted positions, sorted ranks) of the disqualified people in the stored ranking (a few dozen)."""
     d = Disqualification.__table__
     r = RankingEntry.__table__
@@ -134,12 +134,12 @@ def _removed(round_id):
 
 def total(round_id) -> int:
     stored = db.session.scalar(select(func.max(RankingEntry.position)).where(RankingEntry.round_id == round_id)) or 0
-    return stored - len(_removed(round_id)[0])
+    return stored - len(removed(round_id)[0])
 
 
 def page(round_id, offset, limit) -> list[Entry]:
     """Entries offset+1 .. offset+limit of the ranking without the disqualified, with their positions and ranks."""
-    positions, ranks = _removed(round_id)
+    positions, ranks = removed(round_id)
     removed_users = set(
         db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == round_id))
     )
@@ -172,7 +172,7 @@ def page(round_id, offset, limit) -> list[Entry]:
 def entries(round_id, batch=5000):
     """Every entry of the stored ranking without the disqualified, in order, with positions and ranks shifted as
     page() does: an export of a settled round reads this instead of ranking a million attempts again."""
-    positions, ranks = _removed(round_id)
+    positions, ranks = removed(round_id)
     removed_users = set(
         db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == round_id))
     )

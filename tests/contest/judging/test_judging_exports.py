@@ -225,3 +225,55 @@ def test_xlsx_header_first_with_filter_frozen_pane_info_sheet_and_disqualified_s
     assert out[1][4] == "097****111" and out[1][1] == 1990 and out[1][6] == "Trần Thẩm Phán"
     assert isinstance(out[1][7], datetime)
     assert book["Bài bị loại"].auto_filter.ref == "A1:H2" and book["Bài bị loại"].freeze_panes == "A2"
+
+
+@pytest.mark.parametrize("winners_only", [False, True])
+@pytest.mark.parametrize("full_data", [False, True])
+def test_csv_read_from_stored_rows_equals_the_entry_by_entry_csv(any_db_app, winners_only, full_data):
+    """The CSV of a settled round (the worker's stored ranking) and of a published version is formatted in SQL
+    (fast at 10^6); it must equal the entry-by-entry CSV byte for byte, with disqualified people skipped, ties,
+    prize rules (perfect score required, minimum correct) and formula-like names."""
+    from contest.judging.settler import settle_due_rounds
+
+    with any_db_app.app_context():
+        province = make_unit("Tỉnh Nghệ An")
+        school = make_unit("Trường THPT Huỳnh Thúc Kháng", parent=province)
+        round_ = make_round(questions=3)
+        judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+        people = []
+        for i, (correct, ms) in enumerate(
+            [(3, 50_000), (3, 50_000), (2, 40_000), (3, 70_000), (1, 10_000), (2, 40_000)]
+        ):
+            person = make_person(
+                full_name="=SUM(A1)" if i == 3 else f"Người dự thi {i}",
+                unit=school if i % 2 else None,
+                cccd_last4="1234" if i == 0 else None,
+                phone=f"09{i:08d}",
+            )
+            people.append(person)
+            add_attempt(
+                round_,
+                person,
+                correct,
+                time_ms=ms + 7,
+                prediction=i,
+                submitted_at=datetime(2026, 11, 2, 23, 59, 59, 999_999 - i),
+            )
+        db.session.commit()
+        set_prize_tiers(
+            round_, [TierSpec("Giải Nhất", 1, True), TierSpec("Giải Nhì", 2), TierSpec("Giải Ba", 2, False, 3)], judge
+        )
+        disqualify(round_, people[0].id, "Thi hộ", judge)
+        settle_due_rounds()
+        source = ExportSource(round_, winners_only=winners_only)
+        assert source.stored
+        fast = "".join(csv_chunks(source, full_data=full_data))
+        assert fast == "".join(csv_chunks(source, full_data=full_data, fast=False))
+        assert "Người dự thi 0" not in fast and "'=SUM(A1)" in fast and "03/11/2026 06:59:59" in fast
+        publish(round_, judge)
+        source = ExportSource(round_, winners_only=winners_only)
+        assert source.snapshot_id is not None
+        assert "".join(csv_chunks(source, full_data=full_data)) == "".join(
+            csv_chunks(source, full_data=full_data, fast=False)
+        )
+        db.session.remove()
