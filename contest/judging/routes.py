@@ -61,7 +61,7 @@ from contest.judging.ranking import (
     ranked_count,
 )
 from contest.judging.settings import set_ranking_rule, settings_for
-from contest.judging.settlement import is_closed, is_settled
+from contest.judging.settlement import is_closed, is_settled, settled_at
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
@@ -103,8 +103,10 @@ def round_page(round_id):
     # This page only reads. A settled round's target, flags and ranking are fixed and stored by the worker
     # (contest.judging.settler); until it is done the page says so. A round still open is ranked live.
     stored = is_settled(round_)
-    settling = stored and not settler.ready_for_reading(round_)
-    total = (0 if settling else board.total(round_.id)) if stored else ranked_count(round_)
+    # Closed but not settled yet (the last attempts are still running or being written), or settled but the
+    # worker has not finished: the page says so and ranks nothing.
+    settling = is_closed(round_) and not (stored and settler.ready_for_reading(round_))
+    total = 0 if settling else (board.total(round_.id) if stored else ranked_count(round_))
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     offset = (page - 1) * PAGE_SIZE
@@ -143,6 +145,7 @@ def round_page(round_id):
         recompute_form=RecomputeFlagsForm(),
         stored=stored,
         settling=settling,
+        settles_at=settled_at(round_),
     )
 
 

@@ -106,3 +106,20 @@ def test_the_worker_loop_settles_rounds(app, closed_round):
             stop=lambda: passes.append(1) or len(passes) > 2,
         )
         assert _heavy_work_done(closed_round) == (1, 1, 2)
+
+
+def test_a_closed_round_still_settling_ranks_nothing_on_the_judge_page(app, client):
+    """Closed a minute ago: the last attempts may still run; the page says when the results will be settled."""
+    from datetime import datetime, timedelta
+
+    _, phone = create_account(app, role="judge")
+    with app.app_context():
+        now = datetime.utcnow()
+        round_ = make_round()
+        round_.closes_at = now - timedelta(minutes=1)
+        add_attempt(round_, make_person(full_name="Nguyễn Thị Ánh"), 3)
+        db.session.commit()
+        round_id = round_.id
+    login(client, phone)
+    page = client.get(f"/giam-khao/vong/{round_id}").get_data(as_text=True)
+    assert 'id="settling"' in page and "Máy chủ sẽ tự chốt kết quả từ" in page and "Nguyễn Thị Ánh" not in page
