@@ -12,7 +12,7 @@ reinstating therefore needs no recomputation; a new rule or target does (the key
 from bisect import bisect_left
 from operator import attrgetter
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
 from contest.accounts.models import User
 from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings, RankingEntry
@@ -87,8 +87,11 @@ def people_by_unit_and_score(round_id):
 
 
 def _insert_writer(table):
+    """SQLite: one prepared INSERT run over the batch's tuples (executemany), without building a dict per row."""
+    sql = f"INSERT INTO {table.name} ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' for _ in _COLUMNS)})"
+
     def write(rows):
-        db.session.execute(insert(table), [dict(zip(_COLUMNS, row)) for row in rows])
+        db.session.connection().exec_driver_sql(sql, rows)
 
     return write
 

@@ -217,6 +217,9 @@ def check_board(round_, expected):
     assert board.total(round_.id) == len(expected)
     for size in (1, 2, 5):
         assert read(size, len(expected)) == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
+    # the whole stored ranking in one stream (what an export of a settled round reads)
+    streamed = [(e.rank, e.user_id, e.attempt_id, e.position) for e in board.entries(round_.id)]
+    assert streamed == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
     Disqualification.query.filter_by(round_id=round_.id).delete()
     db.session.commit()
     live = [(e.rank, e.user_id, e.attempt_id, e.position) for e in rank_entries(round_)]
