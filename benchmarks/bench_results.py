@@ -36,8 +36,20 @@ def peak_rss_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+_cpu_mark = [time.process_time()]
+
+
 def report(phase, seconds, extra=""):
-    print(f"{phase:<28} {seconds:8.2f} s   peak RSS {peak_rss_mb():8.1f} MB   {extra}", flush=True)
+    """One phase: wall seconds, then this process's CPU seconds since the previous line (on a shared machine the
+    wall time grows with the load; on SQLite the CPU time includes the database's work, on PostgreSQL it does not)
+    and the peak RSS so far."""
+    cpu, _cpu_mark[0] = time.process_time() - _cpu_mark[0], time.process_time()
+    print(
+        f"{phase:<28} {seconds:8.2f} s  cpu {cpu:7.2f} s   peak RSS {peak_rss_mb():8.1f} MB   {extra}  "
+        f"(load {os.getloadavg()[0]:.1f})",
+        flush=True,
+    )
+    return cpu
 
 
 def make_app(database_url, redis_url="redis://127.0.0.1:1/0"):
@@ -327,12 +339,14 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
             count += 1
             last = entry
         results["ranking"] = time.perf_counter() - started
-        report("ranking (all entries)", results["ranking"], f"{count} entries, last rank {last.rank if last else '-'}")
+        cpu = report(
+            "ranking (all entries)", results["ranking"], f"{count} entries, last rank {last.rank if last else '-'}"
+        )
 
         started = time.perf_counter()
         stats = round_statistics(round_, include_items=False)
         results["statistics"] = time.perf_counter() - started
-        report(
+        cpu += report(
             "statistics",
             results["statistics"],
             f"{stats.attempts} attempts, {stats.participants} people, {len(stats.by_unit)} units, "
@@ -344,13 +358,17 @@ def measure(app, round_id, out_dir, skip_xlsx=False, item_attempts=0, pages=True
         source = ExportSource(round_)
         write_csv(source, csv_path)
         results["csv"] = time.perf_counter() - started
-        report(
+        cpu += report(
             "CSV export",
             results["csv"],
             f"{csv_path.stat().st_size / 1e6:.1f} MB ({'stored ranking' if source.stored else 'ranked live'})",
         )
         results["rank_stats_csv"] = results["ranking"] + results["statistics"] + results["csv"]
-        report("rank + statistics + CSV", results["rank_stats_csv"], "combined (target: < 30 s at 10^6)")
+        print(
+            f"{'rank + statistics + CSV':<28} {results['rank_stats_csv']:8.2f} s  cpu {cpu:7.2f} s   combined "
+            "(target: < 30 s at 10^6)",
+            flush=True,
+        )
 
         if item_attempts:
             from contest.judging.stats import _items
