@@ -125,12 +125,14 @@ def ensure(round_: Round) -> bool:
 
 def removed(round_id):
     """(sorted positions, sorted ranks) of the disqualified people in the stored ranking (a few dozen)."""
-    d = Disqualification.__table__
+    # The few disqualified ids first, then an index lookup each (round_id, user_id): a join let SQLite scan the
+    # whole stored ranking of the round (0.2 s at 140,000 entries, on every page view).
+    user_ids = list(db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == round_id)))
+    if not user_ids:
+        return [], []
     r = RankingEntry.__table__
     rows = db.session.execute(
-        select(r.c.position, r.c.rank)
-        .join(d, (d.c.round_id == r.c.round_id) & (d.c.user_id == r.c.user_id))
-        .where(r.c.round_id == round_id)
+        select(r.c.position, r.c.rank).where(r.c.round_id == round_id, r.c.user_id.in_(user_ids))
     ).all()
     return sorted(p for p, _ in rows), sorted(rank for _, rank in rows)
 

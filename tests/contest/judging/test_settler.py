@@ -123,3 +123,17 @@ def test_a_closed_round_still_settling_ranks_nothing_on_the_judge_page(app, clie
     login(client, phone)
     page = client.get(f"/giam-khao/vong/{round_id}").get_data(as_text=True)
     assert 'id="settling"' in page and "Máy chủ sẽ tự chốt kết quả từ" in page and "Nguyễn Thị Ánh" not in page
+
+
+def test_an_attempt_closed_after_settling_is_caught_by_the_workers_full_check(app, closed_round):
+    """The page does not count attempts; the worker checks the full key of recently settled rounds once a minute."""
+    with app.app_context():
+        assert settler.settle_due_rounds() == [closed_round]
+        round_ = db.session.get(Round, closed_round)
+        add_attempt(round_, make_person(full_name="Vũ Văn Muộn"), 2, time_ms=90_000)  # closed late
+        db.session.commit()
+        assert settler.ready_for_reading(round_)  # the page reads what is stored, without counting
+        settler._full_checks.clear()  # as a minute later
+        assert settler.settle_due_rounds() == [closed_round]
+        assert RankingEntry.query.filter_by(round_id=closed_round).count() == 3
+        assert settler.settle_due_rounds() == []  # checked a moment ago: not again within the minute
