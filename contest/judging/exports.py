@@ -225,7 +225,9 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000, fast=
     target = source.target
     rows = []
     if fast and (source.snapshot_id is not None or source.stored):
-        values_of_rows = _stored_csv_rows(source, units, full_data)  # formatted in SQL, no Entry objects
+        # Formatted in SQL and quoted as they are built: ready rows, no per-column pass here.
+        date_columns = text_columns = []
+        values_of_rows = _stored_csv_rows(source, units, full_data)
     else:
         values_of_rows = (entry_values(entry, units, target, full_data) for entry in source.entries())
     for values in values_of_rows:
@@ -320,6 +322,7 @@ def _stored_csv_rows(source: ExportSource, units, full_data, batch=5000):
             bounds.append((last_prize_rank, tier))
     target = source.target
     no_unit = ("", "")
+    formula = _FORMULA_STARTS
     for row in db.session.execute(query.execution_options(yield_per=batch)):
         (position, rank, user_id, name, born, unit_id, phone, cccd, email, correct, questions, ms, submitted,
          prediction, attempts, prize) = row  # fmt: skip
@@ -341,18 +344,23 @@ def _stored_csv_rows(source: ExportSource, units, full_data, batch=5000):
         if source.winners_only and not prize:
             continue
         unit, province = units.get(unit_id, no_unit)
-        values = [
-            position,
-            rank,
-            name,
-            born,
-            unit,
-            province,
-            phone if full_data else (f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""),
-            f"********{cccd}" if cccd else None,
-        ]
+        # Text typed by people (names, units, prize names, e-mail, phone) that begins like a formula: quoted here,
+        # as csv_chunks does for the other rows (the test compares the two byte for byte).
+        if name and name[0] in formula:
+            name = quote_formula(name)
+        if unit and unit[0] in formula:
+            unit = quote_formula(unit)
+        if province and province[0] in formula:
+            province = quote_formula(province)
+        if prize and prize[0] in formula:
+            prize = quote_formula(prize)
+        if not full_data:
+            phone = f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""
+        if phone and phone[0] in formula:
+            phone = quote_formula(phone)
+        values = [position, rank, name, born, unit, province, phone, f"********{cccd}" if cccd else None]
         if full_data:
-            values.append(email or None)
+            values.append(quote_formula(email) if email and email[0] in formula else (email or None))
         values += [
             correct,
             ms / 1000 if ms is not None else None,
