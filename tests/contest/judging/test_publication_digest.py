@@ -9,8 +9,10 @@ import urllib.request
 from datetime import datetime
 
 from contest.accounts.models import User
+from contest.judging.models import ResultSnapshot
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.publishing import PUBLIC_COLUMNS, latest_snapshot, publish, verify_snapshot
+from contest.rounds.models import Contest, Round
 from infra.extensions import db
 from tests.conftest import make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
@@ -78,3 +80,26 @@ def test_public_file_downloaded_over_http_hashes_to_the_published_digest(server_
         db.session.commit()
         assert verify_snapshot(latest_snapshot(round_id))
     assert hashlib.sha256(_get(live_server.url + link)[2]).hexdigest() == digest
+
+
+def test_public_file_of_a_version_published_before_it_or_of_a_hidden_contest_is_not_served(app, client):
+    with app.app_context():
+        round_ = make_round(questions=1)
+        round_.contest.published = True
+        judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+        add_attempt(round_, make_person(full_name="Nguyễn Thị Ánh"), 1)
+        db.session.commit()
+        v1 = publish(round_, judge)
+        v2 = publish(round_, judge)
+        assert v1.digest == v2.digest  # same ranking, same file, same digest; the version is in the file name
+        # a version published before the public file existed (digest over internal lines): no file to offer
+        db.session.execute(ResultSnapshot.__table__.update().where(ResultSnapshot.id == v1.id).values(digest_format=1))
+        db.session.commit()
+        round_id = round_.id
+    assert client.get(f"/ket-qua/vong/{round_id}/phien-ban-1.csv").status_code == 404
+    assert client.get(f"/ket-qua/vong/{round_id}/phien-ban-2.csv").status_code == 200
+    assert client.get(f"/ket-qua/vong/{round_id}/phien-ban-3.csv").status_code == 404
+    with app.app_context():
+        db.session.get(Contest, db.session.get(Round, round_id).contest_id).published = False
+        db.session.commit()
+    assert client.get(f"/ket-qua/vong/{round_id}/phien-ban-2.csv").status_code == 404
