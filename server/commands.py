@@ -17,6 +17,7 @@ from contest.accounts.models import ROLES
 from contest.accounts.services import AccountError, create_user, end_other_sessions, find_by_login
 from contest.bank.cli import questions_group
 from contest.judging.cli import results_group
+from contest.judging.settler import settle_due_rounds
 from contest.rounds.worker import run as run_worker
 from infra.config import VAR_DIR
 from infra.extensions import db
@@ -194,14 +195,26 @@ def _interrupt(signum, frame):
 @click.option("--consumer", default=None, help="consumer name in the group (default host-pid)")
 @click.option("--claim-idle-ms", default=30000, show_default=True, help="take over entries a dead worker left pending")
 @click.option("--block-ms", default=1000, show_default=True)
+@click.option(
+    "--settle-every",
+    default=10.0,
+    show_default=True,
+    help="seconds between looks for settled rounds to settle (0: never)",
+)
 @with_appcontext
-def worker_command(batch, consumer, claim_idle_ms, block_ms):
-    """Drain saved answers from Redis into SQL and close expired attempts (run one or more)."""
+def worker_command(batch, consumer, claim_idle_ms, block_ms, settle_every):
+    """Drain saved answers from Redis into SQL, close expired attempts and settle closed rounds (run one or more)."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     try:
         run_worker(
-            consumer=consumer, count=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms, stop=lambda: bool(stopping)
+            consumer=consumer,
+            count=batch,
+            block_ms=block_ms,
+            claim_idle_ms=claim_idle_ms,
+            stop=lambda: bool(stopping),
+            settle=settle_due_rounds if settle_every > 0 else None,
+            settle_every_s=settle_every,
         )
     except KeyboardInterrupt:
         pass

@@ -4,22 +4,24 @@ cells), both streamed from SQL row by row."""
 import csv
 import io
 import os
+from bisect import bisect_left
 from datetime import date, datetime
 
 import xlsxwriter
-from sqlalchemy import select
+from sqlalchemy import Integer, cast, func, null, select, text
 from xlsxwriter.utility import xl_rowcol_to_cell_fast
 from xlsxwriter.worksheet import Worksheet
 
-from contest.accounts.models import Unit
+from contest.accounts.models import User
 from contest.audit import record_action
-from contest.judging.models import ResultSnapshot
+from contest.judging import board
+from contest.judging.models import Disqualification, RankingEntry, ResultSnapshot, SnapshotEntry
 from contest.judging.prizes import award_prizes, prize_tiers
-from contest.judging.publishing import latest_snapshot, snapshot_entries
+from contest.judging.publishing import latest_snapshot, snapshot_entries, unit_names
 from contest.judging.ranking import prediction_target, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
-from infra.clock import to_vn_time
+from infra.clock import to_vn_time, utcnow
 from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
@@ -59,20 +61,6 @@ _DATE_COLUMNS = {"Ngày sinh", "Thời điểm nộp bài (giờ Việt Nam)"}
 
 class ExportError(ValueError):
     pass
-
-
-def unit_names() -> dict[int, tuple[str, str]]:
-    """unit id -> (unit name, province name); the unit tree is small (thousands), the ranking is not."""
-    rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
-    parent = {r.id: r.parent_id for r in rows}
-    name = {r.id: r.name for r in rows}
-    result = {}
-    for unit_id in name:
-        top, seen = unit_id, 0
-        while parent.get(top) is not None and seen < 50:
-            top, seen = parent[top], seen + 1
-        result[unit_id] = (name[unit_id], name.get(top, ""))
-    return result
 
 
 def mask_phone(phone):
@@ -144,25 +132,26 @@ class ExportSource:
             if is_settled(round_) and round_.perfect_count_actual is None:
                 fix_perfect_count(round_)
             self.target = prediction_target(round_)
+        self.stored = snapshot is None and board.is_current(round_)
         self.snapshot_id = snapshot.id if snapshot else None
         self.version = snapshot.version if snapshot else None
         self.digest = snapshot.digest if snapshot else None
-        title = "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"
-        rows = [[f"{title} — {round_.contest.title} — {round_.title}"]]
+        # The "Thông tin" sheet of the XLSX: one (label, value) row each (docs/exports.md).
+        rows = [
+            ["Nội dung", "Danh sách đạt giải" if winners_only else "Bảng xếp hạng"],
+            ["Cuộc thi", round_.contest.title],
+            ["Vòng thi", round_.title],
+        ]
         if snapshot is not None:
-            rows.append(
-                [
-                    "Phiên bản công bố",
-                    snapshot.version,
-                    "Công bố lúc (giờ Việt Nam)",
-                    to_vn_time(snapshot.published_at).replace(microsecond=0),
-                ]
-            )
+            rows.append(["Trạng thái", "Chính thức (đã công bố)"])
+            rows.append(["Phiên bản công bố", snapshot.version])
+            rows.append(["Công bố lúc (giờ Việt Nam)", to_vn_time(snapshot.published_at).replace(microsecond=0)])
             rows.append(["Mã kiểm tra SHA-256", snapshot.digest])
         else:
-            rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
+            rows.append(["Trạng thái", "KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
         rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
         rows.append(["Số câu hỏi mỗi lượt thi", round_.question_count])
+        rows.append(["Xuất lúc (giờ Việt Nam)", to_vn_time(utcnow()).replace(microsecond=0)])
         self._meta = rows
 
     def entries(self):
@@ -174,7 +163,9 @@ class ExportSource:
         round_ = db.session.get(Round, self.round_id)
         tiers = prize_tiers(self.round_id)
         last_prize_rank = sum(t.winners for t in tiers)
-        for entry in award_prizes(rank_entries(round_, target=self.target), tiers):
+        # A settled round's ranking is stored (by the worker): read it in order instead of ranking again.
+        ranked = board.entries(self.round_id) if self.stored else rank_entries(round_, target=self.target)
+        for entry in award_prizes(ranked, tiers):
             if self.winners_only:
                 if entry.rank > last_prize_rank:
                     break
@@ -186,13 +177,38 @@ class ExportSource:
         return self._meta
 
     def filename(self, extension):
+        """What the file holds, since a CSV has no room for it: kind, round, version and the digest's first 12
+        characters (or "tam-thoi" for a provisional ranking)."""
         kind = "danh-sach-dat-giai" if self.winners_only else "bang-xep-hang"
-        version = f"v{self.version}" if self.version else "tam-thoi"
+        version = f"v{self.version}-sha256-{self.digest[:12]}" if self.version else "tam-thoi"
         return f"{kind}-vong-{self.round_id}-{version}.{extension}"
 
+    def disqualified(self):
+        """(full name, date of birth, unit id, phone, reason, decided by, decided at) of the people disqualified
+        now, in the order decided."""
+        d = Disqualification.__table__
+        person = User.__table__.alias("person")
+        judge = User.__table__.alias("judge")
+        return db.session.execute(
+            select(
+                person.c.full_name,
+                person.c.date_of_birth,
+                person.c.unit_id,
+                person.c.phone,
+                d.c.reason,
+                judge.c.full_name,
+                d.c.decided_at,
+            )
+            .join(person, person.c.id == d.c.user_id)
+            .outerjoin(judge, judge.c.id == d.c.decided_by_id)
+            .where(d.c.round_id == self.round_id)
+            .order_by(d.c.decided_at, d.c.id)
+        ).all()
 
-def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
-    """The CSV as text chunks: a BOM first so Excel reads UTF-8, metadata, a blank line, then the table.
+
+def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000, fast=True):
+    """The CSV as text chunks: a BOM first so Excel reads UTF-8, then the header row and the table (the metadata is
+    in the file name: round, version and the digest's first characters; docs/exports.md).
 
     The csv module writes None as an empty field and numbers as they are; only the date columns need formatting,
     so only those are touched per row (at 700,000 rows every per-value call counts)."""
@@ -200,9 +216,6 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write("\ufeff")
-    for row in source.meta_rows():
-        writer.writerow([_csv_value(v) for v in row])
-    writer.writerow([])
     names = headers(full_data)
     writer.writerow(names)
     date_columns = [i for i, name in enumerate(names) if name in _DATE_COLUMNS]
@@ -211,11 +224,16 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
     text_columns = [i for i, name in enumerate(names) if name not in _DATE_COLUMNS and name not in _NUMBER_COLUMNS]
     target = source.target
     rows = []
-    for entry in source.entries():
-        values = entry_values(entry, units, target, full_data)
+    if fast and (source.snapshot_id is not None or source.stored):
+        # Formatted in SQL and quoted as they are built: ready rows, no per-column pass here.
+        date_columns = text_columns = []
+        values_of_rows = _stored_csv_rows(source, units, full_data)
+    else:
+        values_of_rows = (entry_values(entry, units, target, full_data) for entry in source.entries())
+    for values in values_of_rows:
         for i in date_columns:
             value = values[i]
-            if value is not None and not isinstance(value, int):
+            if value is not None and not isinstance(value, (int, str)):
                 values[i] = _csv_value(value)
         for i in text_columns:
             value = values[i]
@@ -233,6 +251,126 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000):
 
 
 _FORMULA_STARTS = frozenset("=+-@\t\r'")
+
+
+def _sql_formats():
+    """(date dd/mm/yyyy, Việt Nam date-time dd/mm/yyyy HH:MM:SS, year) as SQL over a column: the database formats
+    700,000 values far faster than Python parses and formats them (seconds are cut, as to_vn_time's are)."""
+    if db.engine.dialect.name == "postgresql":
+        return (
+            lambda c: func.to_char(c, "DD/MM/YYYY"),
+            lambda c: func.to_char(func.date_trunc("second", c) + text("interval '7 hours'"), "DD/MM/YYYY HH24:MI:SS"),
+            lambda c: cast(func.extract("year", c), Integer),
+        )
+    return (
+        lambda c: func.strftime("%d/%m/%Y", c),
+        # strftime rounds the fraction ("…:59.9999995" would become the next second): cut it off first
+        lambda c: func.strftime("%d/%m/%Y %H:%M:%S", func.substr(c, 1, 19), "+7 hours"),
+        lambda c: cast(func.substr(c, 1, 4), Integer),
+    )
+
+
+def _stored_csv_rows(source: ExportSource, units, full_data, batch=5000):
+    """The CSV rows (lists in headers(full_data) order) of a published snapshot or of the ranking the worker stored,
+    read in position order with the dates formatted by the database. The stored ranking keeps the disqualified:
+    they are skipped and positions and ranks shifted as board.page does; prizes are awarded as award_prizes does."""
+    as_date, as_vn_datetime, as_year = _sql_formats()
+    u = User.__table__
+    if source.snapshot_id is not None:
+        t = SnapshotEntry.__table__
+        where = t.c.snapshot_id == source.snapshot_id
+        if source.winners_only:
+            where = where & t.c.prize.is_not(None)
+        prize_column = t.c.prize
+    else:
+        t = RankingEntry.__table__
+        where = t.c.round_id == source.round_id
+        prize_column = null()
+    query = (
+        select(
+            t.c.position,
+            t.c.rank,
+            t.c.user_id,
+            u.c.full_name,
+            as_date(u.c.date_of_birth) if full_data else as_year(u.c.date_of_birth),
+            u.c.unit_id,
+            u.c.phone,
+            u.c.cccd_last4,
+            u.c.email,
+            t.c.correct_count,
+            t.c.question_count,
+            t.c.time_taken_ms,
+            as_vn_datetime(t.c.submitted_at),
+            t.c.prediction,
+            t.c.attempts_used,
+            prize_column,
+        )
+        .join(u, u.c.id == t.c.user_id)
+        .where(where)
+        .order_by(t.c.position)
+    )
+    positions, ranks, removed = [], [], set()
+    tiers, bounds, last_prize_rank = [], [], 0
+    if source.snapshot_id is None:
+        positions, ranks = board.removed(source.round_id)
+        removed = set(
+            db.session.scalars(select(Disqualification.user_id).where(Disqualification.round_id == source.round_id))
+        )
+        tiers = prize_tiers(source.round_id)
+        for tier in tiers:
+            last_prize_rank += tier.winners
+            bounds.append((last_prize_rank, tier))
+    target = source.target
+    no_unit = ("", "")
+    formula = _FORMULA_STARTS
+    for row in db.session.execute(query.execution_options(yield_per=batch)):
+        (position, rank, user_id, name, born, unit_id, phone, cccd, email, correct, questions, ms, submitted,
+         prediction, attempts, prize) = row  # fmt: skip
+        if removed and user_id in removed:
+            continue
+        if positions:
+            position -= bisect_left(positions, position)
+            rank -= bisect_left(ranks, rank)
+        if bounds and rank <= last_prize_rank:
+            for bound, tier in bounds:  # award_prizes, for one entry
+                if rank <= bound:
+                    enough = tier.min_correct is None or (correct or 0) >= tier.min_correct
+                    perfect = bool(questions) and correct == questions
+                    if enough and (not tier.perfect_required or perfect):
+                        prize = tier.name
+                    break
+        elif source.winners_only and source.snapshot_id is None:
+            break
+        if source.winners_only and not prize:
+            continue
+        unit, province = units.get(unit_id, no_unit)
+        # Text typed by people (names, units, prize names, e-mail, phone) that begins like a formula: quoted here,
+        # as csv_chunks does for the other rows (the test compares the two byte for byte).
+        if name and name[0] in formula:
+            name = quote_formula(name)
+        if unit and unit[0] in formula:
+            unit = quote_formula(unit)
+        if province and province[0] in formula:
+            province = quote_formula(province)
+        if prize and prize[0] in formula:
+            prize = quote_formula(prize)
+        if not full_data:
+            phone = f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""
+        if phone and phone[0] in formula:
+            phone = quote_formula(phone)
+        values = [position, rank, name, born, unit, province, phone, f"********{cccd}" if cccd else None]
+        if full_data:
+            values.append(quote_formula(email) if email and email[0] in formula else (email or None))
+        values += [
+            correct,
+            ms / 1000 if ms is not None else None,
+            submitted,
+            prediction,
+            abs(prediction - target) if prediction is not None and target is not None else None,
+            attempts,
+            prize,
+        ]
+        yield values
 
 
 def _csv_value(value):
@@ -320,16 +458,11 @@ def write_xlsx(source: ExportSource, target, full_data=False):
         columns = [c for c in COLUMNS if full_data or not c[2]]
         for index, (_, width, _) in enumerate(columns):
             sheet.set_column(index, index, width)
-        row = 0
-        for meta in source.meta_rows():
-            for col, value in enumerate(meta):
-                _write_any(sheet, row, col, value, bold if col == 0 else None, datetime_format, date_format)
-            row += 1
-        row += 1  # a blank line between the metadata and the table
+        # The header row first (row 1), frozen and with an auto-filter; the metadata is on its own sheet.
         for col, (header, _, _) in enumerate(columns):
-            sheet.write_string(row, col, header, bold)
-        sheet.freeze_panes(row + 1, 0)
-        row += 1
+            sheet.write_string(0, col, header, bold)
+        sheet.freeze_panes(1, 0)
+        row = 1
 
         write_number, write_string, write_datetime = sheet.write_number, sheet.write_string, sheet.write_datetime
         writers = []
@@ -356,8 +489,47 @@ def write_xlsx(source: ExportSource, target, full_data=False):
                 else:
                     writer(row, col, value)
             row += 1
+        sheet.autofilter(0, 0, max(row - 1, 1), len(columns) - 1)
+
+        info = workbook.add_worksheet(INFO_SHEET)
+        info.set_column(0, 0, 48)
+        info.set_column(1, 1, 70)
+        for info_row, meta in enumerate(source.meta_rows()):
+            for col, value in enumerate(meta):
+                _write_any(info, info_row, col, value, bold if col == 0 else None, datetime_format, date_format)
+
+        out = workbook.add_worksheet(DISQUALIFIED_SHEET)
+        for col, (header, width) in enumerate(DISQUALIFIED_COLUMNS):
+            out.set_column(col, col, width)
+            out.write_string(0, col, header, bold)
+        out.freeze_panes(1, 0)
+        out_row = 1
+        for name, born, unit_id, phone, reason, judge, decided_at in source.disqualified():
+            unit, province = units.get(unit_id, ("", ""))
+            if not full_data:
+                born = born.year if isinstance(born, date) else None
+                phone = mask_phone(phone)
+            values = (name, born, unit, province, phone, reason, judge, to_vn_time(decided_at).replace(microsecond=0))
+            for col, value in enumerate(values):
+                _write_any(out, out_row, col, value, None, datetime_format, date_format)
+            out_row += 1
+        out.autofilter(0, 0, max(out_row - 1, 1), len(DISQUALIFIED_COLUMNS) - 1)
     finally:
         workbook.close()
+
+
+INFO_SHEET = "Thông tin"
+DISQUALIFIED_SHEET = "Bài bị loại"
+DISQUALIFIED_COLUMNS = [
+    ("Họ và tên", 28),
+    ("Ngày sinh", 12),
+    ("Đơn vị", 34),
+    ("Tỉnh/Thành phố", 22),
+    ("Số điện thoại", 14),
+    ("Lý do", 50),
+    ("Người quyết định", 24),
+    ("Thời điểm quyết định (giờ Việt Nam)", 21),
+]
 
 
 def _tmpdir(target):

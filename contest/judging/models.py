@@ -92,7 +92,10 @@ class ResultSnapshot(Model):
     question_count: Mapped[int] = mapped_column(default=0)
     entry_count: Mapped[int] = mapped_column(default=0)
     winner_count: Mapped[int] = mapped_column(default=0)
-    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 hex of the canonical ranking lines
+    digest: Mapped[str] = mapped_column(String(64))  # SHA-256 hex (digest_format says of what)
+    # 1: of the canonical lines with internal ids (versions published before issue 14); 2: of the public CSV file
+    # (publishing.public_csv_chunks), which anyone can download and check with sha256sum.
+    digest_format: Mapped[int] = mapped_column(default=2, server_default="1")
     note: Mapped[str] = mapped_column(Text, default="")
 
     published_by = relationship("User")
@@ -160,6 +163,10 @@ class SnapshotEntry(RankedEntryColumns, Model):
         ForeignKey("judging_snapshots.id", ondelete="RESTRICT"), primary_key=True, sort_order=0
     )
     prize: Mapped[str | None] = mapped_column(String(120), sort_order=AFTER_RANKED_COLUMNS)
+    # As published in the public file (a later change of name or unit does not change a published file).
+    public_name: Mapped[str | None] = mapped_column(String(200), sort_order=AFTER_RANKED_COLUMNS)
+    public_unit: Mapped[str | None] = mapped_column(String(300), sort_order=AFTER_RANKED_COLUMNS)
+    public_province: Mapped[str | None] = mapped_column(String(300), sort_order=AFTER_RANKED_COLUMNS)
 
 
 class RankingEntry(RankedEntryColumns, Model):

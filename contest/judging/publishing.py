@@ -1,6 +1,8 @@
 """Publishing results: a frozen, versioned snapshot of the ranking with a SHA-256 digest over canonical lines."""
 
+import csv
 import hashlib
+import io
 from operator import attrgetter
 
 from flask_babel import gettext as _
@@ -16,15 +18,17 @@ from contest.judging.ranking import Entry, effective_rule, person_columns, rank_
 from contest.judging.settlement import fix_perfect_count, is_closed
 from contest.rounds import leaderboard
 from contest.rounds.models import Round
-from infra.clock import utcnow
+from infra.clock import to_vn_time, utcnow
 from infra.extensions import db
+from question_bank.formats.table import quote_formula
 
 # Actions that change what a published ranking would show: after one, the page asks for a new version.
 CHANGING_ACTIONS = ("disqualify", "reinstate", "prize_tiers", "ranking_rule", "fix_perfect_count")
 
 
 def canonical_header(round_id, rule, target, question_count):
-    """The digest's first line: what the ranking was computed from."""
+    """The first line of a digest_format 1 digest (versions published before the public file): what the ranking
+    was computed from."""
     return f"round={round_id};rule={','.join(rule)};perfect_count_actual={target};questions={question_count}\n"
 
 
@@ -48,12 +52,119 @@ def canonical_line(entry) -> str:
     return "\t".join("" if value is None else str(value) for value in fields) + "\n"
 
 
+# The public file of a published ranking (docs/exports.md): its SHA-256 is the published digest (digest_format 2).
+# UTF-8 with a BOM (Excel), RFC 4180 (comma, CRLF, quotes only where needed), header row first, one row per entry
+# in ranking order; no internal ids, times in Việt Nam time to the second, durations in seconds with 3 decimals.
+PUBLIC_COLUMNS = (
+    "Hạng",
+    "Họ và tên",
+    "Đơn vị",
+    "Tỉnh/Thành phố",
+    "Số câu đúng",
+    "Số câu hỏi",
+    "Thời gian làm bài (giây)",
+    "Nộp bài lúc (giờ Việt Nam)",
+    "Dự đoán",
+    "Số lượt thi",
+    "Giải",
+)
+_FORMULA_STARTS = frozenset("=+-@\t\r'")
+
+
+def unit_names() -> dict[int, tuple[str, str]]:
+    """unit id -> (unit name, province name); the unit tree is small (thousands), the ranking is not."""
+    rows = db.session.execute(select(Unit.id, Unit.parent_id, Unit.name)).all()
+    parent = {r.id: r.parent_id for r in rows}
+    name = {r.id: r.name for r in rows}
+    result = {}
+    for unit_id in name:
+        top, seen = unit_id, 0
+        while parent.get(top) is not None and seen < 50:
+            top, seen = parent[top], seen + 1
+        result[unit_id] = (name[unit_id], name.get(top, ""))
+    return result
+
+
+def _public_text(value):
+    # Typed by contestants: a cell starting like a formula stays text in a spreadsheet (OWASP CSV injection).
+    return quote_formula(value) if value and value[0] in _FORMULA_STARTS else (value or "")
+
+
+def public_row(rank, name, unit, province, correct, questions, time_ms, submitted, prediction, attempts, prize):
+    """One entry's fields as text, exactly as the public file writes them."""
+    return (
+        str(rank),
+        _public_text(name),
+        _public_text(unit),
+        _public_text(province),
+        "" if correct is None else str(correct),
+        str(questions),
+        "" if time_ms is None else f"{time_ms // 1000}.{time_ms % 1000:03d}",
+        to_vn_time(submitted).strftime("%Y-%m-%d %H:%M:%S") if submitted else "",
+        "" if prediction is None else str(prediction),
+        str(attempts),
+        _public_text(prize),
+    )
+
+
+def _public_writer():
+    buffer = io.StringIO()
+    return buffer, csv.writer(buffer, lineterminator="\r\n")
+
+
+def public_csv_chunks(snapshot: ResultSnapshot, batch=5000):
+    """The public file of a published version, as text chunks (encode as UTF-8); read from the names and units
+    stored when it was published, so the bytes, and therefore the digest, never change."""
+    buffer, writer = _public_writer()
+    buffer.write("\ufeff")
+    writer.writerow(PUBLIC_COLUMNS)
+    s = SnapshotEntry.__table__
+    query = (
+        select(
+            s.c.rank,
+            s.c.public_name,
+            s.c.public_unit,
+            s.c.public_province,
+            s.c.correct_count,
+            s.c.question_count,
+            s.c.time_taken_ms,
+            s.c.submitted_at,
+            s.c.prediction,
+            s.c.attempts_used,
+            s.c.prize,
+        )
+        .where(s.c.snapshot_id == snapshot.id)
+        .order_by(s.c.position)
+    )
+    rows = []
+    for row in db.session.execute(query.execution_options(yield_per=batch)):
+        rows.append(public_row(*row))
+        if len(rows) >= batch:
+            writer.writerows(rows)
+            rows = []
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    writer.writerows(rows)
+    yield buffer.getvalue()
+
+
+def public_filename(snapshot: ResultSnapshot) -> str:
+    return f"ket-qua-vong-{snapshot.round_id}-v{snapshot.version}.csv"
+
+
 def latest_snapshot(round_id) -> ResultSnapshot | None:
     return db.session.scalar(
         select(ResultSnapshot)
         .where(ResultSnapshot.round_id == round_id)
         .order_by(ResultSnapshot.version.desc())
         .limit(1)
+    )
+
+
+def snapshot_version(round_id, version) -> ResultSnapshot | None:
+    return db.session.scalar(
+        select(ResultSnapshot).where(ResultSnapshot.round_id == round_id, ResultSnapshot.version == version)
     )
 
 
@@ -103,30 +214,55 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
     )
     db.session.add(snapshot)
     db.session.flush()
-    digest = hashlib.sha256(canonical_header(round_.id, rule, target, round_.question_count).encode())
+    # The digest is the SHA-256 of the public file (public_csv_chunks), built here line by line as the ranking
+    # streams; the names and units are stored with the rows so the file can be served identically later.
+    digest = hashlib.sha256("\ufeff".encode())
+    buffer, writer = _public_writer()
+    writer.writerow(PUBLIC_COLUMNS)
+    units = unit_names()
     tiers = prize_tiers(round_.id)
     rows, count, winner_count = [], 0, 0
     table = SnapshotEntry.__table__
     ranked_values = attrgetter(*RANKED_COLUMNS)
     # Insert in batches while the ranking streams: memory stays bounded at a million entries.
     for entry in award_prizes(rank_entries(round_, rule=rule, target=target), tiers):
-        digest.update(canonical_line(entry).encode())
         count += 1
         winner_count += entry.prize is not None
+        unit, province = units.get(entry.unit_id, ("", ""))
         row = dict(zip(RANKED_COLUMNS, ranked_values(entry)))
         row["snapshot_id"] = snapshot.id
         row["prize"] = entry.prize
+        row["public_name"], row["public_unit"], row["public_province"] = entry.full_name, unit, province
         rows.append(row)
+        writer.writerow(
+            public_row(
+                entry.rank,
+                entry.full_name,
+                unit,
+                province,
+                entry.correct_count,
+                entry.question_count,
+                entry.time_taken_ms,
+                entry.submitted_at,
+                entry.prediction,
+                entry.attempts_used,
+                entry.prize,
+            )
+        )
         if len(rows) >= batch:
             db.session.execute(insert(table), rows)
             rows = []
+            digest.update(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
     if rows:
         db.session.execute(insert(table), rows)
+    digest.update(buffer.getvalue().encode())
     # The digest is known only after the rows: set it with a plain UPDATE before the first commit.
     db.session.execute(
         ResultSnapshot.__table__.update()
         .where(ResultSnapshot.__table__.c.id == snapshot.id)
-        .values(digest=digest.hexdigest(), entry_count=count, winner_count=winner_count)
+        .values(digest=digest.hexdigest(), entry_count=count, winner_count=winner_count, digest_format=2)
     )
     record_action(
         actor,
@@ -191,6 +327,11 @@ def snapshot_entries(snapshot: ResultSnapshot, winners_only=False, batch=5000):
 
 def verify_snapshot(snapshot: ResultSnapshot) -> bool:
     """Recomputes the digest from the stored rows: True if nothing was altered."""
+    if snapshot.digest_format == 2:
+        digest = hashlib.sha256()
+        for chunk in public_csv_chunks(snapshot):
+            digest.update(chunk.encode())
+        return digest.hexdigest() == snapshot.digest
     digest = hashlib.sha256(
         canonical_header(
             snapshot.round_id, snapshot.ranking_rule, snapshot.perfect_count_actual, snapshot.question_count

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
 from contest.audit import OBJECT_LABELS, audit_log
-from contest.judging import board, publishing
+from contest.judging import board, printout, publishing, settler
 from contest.judging.disqualification import disqualifications, disqualify, reinstate
 from contest.judging.errors import JudgingError
 from contest.judging.exports import (
@@ -52,7 +52,7 @@ from contest.judging.forms import (
     RecomputeFlagsForm,
     ReviewSettingsForm,
 )
-from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line, winners
+from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line
 from contest.judging.ranking import (
     CRITERIA_LABELS,
     effective_rule,
@@ -61,7 +61,7 @@ from contest.judging.ranking import (
     ranked_count,
 )
 from contest.judging.settings import set_ranking_rule, settings_for
-from contest.judging.settlement import fix_perfect_count, is_closed, is_settled
+from contest.judging.settlement import is_closed, is_settled, settled_at
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
@@ -98,25 +98,25 @@ def index():
 def round_page(round_id):
     round_ = _round_or_404(round_id)
     page = int_arg(request.args, "trang", 1, hi=1_000_000)
-    if is_settled(round_) and round_.perfect_count_actual is None:
-        # The first look after the close fixes the prediction's target (audited, by the system).
-        fix_perfect_count(round_)
-    # Review flags are stored: computed here only the first time (and once more after the round settles).
-    ensure_review_flags(round_)
     publishing.ensure_official_board(round_)  # the published standings on the live board, if Redis lost them
     target = prediction_target(round_)
-    # A settled round's ranking is stored once and read by position; a round still open is ranked live.
-    stored = board.ensure(round_)
-    total = board.total(round_.id) if stored else ranked_count(round_)
+    # This page only reads. A settled round's target, flags and ranking are fixed and stored by the worker
+    # (contest.judging.settler); until it is done the page says so. A round still open is ranked live.
+    stored = is_settled(round_)
+    # Closed but not settled yet (the last attempts are still running or being written), or settled but the
+    # worker has not finished: the page says so and ranks nothing.
+    settling = is_closed(round_) and not (stored and settler.ready_for_reading(round_))
+    total = 0 if settling else (board.total(round_.id) if stored else ranked_count(round_))
     pages = max(1, -(-total // PAGE_SIZE))
     page = min(page, pages)
     offset = (page - 1) * PAGE_SIZE
     tiers = prize_tiers(round_.id)
-    ranked = (
-        board.page(round_.id, offset, PAGE_SIZE)
-        if stored
-        else rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
-    )
+    if settling:
+        ranked = []
+    elif stored:
+        ranked = board.page(round_.id, offset, PAGE_SIZE)
+    else:
+        ranked = rank_entries(round_, target=target, limit=PAGE_SIZE, offset=offset)
     entries = list(award_prizes(ranked, tiers))
     flags = stored_flags(round_.id, [e.user_id for e in entries])
     flagged_count, flags_by_kind = flag_counts(round_.id)
@@ -144,6 +144,8 @@ def round_page(round_id):
         settings=settings_for(round_),
         recompute_form=RecomputeFlagsForm(),
         stored=stored,
+        settling=settling,
+        settles_at=settled_at(round_),
     )
 
 
@@ -185,7 +187,7 @@ def recompute_flags(round_id):
     if RecomputeFlagsForm().validate_on_submit():
         count = refresh_review_flags(round_, current_user)
         if is_settled(round_):
-            board.rebuild(round_)
+            settler.request_rebuild(round_.id)  # the worker stores the ranking again: no heavy work on a click
         flash(_("Đã tính lại cảnh báo: %(count)s bài cần xem xét.", count=count), "success")
     back = safe_next(request.form.get("next"))
     return redirect(back if back and back.startswith("/giam-khao/") else url_for("judging.flagged", round_id=round_.id))
@@ -384,19 +386,19 @@ def _published_winners(round_):
 @bp.route("/giam-khao/vong/<int:round_id>/in")
 @role_required("judge")
 def print_winners(round_id):
+    return render_template("judging/print.html", pdf=False, **printout.annex_context(_round_or_404(round_id)))
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/in.pdf")
+@role_required("judge")
+def print_winners_pdf(round_id):
     round_ = _round_or_404(round_id)
-    snapshot, entries = _published_winners(round_)
-    provisional = snapshot is None
-    if provisional:
-        entries = list(winners(round_))
-    return render_template(
-        "judging/print.html",
-        round=round_,
-        snapshot=snapshot,
-        entries=entries,
-        provisional=provisional,
-        units=unit_names(),
-        target=prediction_target(round_),
+    snapshot = publishing.latest_snapshot(round_.id)
+    name = f"danh-sach-dat-giai-vong-{round_.id}-{f'v{snapshot.version}' if snapshot else 'tam-thoi'}.pdf"
+    return Response(
+        printout.render_pdf(round_),
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )
 
 
@@ -410,3 +412,19 @@ def public_results(round_id):
         abort(404)  # a contest not shown to the public yet
     # Before publication the address already exists for citizens: it says the results are not published yet.
     return render_template("judging/public.html", round=round_, snapshot=snapshot, entries=entries, units=unit_names())
+
+
+@bp.route("/ket-qua/vong/<int:round_id>/phien-ban-<int:version>.csv")
+def public_file(round_id, version):
+    """The public file of a published version: its SHA-256 is the published digest (docs/exports.md)."""
+    round_ = _round_or_404(round_id)
+    if not round_.contest.published:
+        abort(404)
+    snapshot = publishing.snapshot_version(round_.id, version)
+    if snapshot is None or snapshot.digest_format != 2:
+        abort(404)  # versions published before the public file have no downloadable form of their digest
+    return Response(
+        stream_with_context(publishing.public_csv_chunks(snapshot)),
+        mimetype="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{publishing.public_filename(snapshot)}"'},
+    )

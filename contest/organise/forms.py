@@ -128,6 +128,18 @@ class ContestForm(SafeForm):
     )
     description = TextAreaField(_l("Giới thiệu ngắn"), render_kw={"rows": 3})
     rules_text = TextAreaField(_l("Thể lệ"), render_kw={"rows": 12})
+    issuing_body = StringField(
+        _l("Cơ quan ban hành quyết định (in ở góc trái bản in danh sách đạt giải)"),
+        validators=[Length(max=300, message=_l("Tên cơ quan ban hành quá dài (tối đa 300 ký tự)."))],
+    )
+    issuing_place = StringField(
+        _l("Địa danh ghi trên quyết định"),
+        default="Hà Nội",
+        validators=[
+            DataRequired(_l("Vui lòng nhập địa danh, ví dụ: Hà Nội.")),
+            Length(max=100, message=_l("Địa danh quá dài (tối đa 100 ký tự).")),
+        ],
+    )
     banner = FileField(
         _l("Ảnh bìa (JPEG, PNG hoặc WebP, tối đa 2 MB)"), render_kw={"accept": "image/jpeg,image/png,image/webp"}
     )

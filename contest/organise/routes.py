@@ -116,6 +116,8 @@ def new_contest():
                 description=form.description.data,
                 rules_text=form.rules_text.data,
                 unit_ids=form.unit_ids.data,
+                issuing_body=form.issuing_body.data,
+                issuing_place=form.issuing_place.data,
                 created_by_id=current_user.id,
                 commit=False,
             )
@@ -162,6 +164,8 @@ def edit_contest(contest_id):
                 description=form.description.data,
                 rules_text=form.rules_text.data,
                 unit_ids=form.unit_ids.data,
+                issuing_body=form.issuing_body.data,
+                issuing_place=form.issuing_place.data,
                 commit=False,
             )
             if banner is not None:
@@ -230,6 +234,8 @@ def _contest_state(contest):
         rules_text=contest.rules_text,
         unit_ids=sorted(u.id for u in contest.eligible_units),
         banner=contest.banner_path,
+        issuing_body=contest.issuing_body,
+        issuing_place=contest.issuing_place,
     )
 
 

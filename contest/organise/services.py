@@ -83,9 +83,37 @@ def _contest_fields(title, description, rules_text, unit_ids):
     return title, (description or "").strip(), (rules_text or "").strip(), units
 
 
-def create_contest(*, title, description="", rules_text="", unit_ids=(), created_by_id=None, commit=True) -> Contest:
+def _issuer_fields(issuing_body, issuing_place):
+    """Who issues the contest's decisions and where (the printed decision annex)."""
+    body, place = (issuing_body or "").strip(), (issuing_place or "").strip()
+    errors = {}
+    if len(body) > 300:
+        errors["issuing_body"] = _("Tên cơ quan ban hành quá dài (tối đa 300 ký tự).")
+    if not place:
+        errors["issuing_place"] = _("Vui lòng nhập địa danh, ví dụ: Hà Nội.")
+    elif len(place) > 100:
+        errors["issuing_place"] = _("Địa danh quá dài (tối đa 100 ký tự).")
+    if errors:
+        raise OrganiseError(errors)
+    return body, place
+
+
+def create_contest(
+    *,
+    title,
+    description="",
+    rules_text="",
+    unit_ids=(),
+    created_by_id=None,
+    issuing_body="",
+    issuing_place="Hà Nội",
+    commit=True,
+) -> Contest:
     title, description, rules_text, units = _contest_fields(title, description, rules_text, unit_ids)
+    issuing_body, issuing_place = _issuer_fields(issuing_body, issuing_place)
     contest = Contest(
+        issuing_body=issuing_body,
+        issuing_place=issuing_place,
         title=title,
         slug=_unique_slug(title),
         description=description,
@@ -100,9 +128,25 @@ def create_contest(*, title, description="", rules_text="", unit_ids=(), created
     return contest
 
 
-def update_contest(contest: Contest, *, title, description="", rules_text="", unit_ids=(), commit=True) -> Contest:
+def update_contest(
+    contest: Contest,
+    *,
+    title,
+    description="",
+    rules_text="",
+    unit_ids=(),
+    issuing_body=None,
+    issuing_place=None,
+    commit=True,
+) -> Contest:
+    """issuing_body/issuing_place None: left as they are."""
     # The slug stays: links to a contest already shared on portals and QR codes must keep working.
     title, description, rules_text, units = _contest_fields(title, description, rules_text, unit_ids)
+    if issuing_body is not None or issuing_place is not None:
+        contest.issuing_body, contest.issuing_place = _issuer_fields(
+            contest.issuing_body if issuing_body is None else issuing_body,
+            contest.issuing_place if issuing_place is None else issuing_place,
+        )
     contest.title, contest.description, contest.rules_text = title, description, rules_text
     contest.eligible_units = units
     if commit:

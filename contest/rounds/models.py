@@ -41,6 +41,9 @@ class Contest(Model):
     rules_text: Mapped[str] = mapped_column(Text, default="")  # thể lệ
     banner_path: Mapped[str | None] = mapped_column(String(300))
     published: Mapped[bool] = mapped_column(default=False)
+    # Who issues the contest's decisions and where (the printed decision annex): "Ban Tổ chức ...", "Hà Nội".
+    issuing_body: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    issuing_place: Mapped[str] = mapped_column(String(100), default="Hà Nội", server_default="Hà Nội")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -97,16 +97,23 @@ def run(
     claim_idle_ms: int = 30000,
     sweep_every_s: float = 1.0,
     stop: Callable[[], bool] | None = None,
+    settle: Callable[[], object] | None = None,
+    settle_every_s: float = 10.0,
 ) -> None:
+    """`settle` (passed in by the composition root: contest.judging.settler.settle_due_rounds) does a settled
+    round's heavy work in the background, so a judge's click only reads."""
     consumer = consumer or default_consumer()
     log.info("worker %s draining %s (batch %s)", consumer, ANSWER_STREAM, count)
-    last_sweep = 0.0
+    last_sweep = last_settle = 0.0
     while stop is None or not stop():
         try:
             drain_once(consumer, count=count, block_ms=block_ms, claim_idle_ms=claim_idle_ms)
             if time.monotonic() - last_sweep >= sweep_every_s:
                 last_sweep = time.monotonic()
                 sweep_expired()
+            if settle is not None and time.monotonic() - last_settle >= settle_every_s:
+                last_settle = time.monotonic()
+                settle()
         except (redis.ConnectionError, redis.TimeoutError) as exc:
             log.warning("redis unavailable (%s); retrying", exc)
             time.sleep(0.5)

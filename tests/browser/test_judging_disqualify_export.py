@@ -8,6 +8,7 @@ from contest.accounts.models import User
 from contest.audit.models import AuditEntry
 from contest.judging.models import Disqualification
 from contest.judging.prizes import TierSpec, set_prize_tiers
+from contest.judging.settler import settle_due_rounds
 from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
@@ -27,6 +28,7 @@ def _seed(app):
         add_attempt(round_, slow, 2, time_ms=900_000, prediction=1)
         db.session.commit()
         set_prize_tiers(round_, [TierSpec("Giải Nhất", 1)], db.session.get(User, judge_id))
+        settle_due_rounds()  # what `contest worker` does once the round has settled
         return judge_phone, round_.id, cheat.id
 
 

@@ -210,6 +210,7 @@ def test_contestant_pages_are_english(app, english):
 
 
 def test_judge_and_public_results_pages_are_english(app, english):
+    from contest.judging.settler import settle_due_rounds
     from tests.contest.judging_data import add_attempt, make_person
     from tests.contest.judging_data import make_round as make_closed_round
 
@@ -223,6 +224,7 @@ def test_judge_and_public_results_pages_are_english(app, english):
         add_attempt(rnd, people[1], 1, time_ms=120_000, prediction=1)
         db.session.commit()
         set_prize_tiers(rnd, [TierSpec("Giải Nhất", 1)], db.session.get(User, judge_id))
+        settle_due_rounds()  # what `contest worker` does once the round has settled
         rid, first = rnd.id, people[0].id
         data = [rnd.contest.title, rnd.title, "Nguyễn Thị Ánh", "Lê Văn Bình", "Trần Thẩm Phán", "Giải Nhất"]
     _english(english, "/giam-khao/", ["Judges — rounds"], data)

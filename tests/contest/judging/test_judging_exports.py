@@ -41,14 +41,13 @@ def _csv(source, full_data=False):
     text = "".join(csv_chunks(source, full_data=full_data, rows_per_chunk=1))
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text[1:])))
-    header_at = rows.index([]) + 1
-    return rows[: header_at - 1], rows[header_at], rows[header_at + 1 :]
+    return source.filename("csv"), rows[0], rows[1:]  # the header row first; the metadata is in the file name
 
 
 def test_provisional_csv_is_utf8_bom_with_vietnamese_headers_and_masked_data(exported):
     round_, _, people = exported
-    meta, header, rows = _csv(ExportSource(round_))
-    assert "KẾT QUẢ TẠM THỜI" in meta[1][0]
+    name, header, rows = _csv(ExportSource(round_))
+    assert name == f"bang-xep-hang-vong-{round_.id}-tam-thoi.csv"
     assert header[:8] == [
         "STT",
         "Hạng",
@@ -83,8 +82,8 @@ def test_winners_csv_and_published_version_with_digest(exported):
     assert [(r[2], r[-1]) for r in rows] == [("Nguyễn Thị Ánh", "Giải Nhất"), ("Đặng Văn Bảo", "Giải Nhì")]
     v1 = publish(round_, judge)
     disqualify(round_, people[0].id, "Thi hộ người khác", judge)
-    meta, _, rows = _csv(ExportSource(round_))  # default: the latest published version, not the live ranking
-    assert meta[1][:2] == ["Phiên bản công bố", "1"] and meta[2] == ["Mã kiểm tra SHA-256", v1.digest]
+    name, _, rows = _csv(ExportSource(round_))  # default: the latest published version, not the live ranking
+    assert name == f"bang-xep-hang-vong-{round_.id}-v1-sha256-{v1.digest[:12]}.csv"
     assert rows[0][2] == "Nguyễn Thị Ánh"
     _, _, rows = _csv(ExportSource(round_, provisional=True))
     assert rows[0][2] == "Đặng Văn Bảo"
@@ -99,9 +98,7 @@ def test_xlsx_has_typed_cells_and_widths(exported, tmp_path):
     write_xlsx(ExportSource(round_), path, full_data=True)
     sheet = load_workbook(path).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0].startswith("Bảng xếp hạng")
-    assert rows[2][0] == "Mã kiểm tra SHA-256" and len(rows[2][1]) == 64
-    header_at = next(i for i, r in enumerate(rows) if r and r[0] == "STT")
+    header_at = 0
     header = rows[header_at]
     first = dict(zip(header, rows[header_at + 1]))
     assert first["Hạng"] == 1 and isinstance(first["Số câu đúng"], int)
@@ -131,7 +128,7 @@ def test_cli_export_writes_files_and_audits(exported, app, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "phiên bản 1" in result.output
-    assert load_workbook(xlsx).active.max_row >= 8
+    assert load_workbook(xlsx).active.max_row == 4  # the header row and three entries
     actions = [(e.action, e.details.get("format")) for e in AuditEntry.query.order_by(AuditEntry.id)]
     assert ("export", "csv") in actions and ("export_full_data", "xlsx") in actions
     result = runner.invoke(args=["results", "export", "99999", "-o", str(out)])
@@ -193,3 +190,90 @@ def test_formula_like_names_stay_text_in_both_formats(ctx, tmp_path):
     headers = [c.value for c in sheet[header_at]]
     name_cell = sheet.cell(row=header_at + 1, column=headers.index("Họ và tên") + 1)
     assert name_cell.data_type == "s" and name_cell.value == '=HYPERLINK("http://x.example","Bấm")'
+
+
+def test_xlsx_header_first_with_filter_frozen_pane_info_sheet_and_disqualified_sheet(exported, tmp_path):
+    """Issue 14, finding 9: five title rows above the header, no auto-filter, no list of the disqualified."""
+    round_, judge, people = exported
+    disqualify(round_, people[2].id, "Làm bài trong 10 giây, nghi thi hộ", judge)
+    v1 = publish(round_, judge)
+    path = tmp_path / "bxh.xlsx"
+    write_xlsx(ExportSource(round_), path)
+    book = load_workbook(path)
+    assert book.sheetnames == ["Xếp hạng", "Thông tin", "Bài bị loại"]
+    sheet = book["Xếp hạng"]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][:3] == ("STT", "Hạng", "Họ và tên")  # the header is the first row
+    assert [r[2] for r in rows[1:]] == ["Nguyễn Thị Ánh", "Đặng Văn Bảo"]
+    assert sheet.freeze_panes == "A2"
+    assert sheet.auto_filter.ref == f"A1:{chr(ord('A') + len(rows[0]) - 1)}3"
+    info = {r[0]: r[1] for r in book["Thông tin"].iter_rows(values_only=True)}
+    assert info["Mã kiểm tra SHA-256"] == v1.digest and info["Phiên bản công bố"] == 1
+    assert info["Vòng thi"] == round_.title and info["Trạng thái"] == "Chính thức (đã công bố)"
+    out = list(book["Bài bị loại"].iter_rows(values_only=True))
+    assert out[0] == (
+        "Họ và tên",
+        "Ngày sinh",
+        "Đơn vị",
+        "Tỉnh/Thành phố",
+        "Số điện thoại",
+        "Lý do",
+        "Người quyết định",
+        "Thời điểm quyết định (giờ Việt Nam)",
+    )
+    assert out[1][0] == "Hồ Thị Cúc" and out[1][5] == "Làm bài trong 10 giây, nghi thi hộ"
+    assert out[1][4] == "097****111" and out[1][1] == 1990 and out[1][6] == "Trần Thẩm Phán"
+    assert isinstance(out[1][7], datetime)
+    assert book["Bài bị loại"].auto_filter.ref == "A1:H2" and book["Bài bị loại"].freeze_panes == "A2"
+
+
+@pytest.mark.parametrize("winners_only", [False, True])
+@pytest.mark.parametrize("full_data", [False, True])
+def test_csv_read_from_stored_rows_equals_the_entry_by_entry_csv(any_db_app, winners_only, full_data):
+    """The CSV of a settled round (the worker's stored ranking) and of a published version is formatted in SQL
+    (fast at 10^6); it must equal the entry-by-entry CSV byte for byte, with disqualified people skipped, ties,
+    prize rules (perfect score required, minimum correct) and formula-like names."""
+    from contest.judging.settler import settle_due_rounds
+
+    with any_db_app.app_context():
+        province = make_unit("Tỉnh Nghệ An")
+        school = make_unit("Trường THPT Huỳnh Thúc Kháng", parent=province)
+        round_ = make_round(questions=3)
+        judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+        people = []
+        for i, (correct, ms) in enumerate(
+            [(3, 50_000), (3, 50_000), (2, 40_000), (3, 70_000), (1, 10_000), (2, 40_000)]
+        ):
+            person = make_person(
+                full_name="=SUM(A1)" if i == 3 else f"Người dự thi {i}",
+                unit=school if i % 2 else None,
+                cccd_last4="1234" if i == 0 else None,
+                phone=f"09{i:08d}",
+            )
+            people.append(person)
+            add_attempt(
+                round_,
+                person,
+                correct,
+                time_ms=ms + 7,
+                prediction=i,
+                submitted_at=datetime(2026, 11, 2, 23, 59, 59, 999_999 - i),
+            )
+        db.session.commit()
+        set_prize_tiers(
+            round_, [TierSpec("Giải Nhất", 1, True), TierSpec("Giải Nhì", 2), TierSpec("Giải Ba", 2, False, 3)], judge
+        )
+        disqualify(round_, people[0].id, "Thi hộ", judge)
+        settle_due_rounds()
+        source = ExportSource(round_, winners_only=winners_only)
+        assert source.stored
+        fast = "".join(csv_chunks(source, full_data=full_data))
+        assert fast == "".join(csv_chunks(source, full_data=full_data, fast=False))
+        assert "Người dự thi 0" not in fast and "'=SUM(A1)" in fast and "03/11/2026 06:59:59" in fast
+        publish(round_, judge)
+        source = ExportSource(round_, winners_only=winners_only)
+        assert source.snapshot_id is not None
+        assert "".join(csv_chunks(source, full_data=full_data)) == "".join(
+            csv_chunks(source, full_data=full_data, fast=False)
+        )
+        db.session.remove()

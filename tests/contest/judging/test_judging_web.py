@@ -10,6 +10,7 @@ from contest.audit.models import AuditEntry
 from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.publishing import latest_snapshot
+from contest.judging.settler import settle_due_rounds
 from infra.extensions import db
 from tests.conftest import create_account, login
 from tests.contest.judging_data import add_attempt, make_person, make_round
@@ -29,6 +30,7 @@ def site(app, client):
         add_attempt(round_, people[1], 1, time_ms=120_000, prediction=1)
         db.session.commit()
         set_prize_tiers(round_, [TierSpec("Giải Nhất", 1)], db.session.get(User, judge_id))
+        settle_due_rounds()  # what `contest worker` does once the round has settled: the pages only read
         ids = round_.id, [p.id for p in people]
     return dict(judge_phone=judge_phone, round_id=ids[0], people=ids[1])
 
@@ -49,7 +51,7 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
     assert "Xếp hạng tạm thời" in page and "Nguyễn Thị Ánh" in page
     from contest.rounds.models import Round
 
-    with app.app_context():  # the round is closed: the first look fixed the prediction's target
+    with app.app_context():  # the round is settled: the worker fixed the prediction's target
         assert db.session.get(Round, rid).perfect_count_actual == 1
     assert "Thời gian làm bài quá ngắn" in page  # 20 s is under the default 60 s threshold
 
@@ -181,7 +183,7 @@ def test_round_page_reads_stored_flags_and_recompute_button(app, client, site):
     for _ in range(2):
         page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
         assert "Thời gian làm bài quá ngắn" in page
-    with app.app_context():  # computed by the first view only, by the system
+    with app.app_context():  # computed once by the worker when the round settled, by the system
         computed = AuditEntry.query.filter_by(action="review_flags").all()
         assert [(e.actor_id, e.details["flagged"]) for e in computed] == [(None, 1)]
         # A late flag-worthy attempt does not show until a judge asks for a recomputation.

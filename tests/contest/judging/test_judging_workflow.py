@@ -21,7 +21,13 @@ from contest.judging.flags import (
 )
 from contest.judging.models import JudgingSettings, ResultSnapshot, ReviewFlag, SnapshotEntry
 from contest.judging.prizes import TierSpec, parse_tiers, set_prize_tiers, winners
-from contest.judging.publishing import changed_since_publication, publish, snapshot_entries, verify_snapshot
+from contest.judging.publishing import (
+    changed_since_publication,
+    public_csv_chunks,
+    publish,
+    snapshot_entries,
+    verify_snapshot,
+)
 from contest.judging.ranking import rank_entries
 from contest.judging.settlement import fix_perfect_count, settled_at
 from infra.extensions import db
@@ -162,29 +168,11 @@ def test_publish_freezes_a_versioned_snapshot_with_digest(any_db_app):
         assert verify_snapshot(v1) and verify_snapshot(v2)
         assert ResultSnapshot.query.filter_by(round_id=round_.id).count() == 2
 
-        # the digest is the SHA-256 of the canonical lines: recompute it independently
-        lines = [f"round={round_.id};rule={','.join(v2.ranking_rule)};perfect_count_actual=2;questions=3\n"]
-        for e in snapshot_entries(v2):
-            lines.append(
-                "\t".join(
-                    str(x)
-                    for x in (
-                        e.position,
-                        e.rank,
-                        e.user_id,
-                        e.attempt_id,
-                        e.correct_count,
-                        e.question_count,
-                        e.time_taken_ms,
-                        e.submitted_at.isoformat(timespec="microseconds"),
-                        e.prediction,
-                        e.attempts_used,
-                        e.prize or "",
-                    )
-                )
-                + "\n"
-            )
-        assert hashlib.sha256("".join(lines).encode()).hexdigest() == v2.digest
+        # the digest is the SHA-256 of the public file (digest_format 2): recompute it from the file's bytes
+        assert v2.digest_format == 2
+        data = "".join(public_csv_chunks(v2)).encode("utf-8")
+        assert hashlib.sha256(data).hexdigest() == v2.digest and data.startswith(b"\xef\xbb\xbf")
+        assert data.count(b"\r\n") == 1 + v2.entry_count  # the header row and one row per entry
 
         # snapshots and their rows cannot be edited in place
         row = SnapshotEntry.query.filter_by(snapshot_id=v1.id, position=1).one()

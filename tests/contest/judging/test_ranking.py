@@ -217,6 +217,9 @@ def check_board(round_, expected):
     assert board.total(round_.id) == len(expected)
     for size in (1, 2, 5):
         assert read(size, len(expected)) == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
+    # the whole stored ranking in one stream (what an export of a settled round reads)
+    streamed = [(e.rank, e.user_id, e.attempt_id, e.position) for e in board.entries(round_.id)]
+    assert streamed == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
     Disqualification.query.filter_by(round_id=round_.id).delete()
     db.session.commit()
     live = [(e.rank, e.user_id, e.attempt_id, e.position) for e in rank_entries(round_)]
@@ -279,5 +282,12 @@ def test_rule_validation_rejects_unknown_and_duplicate_criteria():
 def test_ranked_columns_agree_with_both_tables_and_the_entry():
     """Rows are written by RANKED_COLUMNS and read back into Entry by position: the three must keep one order."""
     assert [c.name for c in RankingEntry.__table__.columns] == ["round_id", *RANKED_COLUMNS]
-    assert [c.name for c in SnapshotEntry.__table__.columns] == ["snapshot_id", *RANKED_COLUMNS, "prize"]
+    assert [c.name for c in SnapshotEntry.__table__.columns] == [
+        "snapshot_id",
+        *RANKED_COLUMNS,
+        "prize",
+        "public_name",
+        "public_unit",
+        "public_province",
+    ]
     assert tuple(f.name for f in fields(Entry))[: len(RANKED_COLUMNS)] == RANKED_COLUMNS
