@@ -20,7 +20,14 @@ from infra.clock import utcnow
 from infra.extensions import db
 
 # Actions that change what a published ranking would show: after one, the page asks for a new version.
-CHANGING_ACTIONS = ("disqualify", "reinstate", "prize_tiers", "ranking_rule", "fix_perfect_count")
+CHANGING_ACTIONS = (
+    "disqualify",
+    "reinstate",
+    "prize_tiers",
+    "ranking_rule",
+    "fix_perfect_count",
+    "prediction_target_update",
+)
 
 
 def canonical_header(round_id, rule, target, question_count):

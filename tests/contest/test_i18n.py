@@ -254,7 +254,7 @@ def test_judge_and_public_results_pages_are_english(app, english):
         data,
     )
     assert ">2 correct<" in stats  # the bar of people with 2 correct answers (msgctxt "number of correct answers")
-    response = english.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
+    response = english.post(f"/giam-khao/vong/{rid}/bai/{first}/loai", data={"reason": ""})
     assert response.status_code == 422 and "Please state the reason." in response.get_data(as_text=True)
     with app.app_context():
         publish(db.session.get(Round, rid), db.session.get(User, judge_id))
