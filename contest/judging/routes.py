@@ -16,6 +16,7 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -95,7 +96,9 @@ def _round_or_404(round_id) -> Round:
 
 @bp.app_template_filter("seconds")
 def seconds(ms):
-    return f"{ms / 1000:.3f}".replace(".", ",") if ms is not None else ""
+    """Milliseconds as seconds with three decimals in the reader's number format ("89,396" in Vietnamese,
+    "89.396" in English), like every other number on the judges' pages (Flask-Babel)."""
+    return format_decimal(ms / 1000, format="#,##0.000") if ms is not None else ""
 
 
 @bp.route("/giam-khao/")

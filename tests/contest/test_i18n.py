@@ -302,6 +302,6 @@ def test_pgettext_contexts_render_the_english_of_their_place(app, english):
     audit = _english(english, "/quan-tri/nhat-ky", [], data)
     assert "Object" in _texts(audit, "//th")
     assert {"Contest", "Round", "Unit", "Question", "Question category", "Question bank import"} <= set(
-        _texts(audit, "//nav[@class='actions']/a")
+        _texts(audit, "//select[@name='doi-tuong']/option")
     )
-    assert any(cell.startswith("Unit #") for cell in _texts(audit, "//td"))
+    assert any(cell.startswith("Unit «Sở Tư pháp» (#") for cell in _texts(audit, "//td"))
