@@ -52,11 +52,18 @@ def already_disqualified(record: Disqualification) -> StaleDecision:
     )
 
 
-def check_reinstatable(round_id: int, user_id: int, expected_id: int | None) -> Disqualification:
-    """The disqualification to reinstate; StaleDecision when it is not the one the judge saw (expected_id)."""
+def decision_token(record: Disqualification) -> str:
+    """Names one decision for a reinstate request: its id and when it was taken (SQLite may give a new row the id
+    of a deleted one, so the id alone could not tell a newer decision from the one the judge saw)."""
+    return f"{record.id}.{record.decided_at:%Y%m%d%H%M%S%f}"
+
+
+def check_reinstatable(round_id: int, user_id: int, expected: str | None) -> Disqualification:
+    """The disqualification to reinstate; StaleDecision when it is not the one the judge saw (`expected`, its
+    decision_token)."""
     existing = current_decision(round_id, user_id)
     if existing is None:
-        if expected_id is not None:
+        if expected is not None:
             raise StaleDecision(
                 _(
                     "Bài dự thi này đã được khôi phục trước đó — trang bạn đang xem đã cũ. Không có gì thay đổi; "
@@ -64,7 +71,7 @@ def check_reinstatable(round_id: int, user_id: int, expected_id: int | None) -> 
                 )
             )
         raise JudgingError(_("Bài dự thi này không bị loại nên không cần khôi phục."))
-    if expected_id is not None and existing.id != expected_id:
+    if expected is not None and decision_token(existing) != expected:
         raise StaleDecision(
             _(
                 "Bài dự thi này đã được khôi phục rồi bị loại lại bằng một quyết định khác — trang bạn đang xem đã "
@@ -108,11 +115,12 @@ def disqualify(round_: Round, user_id: int, reason: str, actor) -> Disqualificat
     return record
 
 
-def reinstate(round_: Round, user_id: int, reason: str, actor, expected_id: int | None = None) -> None:
-    """Reinstates a disqualified entry. With expected_id (the disqualification the judge's page showed), a page
-    that is out of date is refused (StaleDecision): the entry was reinstated, or disqualified again, meanwhile."""
+def reinstate(round_: Round, user_id: int, reason: str, actor, expected: str | None = None) -> None:
+    """Reinstates a disqualified entry. With `expected` (the decision_token of the disqualification the judge's page
+    showed), a page that is out of date is refused (StaleDecision): the entry was reinstated, or disqualified again,
+    meanwhile."""
     reason = _clean_reason(reason)
-    existing = check_reinstatable(round_.id, user_id, expected_id)
+    existing = check_reinstatable(round_.id, user_id, expected)
     previous_reason, decision_id = existing.reason, existing.id
     db.session.expunge(existing)
     # A plain DELETE by id: of two judges reinstating at once, only one removes the row.

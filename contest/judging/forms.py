@@ -35,9 +35,14 @@ class DisqualifyForm(ReasonForm):
 
 
 class ReinstateForm(ReasonForm):
-    """Reinstates the disqualification the judge saw: `decision` is its id (a stale page is refused)."""
+    """Reinstates the disqualification the judge saw: `decision` is its decision_token (a stale page is refused)."""
 
-    decision = BoundedIntegerField(validators=[InputRequired(_l("Thiếu mã quyết định loại bài."))], lo=1)
+    decision = HiddenField(
+        validators=[
+            DataRequired(_l("Thiếu mã quyết định loại bài.")),
+            Length(max=40, message=_l("Mã quyết định loại bài không hợp lệ.")),
+        ]
+    )
     submit = SubmitField(_l("Khôi phục bài dự thi"))
 
 

@@ -30,6 +30,7 @@ from contest.judging.disqualification import (
     already_disqualified,
     check_reinstatable,
     current_decision,
+    decision_token,
     disqualifications,
     disqualify,
     reinstate,
@@ -220,7 +221,9 @@ def _render_entry(round_, person, form=None, refusal=None, status=200):
     (disqualify a ranked entry, reinstate a disqualified one), plus a refusal when a request was out of date."""
     record = current_decision(round_.id, person.id)
     if form is None or isinstance(form, ReinstateForm) != (record is not None):
-        form = ReinstateForm(formdata=None, decision=record.id) if record else DisqualifyForm(formdata=None)
+        form = (
+            ReinstateForm(formdata=None, decision=decision_token(record)) if record else DisqualifyForm(formdata=None)
+        )
     attempts = db.session.scalars(
         select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == person.id).order_by(Attempt.number)
     ).all()
@@ -326,7 +329,7 @@ def reinstate_entry(round_id, user_id):
         if dry_run:
             check_reinstatable(round_.id, person.id, form.decision.data)
             return
-        reinstate(round_, person.id, form.reason.data, current_user, expected_id=form.decision.data)
+        reinstate(round_, person.id, form.reason.data, current_user, expected=form.decision.data)
 
     return _decide(
         round_id,

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from contest.accounts.models import User
 from contest.audit.models import AuditEntry
+from contest.judging.disqualification import decision_token
 from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.publishing import latest_snapshot
@@ -100,7 +101,7 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
 
     # reinstating after publication: the published page stays, the judge is told to publish a new version
     with app.app_context():
-        decision = Disqualification.query.one().id
+        decision = decision_token(Disqualification.query.one())
     client.post(
         f"/giam-khao/vong/{rid}/bai/{first}/khoi-phuc",
         data={"reason": "Đã xác minh, không thi hộ", "decision": decision, "confirmed": "1"},
@@ -162,9 +163,16 @@ def test_settings_and_statistics_pages(app, client, site):
     assert "Đã lưu ngưỡng cảnh báo." in response.get_data(as_text=True)
     assert "Thời gian làm bài quá ngắn" not in client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     stats = client.get(f"/giam-khao/vong/{rid}/thong-ke").get_data(as_text=True)
-    assert '<dd id="stat-participants">2</dd>' in stats and "<svg" in stats and "50.00%" in stats
+    # Vietnamese number format on the page (decimal comma), one format everywhere (Flask-Babel)
+    assert '<span id="stat-participants">2</span>' in stats and "<svg" in stats and "50,00%" in stats
+    assert "50.00%" not in stats
     csv_response = client.get(f"/giam-khao/vong/{rid}/thong-ke?dinh-dang=csv")
-    assert csv_response.get_data().decode("utf-8").startswith("\ufeffTổng số lượt thi,2")
+    assert csv_response.get_data().decode("utf-8").startswith("\ufeffTổng số lượt thi đã nộp,2")
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    english = client.get(f"/giam-khao/vong/{rid}/thong-ke").get_data(as_text=True)
+    assert "50.00%" in english and "50,00%" not in english
+    ranking = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    assert "<td>20.000</td>" in ranking  # seconds taken: 20.000 in English, 20,000 in Vietnamese
 
 
 def test_ranking_rule_form_reorders_and_is_audited(app, client, site):
