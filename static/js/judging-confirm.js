@@ -22,7 +22,8 @@
     dialog.querySelector("[data-confirm-ok]").addEventListener("click", function () {
       confirmed.value = "1";
       dialog.close();
-      form.submit();
+      // The form's own button is named "submit" (WTForms), which hides form.submit(): call the prototype's.
+      HTMLFormElement.prototype.submit.call(form);
     });
     dialog.querySelector("[data-confirm-cancel]").addEventListener("click", function () {
       dialog.close();
