@@ -16,7 +16,7 @@ from contest.audit import record_action
 from contest.judging.models import ResultSnapshot
 from contest.judging.prizes import award_prizes, prize_tiers
 from contest.judging.publishing import latest_snapshot, snapshot_entries
-from contest.judging.ranking import prediction_target, rank_entries
+from contest.judging.ranking import PREDICTION_SCOPES, prediction_scope, prediction_target, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
 from infra.clock import to_vn_time
@@ -162,6 +162,7 @@ class ExportSource:
         else:
             rows.append(["KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
         rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
+        rows.append(["Đáp án câu dự đoán tính trên", PREDICTION_SCOPES[prediction_scope(round_.id)]])
         rows.append(["Số câu hỏi mỗi lượt thi", round_.question_count])
         self._meta = rows
 

@@ -206,3 +206,10 @@ def test_disqualified_perfect_score_does_not_raise_the_target(app, client, desk)
         assert db.session.get(Round, rid).perfect_count_actual == 1
     bad = client.post(f"/giam-khao/vong/{rid}/cai-dat", data={"scope-scope": "everyone", "scope-submit": "1"})
     assert bad.status_code == 422
+
+
+def test_export_header_says_whose_perfect_scores_the_target_counts(app, client, desk):
+    login(client, desk["phone"])
+    response = client.post(f"/giam-khao/vong/{desk['round_id']}/xuat", data={"format": "csv"})
+    text = response.get_data().decode("utf-8")
+    assert "Đáp án câu dự đoán tính trên,Bài dự thi hợp lệ (không tính bài bị loại)" in text
