@@ -172,7 +172,7 @@ def test_settings_and_statistics_pages(app, client, site):
     english = client.get(f"/giam-khao/vong/{rid}/thong-ke").get_data(as_text=True)
     assert "50.00%" in english and "50,00%" not in english
     ranking = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
-    assert "<td>20.000</td>" in ranking  # seconds taken: 20.000 in English, 20,000 in Vietnamese
+    assert '<td class="num">20.000</td>' in ranking  # seconds taken: 20.000 in English, 20,000 in Vietnamese
 
 
 def test_ranking_rule_form_reorders_and_is_audited(app, client, site):
@@ -253,7 +253,9 @@ def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_reco
     page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     table = page[page.index('<table class="ranking">') :]
     assert "Lê Văn Bình" in table and "Nguyễn Thị Ánh" not in table.split("</table>")[0]
-    assert "<td>1</td>\n        <td>Lê Văn Bình</td>" in table and "Giải Nhất" in table  # moved up to rank 1
+    assert (
+        '<td>1</td>\n        <td class="wrap">Lê Văn Bình</td>' in table and "Giải Nhất" in table
+    )  # moved up to rank 1
     with app.app_context():
         assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation
 
