@@ -133,6 +133,7 @@ def test_decisions_ask_for_confirmation_first_and_change_nothing_until_then(app,
     # publishing too: the first press asks, the page says what will happen, nothing is published until confirmed
     round_page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     assert 'data-confirm="publish-dialog"' in round_page
+    assert '<input type="hidden" name="expected_version" value="0">' in round_page  # the version this page saw
     asked = client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": "", "expected_version": "0"})
     assert asked.status_code == 200 and "phiên bản 1" in asked.get_data(as_text=True)
     with app.app_context():
