@@ -153,6 +153,19 @@ FIELD_LABELS = {
     "players": _l("Số người chơi"),
     "filters": _l("Bộ lọc"),
     "rows": _l("Số dòng"),
+    "perfect_required": _l("Bắt buộc điểm tuyệt đối"),
+    "min_correct": _l("Số câu đúng tối thiểu"),
+    "count": _l("Số câu"),
+}
+
+# Coded values of some fields -> label (the prediction's basis and scope).
+VALUE_LABELS = {
+    ("basis", "people"): _l("số người"),
+    ("basis", "attempts"): _l("số lượt thi"),
+    ("prediction_basis", "people"): _l("số người"),
+    ("prediction_basis", "attempts"): _l("số lượt thi"),
+    ("prediction_scope", "valid"): _l("bài dự thi hợp lệ"),
+    ("prediction_scope", "all"): _l("tất cả bài dự thi"),
 }
 
 # How an action was done (the `via` detail) -> label; "cli:NAME" names the server account that ran the command.
@@ -184,8 +197,11 @@ def via_label(via) -> str:
     return f"{label} ({who})" if who else str(label)
 
 
-def format_value(value) -> str:
-    """A detail value for people: times in Việt Nam time, yes/no, lists joined, nothing as a dash."""
+def format_value(value, key: str | None = None) -> str:
+    """A detail value for people: times in Việt Nam time, yes/no, lists joined, coded values named, nothing as a
+    dash."""
+    if isinstance(value, str) and (key, value) in VALUE_LABELS:
+        return str(VALUE_LABELS[(key, value)])
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, bool):
@@ -197,7 +213,7 @@ def format_value(value) -> str:
     if isinstance(value, (list, tuple)):
         return ", ".join(format_value(v) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{field_label(str(k))}: {format_value(v)}" for k, v in value.items())
+        return "; ".join(f"{field_label(str(k))}: {format_value(v, str(k))}" for k, v in value.items())
     return str(value)
 
 
@@ -209,13 +225,13 @@ def detail_lines(details: dict | None) -> list[str]:
             for name, change in value.items():
                 if isinstance(change, (list, tuple)) and len(change) == 2:
                     old, new = change
-                    lines.append(f"{field_label(name)}: {format_value(old)} → {format_value(new)}")
+                    lines.append(f"{field_label(name)}: {format_value(old, name)} → {format_value(new, name)}")
                 else:
-                    lines.append(f"{field_label(name)}: {format_value(change)}")
+                    lines.append(f"{field_label(name)}: {format_value(change, name)}")
         elif key == "via":
             lines.append(f"{field_label(key)}: {via_label(value)}")
         else:
-            lines.append(f"{field_label(key)}: {format_value(value)}")
+            lines.append(f"{field_label(key)}: {format_value(value, key)}")
     return lines
 
 

@@ -254,7 +254,7 @@ def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_reco
     table = page[page.index('<table class="ranking">') :]
     assert "Lê Văn Bình" in table and "Nguyễn Thị Ánh" not in table.split("</table>")[0]
     assert (
-        '<td>1</td>\n        <td class="wrap">Lê Văn Bình</td>' in table and "Giải Nhất" in table
+        '<td>1</td>\n        <td class="cell-wrap">Lê Văn Bình</td>' in table and "Giải Nhất" in table
     )  # moved up to rank 1
     with app.app_context():
         assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation
