@@ -3,25 +3,13 @@
 from dataclasses import asdict
 from datetime import datetime
 
-from flask_babel import lazy_pgettext
 from sqlalchemy import and_, or_, select
 
+from contest.accounts.models import User
 from contest.accounts.services import account_action, sessions_ended
 from contest.audit.models import AuditEntry
 from infra.clock import utcnow
 from infra.extensions import db
-
-# Object types of organiser actions (the log's filter, the object column) -> label, translated when rendered
-# (a context of its own: "Đơn vị" or "Cuộc thi" alone are plural menu entries elsewhere).
-OBJECT_LABELS = {
-    "contest": lazy_pgettext("audit object", "Cuộc thi"),
-    "round": lazy_pgettext("audit object", "Tuần thi"),
-    "unit": lazy_pgettext("audit object", "Đơn vị"),
-    "question": lazy_pgettext("audit object", "Câu hỏi"),
-    "category": lazy_pgettext("audit object", "Chủ đề câu hỏi"),
-    "bank_import": lazy_pgettext("audit object", "Nhập ngân hàng câu hỏi"),
-    "user": lazy_pgettext("audit object", "Tài khoản"),
-}
 
 
 def record_action(
@@ -99,8 +87,11 @@ def audit_log(round_id, limit=200):
     ).all()
 
 
-def audit_entries(action_prefix=None, object_type=None, object_id=None, limit=100, offset=0):
-    """The whole log (organisers' and judges' actions), newest first, optionally filtered; one page."""
+def audit_query(
+    action_prefix=None, object_type=None, object_id=None, actor_id=None, action=None, since=None, until=None
+):
+    """The whole log (organisers' and judges' actions), newest first, filtered: by object, by the person who acted,
+    by action code, and by time (naive UTC, since inclusive, until exclusive)."""
     query = select(AuditEntry)
     if action_prefix:
         query = query.where(AuditEntry.action.startswith(action_prefix, autoescape=True))
@@ -108,4 +99,26 @@ def audit_entries(action_prefix=None, object_type=None, object_id=None, limit=10
         query = query.where(AuditEntry.object_type == object_type)
     if object_id is not None:
         query = query.where(AuditEntry.object_id == object_id)
-    return db.session.scalars(query.order_by(AuditEntry.id.desc()).limit(limit).offset(offset)).all()
+    if actor_id is not None:
+        query = query.where(AuditEntry.actor_id == actor_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if since is not None:
+        query = query.where(AuditEntry.at >= since)
+    if until is not None:
+        query = query.where(AuditEntry.at < until)
+    return query.order_by(AuditEntry.id.desc())
+
+
+def audit_entries(limit=100, offset=0, **filters):
+    """One page of the filtered log (see audit_query)."""
+    return db.session.scalars(audit_query(**filters).limit(limit).offset(offset)).all()
+
+
+def audit_actors():
+    """[(id, full name)] of everyone who has an entry in the log, by name (the log's person filter)."""
+    return db.session.execute(
+        select(User.id, User.full_name)
+        .where(User.id.in_(select(AuditEntry.actor_id).where(AuditEntry.actor_id.is_not(None)).distinct()))
+        .order_by(User.full_name, User.id)
+    ).all()

@@ -18,7 +18,7 @@ from contest.judging import board
 from contest.judging.models import Disqualification, RankingEntry, ResultSnapshot, SnapshotEntry
 from contest.judging.prizes import award_prizes, prize_tiers
 from contest.judging.publishing import latest_snapshot, snapshot_entries, unit_names
-from contest.judging.ranking import prediction_target, rank_entries
+from contest.judging.ranking import PREDICTION_SCOPES, prediction_scope, prediction_target, rank_entries
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
 from infra.clock import to_vn_time, utcnow
@@ -150,6 +150,7 @@ class ExportSource:
         else:
             rows.append(["Trạng thái", "KẾT QUẢ TẠM THỜI — chưa công bố, chưa có mã kiểm tra"])
         rows.append(["Số người đạt điểm tuyệt đối (đáp án câu dự đoán)", self.target])
+        rows.append(["Đáp án câu dự đoán tính trên", str(PREDICTION_SCOPES[prediction_scope(round_.id)])])
         rows.append(["Số câu hỏi mỗi lượt thi", round_.question_count])
         rows.append(["Xuất lúc (giờ Việt Nam)", to_vn_time(utcnow()).replace(microsecond=0)])
         self._meta = rows

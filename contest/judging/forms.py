@@ -1,14 +1,24 @@
 """Judge forms; messages are specific and in Vietnamese."""
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from contest.judging.disqualification import MIN_REASON_LENGTH
 from infra.forms import BoundedIntegerField, SafeForm
 
 
-class ReasonForm(SafeForm):
+class ConfirmedMixin:
+    """A decision that needs a second, explicit "yes": `confirmed` is "1" only from the confirmation dialog (with
+    script) or the confirmation page the server shows first (without)."""
+
+    confirmed = HiddenField(default="")
+
+    def is_confirmed(self):
+        return self.confirmed.data == "1"
+
+
+class ReasonForm(ConfirmedMixin, SafeForm):
     reason = TextAreaField(
         _l("Lý do (bắt buộc, được ghi vào nhật ký)"),
         validators=[
@@ -16,15 +26,42 @@ class ReasonForm(SafeForm):
             Length(min=MIN_REASON_LENGTH, max=2000, message=_l("Lý do cần từ 5 đến 2000 ký tự.")),
         ],
     )
-    submit = SubmitField()
+
+
+class DisqualifyForm(ReasonForm):
+    """Disqualifies an entry the judge saw ranked (the route refuses it if it is already disqualified)."""
+
+    submit = SubmitField(_l("Loại bài dự thi"))
+
+
+class ReinstateForm(ReasonForm):
+    """Reinstates the disqualification the judge saw: `decision` is its decision_token (a stale page is refused)."""
+
+    decision = HiddenField(
+        validators=[
+            DataRequired(_l("Thiếu mã quyết định loại bài.")),
+            Length(max=40, message=_l("Mã quyết định loại bài không hợp lệ.")),
+        ]
+    )
+    submit = SubmitField(_l("Khôi phục bài dự thi"))
+
+
+class PredictionScopeForm(SafeForm):
+    scope = RadioField(_l("Đáp án câu dự đoán đếm số người đạt điểm tuyệt đối trong"), validate_choice=True)
+    submit = SubmitField(_l("Lưu cách tính"))
+
+    def set_choices(self, labels):
+        self.scope.choices = [(key, _l(label)) for key, label in labels.items()]
 
 
 class RecomputeFlagsForm(SafeForm):
     submit = SubmitField(_l("Tính lại"))
 
 
-class PublishForm(SafeForm):
+class PublishForm(ConfirmedMixin, SafeForm):
     note = StringField(_l("Ghi chú cho phiên bản này (không bắt buộc)"), validators=[Optional(), Length(max=500)])
+    # The latest version the judge saw (0: none): another judge's publication in between is not repeated blindly.
+    expected_version = BoundedIntegerField(validators=[Optional()], lo=0)
     submit = SubmitField(_l("Công bố kết quả"))
 
 

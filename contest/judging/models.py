@@ -26,6 +26,9 @@ class JudgingSettings(Model):
     # The stored provisional ranking (judging_ranking_entries): when, and for which inputs (see board.py).
     ranking_computed_at: Mapped[datetime | None]
     ranking_key: Mapped[str | None] = mapped_column(String(255))
+    # Whose perfect scores the prediction's target counts: "valid" entries (not disqualified; the published rules'
+    # default) or "all" entries. See ranking.count_perfect.
+    prediction_scope: Mapped[str] = mapped_column(String(10), default="valid", server_default="valid")
 
 
 class ReviewFlag(Model):

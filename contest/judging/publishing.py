@@ -23,7 +23,14 @@ from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
 # Actions that change what a published ranking would show: after one, the page asks for a new version.
-CHANGING_ACTIONS = ("disqualify", "reinstate", "prize_tiers", "ranking_rule", "fix_perfect_count")
+CHANGING_ACTIONS = (
+    "disqualify",
+    "reinstate",
+    "prize_tiers",
+    "ranking_rule",
+    "fix_perfect_count",
+    "prediction_target_update",
+)
 
 
 def canonical_header(round_id, rule, target, question_count):

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, null, nulls_last, select
 
 from contest.accounts.models import User
-from contest.judging.models import Disqualification
+from contest.judging.models import Disqualification, JudgingSettings
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE, validate_rule
 from infra.extensions import db
@@ -86,14 +86,43 @@ def _is_perfect(a):
     return and_(a.c.status.in_(FINISHED), a.c.question_count > 0, a.c.correct_count == a.c.question_count)
 
 
+# Whose perfect scores the prediction's target counts (JudgingSettings.prediction_scope) -> label for judges.
+PREDICTION_SCOPES = {
+    "valid": N_("Bài dự thi hợp lệ (không tính bài bị loại)"),
+    "all": N_("Tất cả bài dự thi (kể cả bài bị loại)"),
+}
+DEFAULT_PREDICTION_SCOPE = "valid"  # the published Vietnamese rules count valid entries
+
+
+def prediction_scope(round_id: int) -> str:
+    settings = db.session.get(JudgingSettings, round_id)
+    scope = settings.prediction_scope if settings is not None else None
+    return scope if scope in PREDICTION_SCOPES else DEFAULT_PREDICTION_SCOPE
+
+
 def count_perfect(round_: Round) -> int:
-    """The prediction's target: entries with every answer right (people by default, attempts if the round says so)."""
+    """The prediction's target: entries with every answer right (people by default, attempts if the round says so),
+    without the disqualified people's unless the round's judges chose to count every entry."""
     a = Attempt.__table__
+    where = [a.c.round_id == round_.id, _is_perfect(a)]
+    if prediction_scope(round_.id) == "valid":
+        d = Disqualification.__table__
+        where.append(~exists().where(d.c.round_id == a.c.round_id, d.c.user_id == a.c.user_id))
     if round_.prediction_basis == "attempts":
-        query = select(func.count()).where(a.c.round_id == round_.id, _is_perfect(a))
+        query = select(func.count()).where(*where)
     else:
-        query = select(func.count(func.distinct(a.c.user_id))).where(a.c.round_id == round_.id, _is_perfect(a))
+        query = select(func.count(func.distinct(a.c.user_id))).where(*where)
     return db.session.execute(query).scalar_one()
+
+
+def has_perfect_attempt(round_id: int, user_id: int) -> bool:
+    a = Attempt.__table__
+    return (
+        db.session.execute(
+            select(a.c.id).where(a.c.round_id == round_id, a.c.user_id == user_id, _is_perfect(a)).limit(1)
+        ).first()
+        is not None
+    )
 
 
 def prediction_target(round_: Round) -> int:

@@ -16,15 +16,25 @@ from flask import (
     stream_with_context,
     url_for,
 )
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from contest.accounts.guards import role_required
 from contest.accounts.models import User
-from contest.audit import OBJECT_LABELS, audit_log
+from contest.audit import audit_log, present
 from contest.judging import board, printout, publishing, settler
-from contest.judging.disqualification import disqualifications, disqualify, reinstate
+from contest.judging.disqualification import (
+    StaleDecision,
+    already_disqualified,
+    check_reinstatable,
+    current_decision,
+    decision_token,
+    disqualifications,
+    disqualify,
+    reinstate,
+)
 from contest.judging.errors import JudgingError
 from contest.judging.exports import (
     ExportError,
@@ -44,28 +54,32 @@ from contest.judging.flags import (
     update_thresholds,
 )
 from contest.judging.forms import (
+    DisqualifyForm,
     ExportForm,
+    PredictionScopeForm,
     PrizeTiersForm,
     PublishForm,
     RankingRuleForm,
-    ReasonForm,
     RecomputeFlagsForm,
+    ReinstateForm,
     ReviewSettingsForm,
 )
 from contest.judging.prizes import award_prizes, parse_tiers, prize_tiers, set_prize_tiers, tier_line
 from contest.judging.ranking import (
     CRITERIA_LABELS,
+    PREDICTION_SCOPES,
     effective_rule,
+    prediction_scope,
     prediction_target,
     rank_entries,
     ranked_count,
 )
-from contest.judging.settings import set_ranking_rule, settings_for
+from contest.judging.settings import set_prediction_scope, set_ranking_rule, settings_for
 from contest.judging.settlement import is_closed, is_settled, settled_at
 from contest.judging.stats import round_statistics, statistics_csv_chunks
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import RankingRuleError
-from infra.clock import utcnow
+from infra.clock import format_vn_time, utcnow
 from infra.extensions import db
 from infra.web_input import int_arg, parse_int, safe_next
 
@@ -83,7 +97,9 @@ def _round_or_404(round_id) -> Round:
 
 @bp.app_template_filter("seconds")
 def seconds(ms):
-    return f"{ms / 1000:.3f}".replace(".", ",") if ms is not None else ""
+    """Milliseconds as seconds with three decimals in the reader's number format ("89,396" in Vietnamese,
+    "89.396" in English), like every other number on the judges' pages (Flask-Babel)."""
+    return format_decimal(ms / 1000, format="#,##0.000") if ms is not None else ""
 
 
 @bp.route("/giam-khao/")
@@ -120,6 +136,7 @@ def round_page(round_id):
     entries = list(award_prizes(ranked, tiers))
     flags = stored_flags(round_.id, [e.user_id for e in entries])
     flagged_count, flags_by_kind = flag_counts(round_.id)
+    snapshots = publishing.snapshots(round_.id)
     return render_template(
         "judging/round.html",
         round=round_,
@@ -135,9 +152,10 @@ def round_page(round_id):
         rule=[CRITERIA_LABELS[k] for k in effective_rule(round_)],
         closed=is_closed(round_),
         disqualified=disqualifications(round_.id),
-        snapshots=publishing.snapshots(round_.id),
+        snapshots=snapshots,
         changed=publishing.changed_since_publication(round_),
-        publish_form=PublishForm(),
+        publish_form=PublishForm(formdata=None, expected_version=snapshots[0].version if snapshots else 0),
+        prediction_scope=PREDICTION_SCOPES[prediction_scope(round_.id)],
         export_form=ExportForm(),
         flagged_count=flagged_count,
         flags_by_kind=flags_by_kind,
@@ -193,33 +211,26 @@ def recompute_flags(round_id):
     return redirect(back if back and back.startswith("/giam-khao/") else url_for("judging.flagged", round_id=round_.id))
 
 
-@bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>", methods=["GET", "POST"])
-@role_required("judge")
-def entry_page(round_id, user_id):
-    round_ = _round_or_404(round_id)
+def _person_or_404(user_id) -> User:
     person = db.session.get(User, user_id)
     if person is None:
         abort(404)
-    record = next((d for d in disqualifications(round_.id) if d.user_id == user_id), None)
-    form = ReasonForm()
-    form.submit.label.text = _("Khôi phục bài dự thi") if record else _("Loại bài dự thi")
-    if form.validate_on_submit():
-        try:
-            if record:
-                reinstate(round_, user_id, form.reason.data, current_user)
-                flash(_("Đã khôi phục bài dự thi của %(name)s.", name=person.full_name), "success")
-            else:
-                disqualify(round_, user_id, form.reason.data, current_user)
-                flash(_("Đã loại bài dự thi của %(name)s.", name=person.full_name), "success")
-            return redirect(url_for("judging.round_page", round_id=round_.id))
-        except JudgingError as exc:
-            db.session.rollback()
-            form.reason.errors.append(str(exc))
+    return person
+
+
+def _render_entry(round_, person, form=None, refusal=None, status=200):
+    """The entry review page: the person, their attempts, the current decision and the one action it allows
+    (disqualify a ranked entry, reinstate a disqualified one), plus a refusal when a request was out of date."""
+    record = current_decision(round_.id, person.id)
+    if form is None or isinstance(form, ReinstateForm) != (record is not None):
+        form = (
+            ReinstateForm(formdata=None, decision=decision_token(record)) if record else DisqualifyForm(formdata=None)
+        )
     attempts = db.session.scalars(
-        select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == user_id).order_by(Attempt.number)
+        select(Attempt).where(Attempt.round_id == round_.id, Attempt.user_id == person.id).order_by(Attempt.number)
     ).all()
     ensure_review_flags(round_)
-    flags = stored_flags(round_.id, [user_id]).get(user_id, set())
+    flags = stored_flags(round_.id, [person.id]).get(person.id, set())
     return render_template(
         "judging/entry.html",
         round=round_,
@@ -227,11 +238,110 @@ def entry_page(round_id, user_id):
         attempts=attempts,
         record=record,
         form=form,
+        refusal=refusal,
         flags=flags,
         flag_labels=FLAG_LABELS,
         units=unit_names(),
-        history=[e for e in audit_log(round_.id, limit=1000) if e.subject_user_id == user_id],
-    ), (422 if form.errors else 200)
+        history=[e for e in audit_log(round_.id, limit=1000) if e.subject_user_id == person.id],
+    ), status
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>")
+@role_required("judge")
+def entry_page(round_id, user_id):
+    return _render_entry(_round_or_404(round_id), _person_or_404(user_id))
+
+
+def _confirm_page(round_, form, action_url, title, lines, confirm_label, back_url):
+    """The confirmation step without script: the same form again, every field hidden, plus confirmed=1."""
+    form.confirmed.data = "1"
+    return render_template(
+        "judging/confirm.html",
+        round=round_,
+        form=form,
+        action_url=action_url,
+        title=title,
+        lines=lines,
+        confirm_label=confirm_label,
+        back_url=back_url,
+    )
+
+
+def _decide(round_id, user_id, form, decide, confirm_title, confirm_label, done_message):
+    """The shared path of the two decisions: validate, refuse a stale page (409), confirm, decide, report."""
+    round_, person = _round_or_404(round_id), _person_or_404(user_id)
+    if not form.validate_on_submit():
+        return _render_entry(round_, person, form, status=422)
+    try:
+        if not form.is_confirmed():
+            decide(round_, person, dry_run=True)  # refuses a stale page before asking for confirmation
+            return _confirm_page(
+                round_,
+                form,
+                request.path,
+                confirm_title % {"name": person.full_name},
+                [_("Lý do: %(reason)s", reason=form.reason.data.strip())],
+                confirm_label,
+                url_for("judging.entry_page", round_id=round_.id, user_id=person.id),
+            )
+        decide(round_, person, dry_run=False)
+    except StaleDecision as exc:
+        db.session.rollback()
+        return _render_entry(round_, person, refusal=str(exc), status=409)
+    except JudgingError as exc:
+        db.session.rollback()
+        form.reason.errors.append(str(exc))
+        return _render_entry(round_, person, form, status=422)
+    flash(done_message % {"name": person.full_name}, "success")
+    return redirect(url_for("judging.round_page", round_id=round_.id))
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>/loai", methods=["POST"])
+@role_required("judge")
+def disqualify_entry(round_id, user_id):
+    """Disqualifies an entry the judge saw ranked; refused (409, nothing changes) if it is disqualified already."""
+    form = DisqualifyForm()
+
+    def decide(round_, person, dry_run):
+        if dry_run:
+            record = current_decision(round_.id, person.id)
+            if record is not None:
+                raise already_disqualified(record)
+            return
+        disqualify(round_, person.id, form.reason.data, current_user)
+
+    return _decide(
+        round_id,
+        user_id,
+        form,
+        decide,
+        _("Loại bài dự thi của %(name)s?"),
+        _("Xác nhận loại bài"),
+        _("Đã loại bài dự thi của %(name)s."),
+    )
+
+
+@bp.route("/giam-khao/vong/<int:round_id>/bai/<int:user_id>/khoi-phuc", methods=["POST"])
+@role_required("judge")
+def reinstate_entry(round_id, user_id):
+    """Reinstates the disqualification the judge saw (`decision`); refused (409) if the page is out of date."""
+    form = ReinstateForm()
+
+    def decide(round_, person, dry_run):
+        if dry_run:
+            check_reinstatable(round_.id, person.id, form.decision.data)
+            return
+        reinstate(round_, person.id, form.reason.data, current_user, expected=form.decision.data)
+
+    return _decide(
+        round_id,
+        user_id,
+        form,
+        decide,
+        _("Khôi phục bài dự thi của %(name)s?"),
+        _("Xác nhận khôi phục"),
+        _("Đã khôi phục bài dự thi của %(name)s."),
+    )
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/cai-dat", methods=["GET", "POST"])
@@ -243,7 +353,10 @@ def settings_page(round_id):
     review_form = ReviewSettingsForm(prefix="review", obj=settings)
     rule_form = RankingRuleForm(prefix="rule")
     rule_form.set_choices(CRITERIA_LABELS)
+    scope_form = PredictionScopeForm(prefix="scope")
+    scope_form.set_choices(PREDICTION_SCOPES)
     if request.method == "GET":
+        scope_form.scope.data = prediction_scope(round_.id)
         for slot, key in zip(rule_form.slots(), list(round_.ranking_rule or []) + [""] * 6):
             slot.data = key
         tiers_form.tiers.data = "\n".join(tier_line(t) for t in prize_tiers(round_.id))
@@ -263,6 +376,14 @@ def settings_page(round_id):
         except RankingRuleError as exc:
             db.session.rollback()
             rule_form.criterion_1.errors.append(str(exc))
+    elif scope_form.submit.data and scope_form.validate_on_submit():
+        try:
+            set_prediction_scope(round_, scope_form.scope.data, current_user)
+            flash(_("Đã lưu cách tính đáp án câu dự đoán."), "success")
+            return redirect(url_for("judging.settings_page", round_id=round_.id))
+        except JudgingError as exc:
+            db.session.rollback()
+            scope_form.scope.errors.append(str(exc))
     elif review_form.submit.data and review_form.validate_on_submit():
         try:
             update_thresholds(
@@ -277,9 +398,14 @@ def settings_page(round_id):
         except JudgingError as exc:
             db.session.rollback()
             review_form.min_time_seconds.errors.append(str(exc))
-    errors = tiers_form.errors or review_form.errors or rule_form.errors
+    errors = tiers_form.errors or review_form.errors or rule_form.errors or scope_form.errors
     return render_template(
-        "judging/settings.html", round=round_, tiers_form=tiers_form, review_form=review_form, rule_form=rule_form
+        "judging/settings.html",
+        round=round_,
+        tiers_form=tiers_form,
+        review_form=review_form,
+        rule_form=rule_form,
+        scope_form=scope_form,
     ), (422 if errors else 200)
 
 
@@ -288,23 +414,49 @@ def settings_page(round_id):
 def publish(round_id):
     round_ = _round_or_404(round_id)
     form = PublishForm()
-    if form.validate_on_submit():
-        try:
-            snapshot = publishing.publish(round_, current_user, note=form.note.data or "")
-            flash(
-                _(
-                    "Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s",
-                    version=snapshot.version,
-                    digest=snapshot.digest,
-                ),
-                "success",
-            )
-        except JudgingError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-    else:
+    back = url_for("judging.round_page", round_id=round_.id)
+    if not form.validate_on_submit():
         flash(_("Ghi chú quá dài (tối đa 500 ký tự)."), "error")
-    return redirect(url_for("judging.round_page", round_id=round_.id))
+        return redirect(back)
+    latest = publishing.latest_snapshot(round_.id)
+    seen = form.expected_version.data
+    if seen is not None and latest is not None and seen != latest.version:
+        # Another judge published in between: this judge has not seen that version, so nothing is published.
+        flash(
+            _(
+                "Phiên bản %(version)s vừa được công bố lúc %(time)s trong khi bạn xem trang cũ. Chưa công bố thêm; "
+                "hãy xem lại rồi công bố nếu vẫn cần.",
+                version=latest.version,
+                time=format_vn_time(latest.published_at, seconds=True),
+            ),
+            "error",
+        )
+        return redirect(back)
+    if not form.is_confirmed():
+        lines = [
+            _(
+                "Bảng xếp hạng hiện tại sẽ được công bố thành phiên bản %(version)s trên trang kết quả công khai.",
+                version=(latest.version if latest else 0) + 1,
+            ),
+            _("Phiên bản đã công bố không thể sửa hay xoá; thay đổi sau đó cần công bố phiên bản mới."),
+        ]
+        if form.note.data:
+            lines.append(_("Ghi chú: %(note)s", note=form.note.data))
+        return _confirm_page(round_, form, request.path, _("Công bố kết quả?"), lines, _("Xác nhận công bố"), back)
+    try:
+        snapshot = publishing.publish(round_, current_user, note=form.note.data or "")
+        flash(
+            _(
+                "Đã công bố phiên bản %(version)s. Mã SHA-256: %(digest)s",
+                version=snapshot.version,
+                digest=snapshot.digest,
+            ),
+            "success",
+        )
+    except JudgingError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    return redirect(back)
 
 
 @bp.route("/giam-khao/vong/<int:round_id>/xuat", methods=["POST"])
@@ -371,9 +523,7 @@ def statistics(round_id):
 @role_required("judge")
 def audit(round_id):
     round_ = _round_or_404(round_id)
-    return render_template(
-        "judging/audit.html", round=round_, entries=audit_log(round_.id, limit=2000), objects=OBJECT_LABELS
-    )
+    return render_template("judging/audit.html", round=round_, rows=present(audit_log(round_.id, limit=2000)))
 
 
 def _published_winners(round_):

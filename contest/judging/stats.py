@@ -8,10 +8,11 @@ import csv
 import io
 from dataclasses import dataclass, field
 
-from sqlalchemy import Date, case, cast, func, select, text
+from sqlalchemy import Date, cast, exists, func, select, text
 
 from contest.accounts.models import Unit, User
 from contest.judging import board
+from contest.judging.models import Disqualification
 from contest.judging.prizes import winners
 from contest.judging.ranking import FINISHED, ranking_query
 from contest.rounds.models import Attempt, AttemptAnswer, Round
@@ -50,47 +51,70 @@ class UnitRow:
 
 @dataclass
 class RoundStatistics:
-    attempts: int = 0
-    participants: int = 0
-    perfect_attempts: int = 0
-    perfect_people: int = 0
+    """A round's figures. Totals count every finished attempt and everyone who finished one; each breakdown (days,
+    score distribution, provinces, units) counts valid entries only: people not disqualified, each once at their
+    best attempt, and those people's finished attempts. So each breakdown adds up to `ranked_people` and
+    `valid_attempts`, and the totals are those plus the disqualified ones."""
+
+    attempts: int = 0  # finished attempts, everyone's
+    participants: int = 0  # people with a finished attempt
+    disqualified_attempts: int = 0
+    disqualified_people: int = 0
+    perfect_attempts: int = 0  # valid attempts with every answer right
+    perfect_people: int = 0  # ranked people whose best attempt is perfect
     question_count: int = 0
-    by_day: list = field(default_factory=list)  # [(day, attempts, participants)]
-    distribution: list = field(default_factory=list)  # [(correct, people, attempts)]
+    by_day: list = field(default_factory=list)  # [(day, valid attempts, ranked people who finished one that day)]
+    distribution: list = field(default_factory=list)  # [(correct or None, people by best attempt, attempts)]
     by_unit: list = field(default_factory=list)  # [UnitRow], by participants desc
     by_province: list = field(default_factory=list)  # [UnitRow], by participants desc
     items: list = field(default_factory=list)  # [(ItemStatistic, question title, weak: bool)]
 
     @property
+    def valid_attempts(self):
+        return self.attempts - self.disqualified_attempts
+
+    @property
+    def ranked_people(self):
+        return self.participants - self.disqualified_people
+
+    @property
     def perfect_rate(self):
-        return self.perfect_people / self.participants if self.participants else 0.0
+        """Ranked people with a perfect best attempt, over ranked people (both without the disqualified)."""
+        return self.perfect_people / self.ranked_people if self.ranked_people else 0.0
 
     @property
     def perfect_attempt_rate(self):
-        return self.perfect_attempts / self.attempts if self.attempts else 0.0
+        return self.perfect_attempts / self.valid_attempts if self.valid_attempts else 0.0
+
+
+def _not_disqualified(a):
+    d = Disqualification.__table__
+    return ~exists().where(d.c.round_id == a.c.round_id, d.c.user_id == a.c.user_id)
 
 
 def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     a = Attempt.__table__
+    d = Disqualification.__table__
     finished = (a.c.round_id == round_.id) & a.c.status.in_(FINISHED)
-    perfect = (a.c.question_count > 0) & (a.c.correct_count == a.c.question_count)
+    valid = finished & _not_disqualified(a)
     stats = RoundStatistics(question_count=round_.question_count)
 
-    row = db.session.execute(
-        select(
-            func.count(),
-            func.count(func.distinct(a.c.user_id)),
-            func.coalesce(func.sum(case((perfect, 1), else_=0)), 0),
-        ).where(finished)
+    stats.attempts, stats.participants = db.session.execute(
+        select(func.count(), func.count(func.distinct(a.c.user_id))).where(finished)
     ).one()
-    stats.attempts, stats.participants, stats.perfect_attempts = row
+    # The disqualified are few: their attempts through the (round, person) index.
+    stats.disqualified_attempts, stats.disqualified_people = db.session.execute(
+        select(func.count(), func.count(func.distinct(a.c.user_id)))
+        .select_from(d.join(a, (a.c.round_id == d.c.round_id) & (a.c.user_id == d.c.user_id)))
+        .where(d.c.round_id == round_.id, a.c.status.in_(FINISHED))
+    ).one()
 
     day = _local_day(a.c.submitted_at).label("day")
     stats.by_day = [
         (str(r.day), r.attempts, r.participants)
         for r in db.session.execute(
             select(day, func.count().label("attempts"), func.count(func.distinct(a.c.user_id)).label("participants"))
-            .where(finished)
+            .where(valid)
             .group_by(day)
             .order_by(day)
         )
@@ -108,26 +132,27 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
                 entries.c.unit_id, entries.c.correct_count
             )
         ).all()
-    people_by_score = {}
+    people_by_score: dict = {}
     for _, score, people in people_by_unit_score:
         people_by_score[score] = people_by_score.get(score, 0) + people
     attempts_by_score = dict(
-        db.session.execute(select(a.c.correct_count, func.count()).where(finished).group_by(a.c.correct_count)).all()
+        db.session.execute(select(a.c.correct_count, func.count()).where(valid).group_by(a.c.correct_count)).all()
     )
-    scores = sorted({*people_by_score, *attempts_by_score} - {None}, reverse=True)
+    scores: list = sorted({*people_by_score, *attempts_by_score} - {None}, reverse=True)
+    if None in people_by_score or None in attempts_by_score:
+        scores.append(None)  # finished without a score (should not happen): shown, so the columns still add up
     stats.distribution = [(s, people_by_score.get(s, 0), attempts_by_score.get(s, 0)) for s in scores]
     if round_.question_count:
         stats.perfect_people = people_by_score.get(round_.question_count, 0)
-    else:
-        stats.perfect_people = 0
+        stats.perfect_attempts = attempts_by_score.get(round_.question_count, 0)
 
-    stats.by_unit, stats.by_province = _unit_tables(round_, people_by_unit_score, finished)
+    stats.by_unit, stats.by_province = _unit_tables(round_, people_by_unit_score, valid)
     if include_items:
         stats.items = _items(round_)
     return stats
 
 
-def _unit_tables(round_, people_by_unit_score, finished):
+def _unit_tables(round_, people_by_unit_score, valid):
     a = Attempt.__table__
     u = User.__table__
     units = {r.id: r for r in db.session.execute(select(Unit.id, Unit.parent_id, Unit.name, Unit.headcount))}
@@ -161,7 +186,7 @@ def _unit_tables(round_, people_by_unit_score, finished):
     for r in db.session.execute(
         select(u.c.unit_id, func.count().label("attempts"))
         .select_from(a.join(u, u.c.id == a.c.user_id))
-        .where(finished)
+        .where(valid)
         .group_by(u.c.unit_id)
     ):
         unit_row(r.unit_id).attempts = r.attempts
@@ -236,19 +261,34 @@ def statistics_csv_chunks(stats: RoundStatistics):
     buffer = io.StringIO()
     w = _FormulaSafeWriter(csv.writer(buffer))
     buffer.write("\ufeff")
-    w.writerow(["Tổng số lượt thi", stats.attempts])
+    w.writerow(["Tổng số lượt thi đã nộp", stats.attempts])
+    w.writerow(["— của người bị loại", stats.disqualified_attempts])
+    w.writerow(["— hợp lệ (tính trong các bảng dưới)", stats.valid_attempts])
     w.writerow(["Tổng số người dự thi", stats.participants])
-    w.writerow(["Số người đạt điểm tuyệt đối", stats.perfect_people])
+    w.writerow(["— bị loại", stats.disqualified_people])
+    w.writerow(["— được xếp hạng (tính trong các bảng dưới)", stats.ranked_people])
+    w.writerow(["Số người đạt điểm tuyệt đối (trong số người được xếp hạng)", stats.perfect_people])
     w.writerow(["Tỷ lệ đạt điểm tuyệt đối (%)", round(stats.perfect_rate * 100, 2)])
     w.writerow([])
-    w.writerow(["Ngày", "Số lượt thi", "Số người dự thi"])
+    w.writerow(["Ngày", "Số lượt thi", "Số người dự thi trong ngày"])
     w.writerows(stats.by_day)
+    w.writerow(["Tổng", stats.valid_attempts, ""])
     w.writerow([])
     w.writerow(["Số câu đúng", "Số người (bài tốt nhất)", "Số lượt thi"])
-    w.writerows(stats.distribution)
+    w.writerows([(s if s is not None else "", people, attempts) for s, people, attempts in stats.distribution])
+    w.writerow(["Tổng", stats.ranked_people, stats.valid_attempts])
     w.writerow([])
     w.writerow(["Tỉnh/Thành phố", "Số người dự thi", "Số lượt thi", "Tổng điểm", "Số người đạt giải"])
     w.writerows([(r.name, r.participants, r.attempts, r.score_sum, r.winners) for r in stats.by_province])
+    w.writerow(
+        [
+            "Tổng",
+            stats.ranked_people,
+            stats.valid_attempts,
+            sum(r.score_sum for r in stats.by_province),
+            sum(r.winners for r in stats.by_province),
+        ]
+    )
     w.writerow([])
     w.writerow(
         [
@@ -275,6 +315,18 @@ def statistics_csv_chunks(stats: RoundStatistics):
                 r.winners,
             )
             for r in stats.by_unit
+        ]
+    )
+    w.writerow(
+        [
+            "Tổng",
+            "",
+            stats.ranked_people,
+            "",
+            "",
+            stats.valid_attempts,
+            sum(r.score_sum for r in stats.by_unit),
+            sum(r.winners for r in stats.by_unit),
         ]
     )
     if stats.items:

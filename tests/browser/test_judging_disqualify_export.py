@@ -59,6 +59,7 @@ def test_judge_disqualifies_with_reason_and_downloads_xlsx(page, live_server, se
         "Làm 3 câu trong 9 giây; cùng thiết bị với tài khoản khác"
     )
     page.get_by_role("button", name="Loại bài dự thi").click()
+    page.get_by_role("dialog").get_by_role("button", name="Xác nhận loại bài").click()  # issue 14: confirmed
     expect(page.get_by_text("Đã loại bài dự thi của Phạm Gian Lận.")).to_be_visible()
     expect(page.locator("table.ranking tbody tr").first).to_contain_text("Võ Thị Chăm")
     expect(page.locator("table.ranking tbody tr").first).to_contain_text("Giải Nhất")
@@ -88,6 +89,7 @@ def test_judge_disqualifies_with_reason_and_downloads_xlsx(page, live_server, se
             "fix_perfect_count",
             "review_flags",
             "disqualify",
+            "prediction_target_update",  # a disqualified perfect score leaves the prediction's target (issue 14)
             "export",
         ]  # flags: computed once, by the system
         db.session.remove()

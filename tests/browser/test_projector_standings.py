@@ -59,6 +59,7 @@ def test_judge_disqualifies_the_leader_and_the_projector_drops_them(
         page.goto(f"{base}/giam-khao/vong/{round_id}/bai/{cheat_id}")
         page.get_by_label("Lý do (bắt buộc, được ghi vào nhật ký)").fill("Làm 3 câu trong 9 giây")
         page.get_by_role("button", name="Loại bài dự thi").click()
+        page.get_by_role("dialog").get_by_role("button", name="Xác nhận loại bài").click()
         expect(page.get_by_text("Đã loại bài dự thi của Phạm Gian Lận.")).to_be_visible()
 
         # The projector was not reloaded: the push removed the disqualified leader.
@@ -67,6 +68,7 @@ def test_judge_disqualifies_the_leader_and_the_projector_drops_them(
         expect(rows).to_have_count(2)
 
         page.get_by_role("button", name="Công bố kết quả").click()
+        page.get_by_role("dialog").get_by_role("button", name="Xác nhận công bố").click()
         expect(page.get_by_text("Đã công bố phiên bản 1.")).to_be_visible()
         # The same projector page now shows the official standings and prizes.
         expect(projector.get_by_role("heading", name="Kết quả chính thức")).to_be_visible()

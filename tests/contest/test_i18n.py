@@ -256,7 +256,7 @@ def test_judge_and_public_results_pages_are_english(app, english):
         data,
     )
     assert ">2 correct<" in stats  # the bar of people with 2 correct answers (msgctxt "number of correct answers")
-    response = english.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
+    response = english.post(f"/giam-khao/vong/{rid}/bai/{first}/loai", data={"reason": ""})
     assert response.status_code == 422 and "Please state the reason." in response.get_data(as_text=True)
     with app.app_context():
         publish(db.session.get(Round, rid), db.session.get(User, judge_id))
@@ -304,6 +304,6 @@ def test_pgettext_contexts_render_the_english_of_their_place(app, english):
     audit = _english(english, "/quan-tri/nhat-ky", [], data)
     assert "Object" in _texts(audit, "//th")
     assert {"Contest", "Round", "Unit", "Question", "Question category", "Question bank import"} <= set(
-        _texts(audit, "//nav[@class='actions']/a")
+        _texts(audit, "//select[@name='doi-tuong']/option")
     )
-    assert any(cell.startswith("Unit #") for cell in _texts(audit, "//td"))
+    assert any(cell.startswith("Unit «Sở Tư pháp» (#") for cell in _texts(audit, "//td"))

@@ -7,6 +7,7 @@ from openpyxl import load_workbook
 
 from contest.accounts.models import User
 from contest.audit.models import AuditEntry
+from contest.judging.disqualification import decision_token
 from contest.judging.models import Disqualification, JudgingSettings, RankingEntry
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.publishing import latest_snapshot
@@ -35,6 +36,11 @@ def site(app, client):
     return dict(judge_phone=judge_phone, round_id=ids[0], people=ids[1])
 
 
+def latest_snapshot_of(app, round_id):
+    with app.app_context():
+        return latest_snapshot(round_id)
+
+
 def test_only_judges_reach_judging_pages(app, client, site):
     assert client.get("/giam-khao/").status_code == 302  # to the login page
     _, phone = create_account(app, role="contestant")
@@ -55,14 +61,19 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
         assert db.session.get(Round, rid).perfect_count_actual == 1
     assert "Thời gian làm bài quá ngắn" in page  # 20 s is under the default 60 s threshold
 
-    response = client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": ""})
+    response = client.post(f"/giam-khao/vong/{rid}/bai/{first}/loai", data={"reason": ""})
     assert response.status_code == 422
     assert "Vui lòng ghi rõ lý do." in response.get_data(as_text=True)
     with app.app_context():
         assert Disqualification.query.count() == 0
 
+    reason = {"reason": "Làm bài trong 20 giây, thi hộ"}
+    asked = client.post(f"/giam-khao/vong/{rid}/bai/{first}/loai", data=reason)  # first the confirmation step
+    assert asked.status_code == 200 and "Loại bài dự thi của Nguyễn Thị Ánh?" in asked.get_data(as_text=True)
+    with app.app_context():
+        assert Disqualification.query.count() == 0
     response = client.post(
-        f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": "Làm bài trong 20 giây, thi hộ"}, follow_redirects=True
+        f"/giam-khao/vong/{rid}/bai/{first}/loai", data={**reason, "confirmed": "1"}, follow_redirects=True
     )
     assert "Đã loại bài dự thi của Nguyễn Thị Ánh." in response.get_data(as_text=True)
     with app.app_context():
@@ -71,7 +82,14 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
 
     unpublished = client.get(f"/ket-qua/vong/{rid}")  # nothing published yet: the page says so
     assert unpublished.status_code == 200 and "Kết quả chưa được công bố" in unpublished.get_data(as_text=True)
-    response = client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": "Kết quả chính thức"}, follow_redirects=True)
+    asked = client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": "Kết quả chính thức"})
+    assert asked.status_code == 200 and "Công bố kết quả?" in asked.get_data(as_text=True)
+    assert latest_snapshot_of(app, rid) is None  # nothing published before the confirmation
+    response = client.post(
+        f"/giam-khao/vong/{rid}/cong-bo",
+        data={"note": "Kết quả chính thức", "confirmed": "1", "expected_version": "0"},
+        follow_redirects=True,
+    )
     text = response.get_data(as_text=True)
     assert "Đã công bố phiên bản 1" in text
     public = client.get(f"/ket-qua/vong/{rid}").get_data(as_text=True)
@@ -84,11 +102,16 @@ def test_judge_reviews_disqualifies_and_publishes(app, client, site):
     assert digest in printable and "TRƯỞNG BAN GIÁM KHẢO" in printable
 
     # reinstating after publication: the published page stays, the judge is told to publish a new version
-    client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": "Đã xác minh, không thi hộ"})
+    with app.app_context():
+        decision = decision_token(Disqualification.query.one())
+    client.post(
+        f"/giam-khao/vong/{rid}/bai/{first}/khoi-phuc",
+        data={"reason": "Đã xác minh, không thi hộ", "decision": decision, "confirmed": "1"},
+    )
     assert "hãy công bố phiên bản mới" in client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     assert "Nguyễn Thị Ánh" not in client.get(f"/ket-qua/vong/{rid}").get_data(as_text=True)
     audit = client.get(f"/giam-khao/vong/{rid}/nhat-ky").get_data(as_text=True)
-    assert "Đã xác minh, không thi hộ" in audit and "publish" in audit
+    assert "Đã xác minh, không thi hộ" in audit and "Công bố kết quả" in audit and "Khôi phục bài dự thi" in audit
 
 
 def test_exports_download_and_full_data_is_audited(app, client, site):
@@ -142,9 +165,16 @@ def test_settings_and_statistics_pages(app, client, site):
     assert "Đã lưu ngưỡng cảnh báo." in response.get_data(as_text=True)
     assert "Thời gian làm bài quá ngắn" not in client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     stats = client.get(f"/giam-khao/vong/{rid}/thong-ke").get_data(as_text=True)
-    assert '<dd id="stat-participants">2</dd>' in stats and "<svg" in stats and "50.00%" in stats
+    # Vietnamese number format on the page (decimal comma), one format everywhere (Flask-Babel)
+    assert '<span id="stat-participants">2</span>' in stats and "<svg" in stats and "50,00%" in stats
+    assert "50.00%" not in stats
     csv_response = client.get(f"/giam-khao/vong/{rid}/thong-ke?dinh-dang=csv")
-    assert csv_response.get_data().decode("utf-8").startswith("\ufeffTổng số lượt thi,2")
+    assert csv_response.get_data().decode("utf-8").startswith("\ufeffTổng số lượt thi đã nộp,2")
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    english = client.get(f"/giam-khao/vong/{rid}/thong-ke").get_data(as_text=True)
+    assert "50.00%" in english and "50,00%" not in english
+    ranking = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
+    assert '<td class="num">20.000</td>' in ranking  # seconds taken: 20.000 in English, 20,000 in Vietnamese
 
 
 def test_ranking_rule_form_reorders_and_is_audited(app, client, site):
@@ -217,11 +247,17 @@ def test_round_page_reads_the_stored_ranking_and_skips_disqualified_without_reco
     with app.app_context():
         computed = db.session.get(JudgingSettings, rid).ranking_computed_at
         assert RankingEntry.query.filter_by(round_id=rid).count() == 2
-    client.post(f"/giam-khao/vong/{rid}/bai/{first}", data={"reason": "Thi hộ người khác"})
+        # Counting every entry for the prediction, a disqualification does not move the target (under the default,
+        # disqualifying this perfect score would: test_disqualified_perfect_score_does_not_raise_the_target).
+        db.session.get(JudgingSettings, rid).prediction_scope = "all"
+        db.session.commit()
+    client.post(f"/giam-khao/vong/{rid}/bai/{first}/loai", data={"reason": "Thi hộ người khác", "confirmed": "1"})
     page = client.get(f"/giam-khao/vong/{rid}").get_data(as_text=True)
     table = page[page.index('<table class="ranking">') :]
     assert "Lê Văn Bình" in table and "Nguyễn Thị Ánh" not in table.split("</table>")[0]
-    assert "<td>1</td>\n        <td>Lê Văn Bình</td>" in table and "Giải Nhất" in table  # moved up to rank 1
+    assert (
+        '<td>1</td>\n        <td class="cell-wrap">Lê Văn Bình</td>' in table and "Giải Nhất" in table
+    )  # moved up to rank 1
     with app.app_context():
         assert db.session.get(JudgingSettings, rid).ranking_computed_at == computed  # no recomputation
 
@@ -230,7 +266,7 @@ def test_public_results_of_a_hidden_contest_are_not_served(app, client, site):
     """Issue 12, finding 9: the public results of a contest the organiser hid were still served."""
     login(client, site["judge_phone"])
     rid = site["round_id"]
-    assert client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": ""}).status_code == 302
+    assert client.post(f"/giam-khao/vong/{rid}/cong-bo", data={"note": "", "confirmed": "1"}).status_code == 302
     assert client.get(f"/ket-qua/vong/{rid}").status_code == 200
     from contest.rounds.models import Round
 

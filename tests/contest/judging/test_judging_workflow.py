@@ -160,6 +160,7 @@ def test_publish_freezes_a_versioned_snapshot_with_digest(any_db_app):
 
         disqualify(round_, people[0].id, "Gian lận: nhờ người thi hộ", judge)
         assert changed_since_publication(round_)
+        assert round_.perfect_count_actual == 1  # a disqualified perfect score no longer counts (valid entries)
         # the published version does not move
         assert [e.user_id for e in snapshot_entries(v1)][0] == people[0].id
         v2 = publish(round_, judge)
@@ -181,7 +182,14 @@ def test_publish_freezes_a_versioned_snapshot_with_digest(any_db_app):
             db.session.commit()
         db.session.rollback()
         actions = [e.action for e in reversed(audit_log(round_.id))]
-        assert actions == ["prize_tiers", "fix_perfect_count", "publish", "disqualify", "publish"]
+        assert actions == [
+            "prize_tiers",
+            "fix_perfect_count",
+            "publish",
+            "disqualify",
+            "prediction_target_update",
+            "publish",
+        ]
         db.session.remove()
 
 

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contest.judging import board
-from contest.judging.models import RANKED_COLUMNS, Disqualification, RankingEntry, SnapshotEntry
+from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings, RankingEntry, SnapshotEntry
 from contest.judging.ranking import Entry, best_attempt, count_perfect, rank_entries
 from contest.rounds.ranking_rule import CRITERIA, RankingRuleError, validate_rule
 from infra.extensions import db
@@ -171,12 +171,13 @@ def build(dataset):
     return round_, people
 
 
-def reference_perfect(people, basis):
+def reference_perfect(people, basis, scope="valid"):
+    """The prediction's target by hand: under the default scope a disqualified person's perfect score does not count."""
     perfect = [
         (p["user_id"], a["id"])
         for p in people
         for a in p["rows"]
-        if a["status"] in FINISHED and a["correct"] == QUESTIONS
+        if a["status"] in FINISHED and a["correct"] == QUESTIONS and not (scope == "valid" and p["disqualified"])
     ]
     return len(perfect) if basis == "attempts" else len({user for user, _ in perfect})
 
@@ -185,6 +186,12 @@ def check(dataset):
     round_, people = build(dataset)
     expected_perfect = reference_perfect(people, dataset["basis"])
     assert count_perfect(round_) == expected_perfect
+    every_entry = JudgingSettings(round_id=round_.id, prediction_scope="all")  # the judges' other choice
+    db.session.add(every_entry)
+    db.session.commit()
+    assert count_perfect(round_) == reference_perfect(people, dataset["basis"], scope="all")
+    db.session.delete(every_entry)
+    db.session.commit()
     target = dataset["actual"] if dataset["actual"] is not None else expected_perfect
     expected = reference_ranking(people, dataset["rule"], target)
     got = [(e.rank, e.user_id, e.attempt_id) for e in rank_entries(round_)]
@@ -220,8 +227,13 @@ def check_board(round_, expected):
     # the whole stored ranking in one stream (what an export of a settled round reads)
     streamed = [(e.rank, e.user_id, e.attempt_id, e.position) for e in board.entries(round_.id)]
     assert streamed == [(r, u, a, i) for i, (r, u, a) in enumerate(expected, start=1)]
+    key = board.ranking_key(round_)
     Disqualification.query.filter_by(round_id=round_.id).delete()
     db.session.commit()
+    if board.ranking_key(round_) != key:
+        # A reinstated perfect score raised the provisional target (valid entries count): the key says the
+        # stored ranking is out of date, and it is computed again.
+        board.rebuild(round_)
     live = [(e.rank, e.user_id, e.attempt_id, e.position) for e in rank_entries(round_)]
     assert board.total(round_.id) == len(live)
     assert read(2, len(live)) == live
