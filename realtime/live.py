@@ -21,6 +21,7 @@ from realtime.acks import guarded as guarded_by
 
 log = logging.getLogger(__name__)
 MAX_INT = 2**31 - 1
+HOST_ROLES = ("organiser", "host")  # the roles that drive a session (contest.live.routes.HOSTS)
 HOST_ACTIONS = ("next", "close", "reveal", "rescue", "end", "state")
 LOBBY_THROTTLE_S = 1.0
 
@@ -39,7 +40,7 @@ guarded = guarded_by(services.LiveError)
 
 
 def _is_host():
-    return current_user.has_role("organiser")
+    return current_user.has_role(*HOST_ROLES)
 
 
 def _session(data):

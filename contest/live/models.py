@@ -43,6 +43,7 @@ class LiveSession(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]  # the judges published the final ranking
+    published_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the published ranking's lines
 
     contest = relationship("Contest")
     questions: Mapped[list["LiveSessionQuestion"]] = relationship(

@@ -112,15 +112,30 @@ def qr_svg(text):
     return Markup(segno.make(text, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff", omitsize=True))
 
 
+# Who may drive a session (the console, the projector): organisers and the `host` role, which has no other
+# organiser rights (no set-up, no bank, no contests).
+HOSTS = ("organiser", "host")
+
+
+@bp.route("/quan-tri/chung-ket/dieu-khien")
+@role_required(*HOSTS)
+def host_index():
+    """A host's way in: the sessions still open, newest first."""
+    rows = db.session.scalars(
+        select(LiveSession).where(LiveSession.status == "open").order_by(LiveSession.id.desc()).limit(200)
+    ).all()
+    return render_template("live/host_index.html", rows=rows)
+
+
 @bp.route("/quan-tri/chung-ket/<int:session_id>/dieu-khien")
-@role_required("organiser")
+@role_required(*HOSTS)
 def host(session_id):
     session = _session_or_404(session_id)
     return render_template("live/host.html", session=session, join_url=join_url(session))
 
 
 @bp.route("/quan-tri/chung-ket/<int:session_id>/man-hinh")
-@role_required("organiser")
+@role_required(*HOSTS)
 def screen(session_id):
     session = _session_or_404(session_id)
     url = join_url(session)
