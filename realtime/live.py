@@ -8,7 +8,7 @@ The protocol is documented in docs/realtime.md ("Live finals").
 import logging
 
 import gevent
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
 
@@ -91,7 +91,7 @@ def register(socketio):
         if not isinstance(pin, str) or len(pin) > 12:
             raise BadPayload("pin")
         session = services.find_by_pin(pin)
-        player = services.join(session, current_user)
+        player = services.join(session, current_user, request.remote_addr)
         join_room(room(session.id))
         if not player.watch_only:
             schedule_lobby(current_app._get_current_object(), session.id)

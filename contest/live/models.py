@@ -83,6 +83,7 @@ class LivePlayer(Model):
     final_order: Mapped[int | None]  # the game's order at the end (1 = best), kept when judges disqualify
     final_rank: Mapped[int | None]  # the rank among those not disqualified
     disqualified_reason: Mapped[str | None] = mapped_column(String(500))
+    client_ip: Mapped[str | None] = mapped_column(String(45))  # at joining, for the judges' review flags
 
     user = relationship("User")
 

@@ -1,5 +1,5 @@
 """accounts: the `host` role (runs a live final's console without the organisers' other rights); live finals:
-the published ranking's digest
+the published ranking's digest and each player's address at joining (review flags)
 
 Revision ID: 0009_h15
 Revises: 0008_live_sessions
@@ -42,9 +42,13 @@ def upgrade():
     _users_check(OLD, NEW)
     with op.batch_alter_table("live_sessions", schema=None) as batch_op:
         batch_op.add_column(sa.Column("published_digest", sa.String(length=64), nullable=True))
+    with op.batch_alter_table("live_players", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("client_ip", sa.String(length=45), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table("live_players", schema=None) as batch_op:
+        batch_op.drop_column("client_ip")
     with op.batch_alter_table("live_sessions", schema=None) as batch_op:
         batch_op.drop_column("published_digest")
     op.execute("UPDATE users SET role = 'contestant' WHERE role = 'host'")
