@@ -23,9 +23,10 @@ def test_create_live_makes_a_session_in_its_lobby_driven_by_a_host_account(app, 
         assert state.read(session.id)["phase"] == "lobby"
         host = db.session.scalar(db.select(User).where(User.phone == host_phone))
         assert host.role == "host" and host.check_password("thitai12345")
-        assert services.get_session(int(again.output.split()[0])).questions[0].question_id == session.questions[
-            0
-        ].question_id
+        assert (
+            services.get_session(int(again.output.split()[0])).questions[0].question_id
+            == session.questions[0].question_id
+        )
     refused = runner.invoke(args=["loadtest", "create-live", "--seconds", "2"])
     assert refused.exit_code != 0
 

@@ -114,4 +114,6 @@ def test_player_page_carries_the_points_formula_and_the_result_texts(app, client
     page = client.get("/chung-ket").text
     assert "Cách tính điểm: mỗi câu đúng được round(1000 × (1 − t ÷ T ÷ 2)) điểm" in page
     texts = json.loads(page.split('id="live-text">')[1].split("</script>")[0])
-    assert texts["gained"] == "+{n} điểm ở câu này" and texts["total"] == "tổng {n} điểm" and texts["rank"] == "Hạng {n}"
+    assert (
+        texts["gained"] == "+{n} điểm ở câu này" and texts["total"] == "tổng {n} điểm" and texts["rank"] == "Hạng {n}"
+    )
