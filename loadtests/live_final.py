@@ -48,6 +48,7 @@ ANSWER_WITHIN_S = float(os.environ.get("LIVE_ANSWER_WITHIN_S", "3"))  # players 
 GAP_S = float(os.environ.get("LIVE_GAP_S", "2"))  # between a reveal and the next question
 JOIN_TIMEOUT_S = float(os.environ.get("LIVE_JOIN_TIMEOUT_S", "120"))
 LOGIN_TRIES = 3
+STALL_S = float(os.environ.get("LIVE_STALL_S", "45"))  # the host starts once no player joined for this long
 CSRF = "csrf_token"
 # Each player logs in from its own loopback address (loadtests/addresses.py), so the production login limits per
 # address apply as to real players; 0 sends everyone from 127.0.0.1.
@@ -127,8 +128,9 @@ def log_in(http, base_url, phone, password) -> bool:
     return response.status_code == 302
 
 
-def connect(environment, base_url, http, name="connect"):
-    client = socketio.Client(reconnection=False)
+def connect(environment, base_url, http, name="connect", reconnect=False):
+    # A player's phone reconnects after a drop and joins again, as static/js/live-play.js does; the host does not.
+    client = socketio.Client(reconnection=reconnect, reconnection_attempts=10, reconnection_delay=1)
     cookies = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
     started = time.perf_counter()
     try:
@@ -161,7 +163,8 @@ class LivePlayer(HttpUser):
         else:
             fire(self.environment, "login", 0, RuntimeError(f"login of {phone} refused"))
             raise StopUser()
-        self.sio = connect(self.environment, self.host, self.client)
+        self.sio = connect(self.environment, self.host, self.client, reconnect=True)
+        self.sio.on("connect", self._on_reconnect)
         self.sio.on("live:question", self._on_question)
         self.sio.on("live:ended", self._on_ended)
         started = time.perf_counter()
@@ -176,6 +179,22 @@ class LivePlayer(HttpUser):
     def on_stop(self):
         if self.sio is not None:
             self.sio.disconnect()
+
+    def _on_reconnect(self):
+        if self.session_id is None:
+            return  # the first connection: on_start joins
+        fire(self.environment, "reconnect", 0)
+        gevent.spawn(self._rejoin)
+
+    def _rejoin(self):
+        started = time.perf_counter()
+        try:
+            ack = self.sio.call("live:join", {"pin": PIN}, timeout=30)
+        except Exception as exc:
+            fire(self.environment, "rejoin ack", (time.perf_counter() - started) * 1000, exc)
+            return
+        error = None if ack.get("ok") else RuntimeError(ack.get("error"))
+        fire(self.environment, "rejoin ack", (time.perf_counter() - started) * 1000, error)
 
     def _on_ended(self, _data):
         if self.received >= QUESTIONS:
@@ -254,8 +273,16 @@ class LiveHost(User):
             gevent.sleep(1)
             return
         wanted = int(os.environ.get("LIVE_PLAYERS") or max((self.environment.parsed_options.num_users or 1) - 1, 1))
+        # Start when everyone joined; or when nobody joined for STALL_S (players whose login failed three times
+        # stopped); or at the timeout.
         deadline = time.monotonic() + JOIN_TIMEOUT_S
-        while self._act("state").get("state", {}).get("players", 0) < wanted and time.monotonic() < deadline:
+        last, last_change = -1, time.monotonic()
+        while time.monotonic() < deadline:
+            joined = self._act("state").get("state", {}).get("players", 0)
+            if joined >= wanted or (joined == last and time.monotonic() - last_change > STALL_S):
+                break
+            if joined != last:
+                last, last_change = joined, time.monotonic()
             gevent.sleep(1)
         for _ in range(QUESTIONS):
             if not self._act("next").get("ok"):

@@ -33,7 +33,7 @@ def main(sizes: list[int]) -> None:
         live = measure(players)
         b, a = live["question_broadcast"], live["answer_ack"]
         print(
-            f"N={players}: held {live['players_held']}, broadcast p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms, "
+            f"N={players}: joined {live['players_joined']}, held {live['players_held']}, broadcast p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms, "
             f"ack p50 {a['p50_ms']:.0f} ms p99 {a['p99_ms']:.0f} ms, targets {'met' if live['targets_met'] else 'MISSED'}, "
             f"load average {live['load_average']}"
         )
