@@ -1,7 +1,7 @@
 """`make loadtest`: bring up the stack, run Locust headless against nginx, check answers, write the report.
 
     python -m loadtests.run --users 500 --spawn-rate 50 --duration 2m --procs 2 --db postgres --scenario http
-    python -m loadtests.run --scenario live --users 1000 --spawn-rate 50 --procs 2 --locust-procs 2 --light-hash
+    python -m loadtests.run --scenario live --users 1000 --spawn-rate 20 --procs 2 --light-hash
 The "live" scenario (loadtests/live_final.py): one host (the `host` role) drives --questions (default 10) of
 --live-seconds each; --users players join by PIN and answer in the first seconds of each window. The report's
 "live" section gives the question broadcast and answer-ack latencies (p50/p99) and the players held.
