@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from contest.accounts.models import ROLES, User
 from contest.audit.models import AuditEntry
 from contest.live import services
+from contest.live.models import LivePlayer
 from infra.extensions import db
 from tests.conftest import PASSWORD, create_account, login, make_app
 from tests.contest.live.livekit import make_live
@@ -86,6 +87,8 @@ def test_host_drives_over_socketio_and_a_contestant_cannot(server_factory, redis
             )
         )
         assert {"live.show", "live.close", "live.reveal", "live.end"} <= set(actions)
+        # the player's address at joining is kept for the judges' review flags
+        assert db.session.scalar(db.select(LivePlayer.client_ip).where(LivePlayer.session_id == sid)) == "127.0.0.1"
 
 
 def test_the_role_check_allows_host_and_still_refuses_others(any_db_app):
