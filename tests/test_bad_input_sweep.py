@@ -19,7 +19,7 @@ from tests.conftest import create_account, login
 from tests.contest.judging_data import add_attempt, make_unit
 from tests.contest.roundkit import make_round
 
-ROLES = ["anonymous", "contestant", "organiser", "judge", "host", "admin"]
+ROLES = ["anonymous", "contestant", "organiser", "judge", "admin"]
 
 # Path values: an `<int:...>` must be 404 for all of these but the valid "1"; other converters get the strings.
 INT_PATH_VALUES = [
