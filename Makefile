@@ -14,6 +14,7 @@ setup-test:
 # make loadtest USERS=1000 SPAWN_RATE=100 DURATION=2m PROCS=2 DB=postgres SCENARIO=http LOCUST_PROCS=1
 # Capacity (live): make loadtest SCENARIO=steady DB=postgres USERS=10000 SPAWN_RATE=25 DURATION=12m \
 #                  QUESTIONS=30 MINUTES=45 THINK=20,40 LIGHT_HASH=1 LOCUST_PROCS=2
+# Live final (one host, USERS players, 10 questions): make loadtest SCENARIO=live USERS=500 SPAWN_RATE=20 LIGHT_HASH=1
 USERS ?= 100
 SPAWN_RATE ?= 20
 DURATION ?= 60s

@@ -8,7 +8,7 @@ The protocol is documented in docs/realtime.md ("Live finals").
 import logging
 
 import gevent
-from flask import current_app
+from flask import current_app, request
 from flask_login import current_user
 from flask_socketio import join_room
 
@@ -21,6 +21,7 @@ from realtime.acks import guarded as guarded_by
 
 log = logging.getLogger(__name__)
 MAX_INT = 2**31 - 1
+HOST_ROLES = ("organiser", "host")  # the roles that drive a session (contest.live.routes.HOSTS)
 HOST_ACTIONS = ("next", "close", "reveal", "rescue", "end", "state")
 LOBBY_THROTTLE_S = 1.0
 
@@ -39,7 +40,7 @@ guarded = guarded_by(services.LiveError)
 
 
 def _is_host():
-    return current_user.has_role("organiser")
+    return current_user.has_role(*HOST_ROLES)
 
 
 def _session(data):
@@ -90,7 +91,7 @@ def register(socketio):
         if not isinstance(pin, str) or len(pin) > 12:
             raise BadPayload("pin")
         session = services.find_by_pin(pin)
-        player = services.join(session, current_user)
+        player = services.join(session, current_user, request.remote_addr)
         join_room(room(session.id))
         if not player.watch_only:
             schedule_lobby(current_app._get_current_object(), session.id)

@@ -1,105 +1,44 @@
-"""Capacity of a live final: N players on P app processes (Redis message queue), one host, 10 questions.
+"""Capacity of a live final on the production-like stack: N players, one host, 10 questions of 10 s.
 
-    PYTHONPATH=. .venv/bin/python scripts/live_final_capacity.py N [P]
+    PYTHONPATH=. .venv/bin/python scripts/live_final_capacity.py N [N ...]
 
-Starts a project-local Redis, migrates a throwaway SQLite database, seeds N players (light password hashes),
-an organiser and a points session of 10 questions × 10 s, starts P `python -m server.serve` processes and one
-Locust per process (loadtests/live_final.py; the host on the first), the players answering in the first 3 s
-of each window. Prints, per Locust, the question-broadcast latency (Redis's clock at show → arrival at the
-player) and the answer-ack latency, p50/p99, with the number of requests and failures.
+For each N, runs the "live final" scenario of `make loadtest` (loadtests/run.py: 2 app processes behind nginx,
+production settings, Redis with AOF, the `host` role driving, one Locust process) and prints one line: the players
+held, the question-broadcast latency (server clock at show -> arrival at the player) and the answer-ack latency,
+p50/p99, whether the targets hold (every player held, broadcast p99 < 1 s, ack p99 < 250 ms), and the machine's
+load average (the machine may be shared). The same as, per N:
+    make loadtest SCENARIO=live USERS=N SPAWN_RATE=20 LIGHT_HASH=1
 """
 
-import csv
-import subprocess
+import json
 import sys
-import tempfile
 from pathlib import Path
 
-from flask_migrate import upgrade
+if __package__ in (None, ""):  # `python scripts/live_final_capacity.py`
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from contest.accounts.models import User
-from contest.live import services
-from infra.extensions import db
-from infra.localredis import LocalRedis
-from loadtests.seed import seed_users
-from tests.conftest import PASSWORD, make_app
-from tests.contest.live.livekit import make_live
-from tests.harness import ServerProcess
-
-ROOT = Path(__file__).resolve().parent.parent
-NAMES = ("question broadcast", "answer ack", "join ack", "host next")
+from loadtests import run
 
 
-def main(players: int, procs: int) -> None:
-    base = Path(tempfile.mkdtemp(prefix="live-capacity-"))
-    redis_server = LocalRedis(base / "redis")
-    redis_server.start()
-    servers = []
-    try:
-        database_url = f"sqlite:///{base}/live.db"
-        app = make_app(database_url, redis_server.url)
-        with app.app_context():
-            upgrade(directory=app.extensions["migrate"].directory, revision="heads")
-        session_id, organiser_id, _ = make_live(app, mode="points", count=10, seconds=10)
-        with app.app_context():
-            seed_users(players, prefix="0597", password="thitai12345", light_hash=True)
-            pin = services.get_session(session_id).pin
-            host_phone = db.session.get(User, organiser_id).phone
-        for i in range(procs):
-            env = {
-                "CONTEST_ENV": "testing",
-                "DATABASE_URL": database_url,
-                "REDIS_URL": redis_server.url,
-                "SOCKETIO_MESSAGE_QUEUE": redis_server.url,
-                "SECRET_KEY": "capacity",
-                "CCCD_HASH_KEY": "capacity",
-                "RATELIMIT_ENABLED": "0",
-            }
-            servers.append(ServerProcess(env, log_path=base / f"server-{i}.log"))
-            servers[-1].start()
-        env = {
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(ROOT),
-            "LOADTEST_PREFIX": "0597",
-            "LOADTEST_SEEDED": str(players),
-            "LOADTEST_REDIS_URL": redis_server.url,
-            "LIVE_PIN": pin,
-            "LIVE_SESSION_ID": str(session_id),
-            "LIVE_HOST_PHONE": host_phone,
-            "LIVE_HOST_PASSWORD": PASSWORD,
-            "LIVE_QUESTIONS": "10",
-            "LIVE_SECONDS": "10",
-            "LIVE_ANSWER_WITHIN_S": "3",
-            "LIVE_GAP_S": "1",
-            "LIVE_PLAYERS": str(players),
-        }
-        locusts = []
-        for i, server in enumerate(servers):
-            users = players // procs + (players % procs if i == 0 else 0) + (1 if i == 0 else 0)
-            args = [sys.executable, "-m", "locust", "-f", "loadtests/live_final.py", "--host", server.url]
-            args += ["--headless", "-u", str(users), "-r", "50", "--run-time", "200s"]
-            args += ["--csv", str(base / f"locust-{i}"), "--only-summary"]
-            if i > 0:
-                args.append("LivePlayer")  # the host drives from the first Locust only
-            with open(base / f"locust-{i}.log", "w") as log:
-                locusts.append(subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log))
-        for locust in locusts:
-            locust.wait()
-        for i in range(procs):
-            with open(base / f"locust-{i}_stats.csv", encoding="utf-8") as stats:
-                for row in csv.DictReader(stats):
-                    if row["Name"] in NAMES:
-                        print(
-                            f"locust {i} {row['Name']:>18}: {row['Request Count']:>6} requests, "
-                            f"{row['Failure Count']} failures, p50 {row['50%']} ms, p99 {row['99%']} ms"
-                        )
-        with app.app_context():
-            print("session", services.get_session(session_id).status, "— logs in", base)
-    finally:
-        for server in servers:
-            server.stop()
-        redis_server.stop()
+def measure(players: int, db: str = "sqlite") -> dict:
+    argv = ["--scenario", "live", "--users", str(players), "--spawn-rate", "20", "--procs", "2"]
+    # One Locust process: Locust's distributed mode lost its workers' heartbeats on this busy 2-core machine.
+    argv += ["--locust-procs", "1", "--db", db, "--light-hash"]
+    run.main(argv)
+    latest = Path(run.parse_args(argv).results) / "latest"
+    return json.loads((latest / "live.json").read_text())
+
+
+def main(sizes: list[int]) -> None:
+    for players in sizes:
+        live = measure(players)
+        b, a = live["question_broadcast"], live["answer_ack"]
+        print(
+            f"N={players}: joined {live['players_joined']}, held {live['players_held']}, broadcast p50 {b['p50_ms']:.0f} ms p99 {b['p99_ms']:.0f} ms, "
+            f"ack p50 {a['p50_ms']:.0f} ms p99 {a['p99_ms']:.0f} ms, targets {'met' if live['targets_met'] else 'MISSED'}, "
+            f"load average {live['load_average']}"
+        )
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]), int(sys.argv[2]) if len(sys.argv) > 2 else 2)
+    main([int(n) for n in sys.argv[1:]] or [500, 1000])

@@ -23,6 +23,7 @@ from infra.config import VAR_DIR
 from infra.extensions import db
 from infra.localredis import LocalRedis, reachable
 from infra.processes import Process, ProcessError, stop_all
+from loadtests.live_setup import DEFAULT_HOST_PHONE, create_live_final
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
 
@@ -253,6 +254,19 @@ def loadtest_create_round(questions, minutes):
         click.echo(create_load_round(DEMO_CONTEST_SLUG, questions=questions, minutes=minutes))
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+@loadtest_group.command("create-live")
+@click.option("--questions", type=click.IntRange(1, 100), default=10, show_default=True, help="Số câu hỏi")
+@click.option("--seconds", type=click.IntRange(5, 120), default=10, show_default=True, help="Số giây mỗi câu")
+@click.option("--mode", type=click.Choice(("points", "elimination")), default="points", show_default=True)
+@click.option("--host-phone", default=DEFAULT_HOST_PHONE, show_default=True, help="Tài khoản người dẫn (vai trò host)")
+@click.option("--password", default="thitai12345", show_default=True)
+@with_appcontext
+def loadtest_create_live(questions, seconds, mode, host_phone, password):
+    """Open a live final for a load test; prints "session_id pin host_phone"."""
+    final = create_live_final(questions, seconds, mode, host_phone, password)
+    click.echo(f"{final.session_id} {final.pin} {final.host_phone}")
 
 
 @loadtest_group.command("remove-users")

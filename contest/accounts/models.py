@@ -11,7 +11,8 @@ from infra.clock import utcnow
 from infra.extensions import Model, db, login_manager
 from infra.offload import run_blocking
 
-ROLES = ("contestant", "organiser", "judge", "admin")
+# host: runs a live final's console (contest.live) and nothing else of the organisers' pages.
+ROLES = ("contestant", "organiser", "judge", "host", "admin")
 OCCUPATIONS = ("civil_servant", "student", "worker", "other")
 
 
@@ -48,7 +49,7 @@ class Unit(Model):
 
 class User(UserMixin, Model):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('contestant','organiser','judge','admin')", name="role_valid"),)
+    __table_args__ = (CheckConstraint("role IN ('contestant','organiser','judge','host','admin')", name="role_valid"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     phone: Mapped[str] = mapped_column(String(15), unique=True)

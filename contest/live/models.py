@@ -43,6 +43,7 @@ class LiveSession(Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]  # the judges published the final ranking
+    published_digest: Mapped[str | None] = mapped_column(String(64))  # SHA-256 of the published ranking's lines
 
     contest = relationship("Contest")
     questions: Mapped[list["LiveSessionQuestion"]] = relationship(
@@ -82,6 +83,7 @@ class LivePlayer(Model):
     final_order: Mapped[int | None]  # the game's order at the end (1 = best), kept when judges disqualify
     final_rank: Mapped[int | None]  # the rank among those not disqualified
     disqualified_reason: Mapped[str | None] = mapped_column(String(500))
+    client_ip: Mapped[str | None] = mapped_column(String(45))  # at joining, for the judges' review flags
 
     user = relationship("User")
 

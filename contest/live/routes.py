@@ -14,7 +14,7 @@ from sqlalchemy import select
 from contest.accounts.guards import role_required
 from contest.live import services
 from contest.live.forms import SessionForm
-from contest.live.models import LiveAnswer, LivePlayer, LiveSession
+from contest.live.models import LivePlayer, LiveSession
 from contest.rounds.models import Contest
 from infra.extensions import db
 from infra.web_input import int_arg, parse_int
@@ -112,15 +112,30 @@ def qr_svg(text):
     return Markup(segno.make(text, error="m").svg_inline(scale=8, border=2, dark="#111", light="#fff", omitsize=True))
 
 
+# Who may drive a session (the console, the projector): organisers and the `host` role, which has no other
+# organiser rights (no set-up, no bank, no contests).
+HOSTS = ("organiser", "host")
+
+
+@bp.route("/quan-tri/chung-ket/dieu-khien")
+@role_required(*HOSTS)
+def host_index():
+    """A host's way in: the sessions still open, newest first."""
+    rows = db.session.scalars(
+        select(LiveSession).where(LiveSession.status == "open").order_by(LiveSession.id.desc()).limit(200)
+    ).all()
+    return render_template("live/host_index.html", rows=rows)
+
+
 @bp.route("/quan-tri/chung-ket/<int:session_id>/dieu-khien")
-@role_required("organiser")
+@role_required(*HOSTS)
 def host(session_id):
     session = _session_or_404(session_id)
     return render_template("live/host.html", session=session, join_url=join_url(session))
 
 
 @bp.route("/quan-tri/chung-ket/<int:session_id>/man-hinh")
-@role_required("organiser")
+@role_required(*HOSTS)
 def screen(session_id):
     session = _session_or_404(session_id)
     url = join_url(session)
@@ -146,16 +161,20 @@ def results(session_id):
         .where(LivePlayer.session_id == session.id)
         .order_by(LivePlayer.final_order.is_(None), LivePlayer.final_order, LivePlayer.id)
     ).all()
-    answers = db.session.scalars(
-        select(LiveAnswer).where(LiveAnswer.session_id == session.id).order_by(LiveAnswer.position, LiveAnswer.user_id)
-    ).all()
-    names = {p.user_id: p.user.full_name for p in players}
+    # One player's answers (?nguoi-choi=<user id>) or everyone's: the audit of the final.
+    player_id = int_arg(request.args, "nguoi-choi", 0) or None
+    flags = services.review_flags(session)
+    only_flagged = request.args.get("can-kiem-tra") == "1"
     return render_template(
         "live/results.html",
         session=session,
-        players=players,
-        answers=answers,
-        names=names,
+        players=[p for p in players if p.user_id in flags] if only_flagged else players,
+        only_flagged=only_flagged,
+        answers=services.answer_rows(session, player_id),
+        player_id=player_id,
+        flags=flags,
+        flag_labels=services.FLAG_LABELS,
+        verified=services.verify_publication(session),
         can_judge=current_user.has_role("judge"),
     )
 
@@ -187,22 +206,38 @@ def publish(session_id):
     return _judge_action(session_id, lambda s: services.publish(s, current_user._get_current_object()))
 
 
-@bp.route("/quan-tri/chung-ket/<int:session_id>/ket-qua.csv")
-@role_required("organiser", "judge")
-def export(session_id):
-    session = _session_or_404(session_id)
+def _csv(header, rows, filename):
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(services.EXPORT_HEADER)
+    writer.writerow(header)
     # Names, units and reasons are typed by people: a cell starting like a formula stays text (CSV injection).
-    writer.writerows(
-        [[quote_formula(v) if isinstance(v, str) else v for v in row] for row in services.export_rows(session)]
-    )
+    writer.writerows([[quote_formula(v) if isinstance(v, str) else v for v in row] for row in rows])
     return Response(
         "\ufeff" + out.getvalue(),  # a BOM: spreadsheet programs then read the Vietnamese names as UTF-8
         mimetype="text/csv",
-        headers={"Content-Disposition": f"attachment; filename=chung-ket-{session.id}.csv"},
+        headers={"Content-Disposition": f"attachment; filename={filename}"},
     )
+
+
+@bp.route("/quan-tri/chung-ket/<int:session_id>/ket-qua.csv", methods=["GET", "POST"])
+@role_required("organiser", "judge")
+def export(session_id):
+    """The final ranking: phones masked (GET), or in full on a judge's or organiser's form post; both audited."""
+    session = _session_or_404(session_id)
+    full_data = request.method == "POST" and request.form.get("full_data") == "1"
+    rows = services.export_rows(session, full_data=full_data)
+    services.audit_export(session, current_user._get_current_object(), "ranking", full_data)
+    return _csv(services.EXPORT_HEADER, rows, f"chung-ket-{session.id}.csv")
+
+
+@bp.route("/quan-tri/chung-ket/<int:session_id>/cau-tra-loi.csv")
+@role_required("organiser", "judge")
+def answers_export(session_id):
+    """Every player's answers and times (the audit of the final); audited."""
+    session = _session_or_404(session_id)
+    rows = services.answer_rows(session)
+    services.audit_export(session, current_user._get_current_object(), "answers")
+    return _csv(services.ANSWERS_HEADER, rows, f"chung-ket-{session.id}-cau-tra-loi.csv")
 
 
 @bp.route("/chung-ket")

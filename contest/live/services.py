@@ -5,13 +5,15 @@ audited. The game state lives in Redis (contest.live.state); SQL keeps the set-u
 reveal) and the final ranking (at the end).
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.exc import IntegrityError
 
+from contest.accounts.models import User
 from contest.audit import record_action
 from contest.live import state
 from contest.live.models import (
@@ -281,8 +283,9 @@ def find_by_pin(pin: str) -> LiveSession:
     return session
 
 
-def join(session: LiveSession, user) -> LivePlayer:
-    """Joins as a player (or watcher once the game started, when the session allows it); idempotent."""
+def join(session: LiveSession, user, client_ip: str | None = None) -> LivePlayer:
+    """Joins as a player (or watcher once the game started, when the session allows it); idempotent. The
+    address (behind the trusted proxy) is kept for the judges' review flags."""
     if session.status != "open":
         raise LiveError("session_ended")
     player = db.session.scalar(
@@ -295,7 +298,9 @@ def join(session: LiveSession, user) -> LivePlayer:
     started = state.read(session.id).get("phase", "lobby") != "lobby"
     if started and session.late_join == "refuse":
         raise LiveError("late")
-    player = LivePlayer(session_id=session.id, user_id=user.id, watch_only=started)
+    player = LivePlayer(
+        session_id=session.id, user_id=user.id, watch_only=started, client_ip=(client_ip or None) and client_ip[:45]
+    )
     db.session.add(player)
     try:
         db.session.commit()
@@ -585,8 +590,105 @@ def publish(session: LiveSession, actor) -> None:
     if session.published_at is not None:
         raise LiveError("published", _l("Kết quả đã công bố, không thể thay đổi."))
     session.published_at = utcnow()
-    record_action(actor, "live.publish", object_type="live_session", object_id=session.id)
+    session.published_digest = ranking_digest(session)
+    record_action(
+        actor, "live.publish", object_type="live_session", object_id=session.id, digest=session.published_digest
+    )
     db.session.commit()
+
+
+def _digest_header(session: LiveSession) -> str:
+    return f"live_session={session.id};mode={session.mode};questions={len(session.questions)}\n"
+
+
+def _digest_line(p: LivePlayer) -> str:
+    """One ranked player as the digest reads it (fields spelled out: a published digest stays verifiable)."""
+    fields = (
+        p.final_order,
+        p.final_rank,
+        p.user_id,
+        p.score,
+        p.correct_count,
+        p.total_time_ms,
+        p.eliminated_at,
+        "disqualified" if p.disqualified_reason is not None else "",
+    )
+    return "\t".join("" if v is None else str(v) for v in fields) + "\n"
+
+
+def ranking_digest(session: LiveSession) -> str:
+    """SHA-256 over the final ranking's canonical lines (game order; the disqualified kept and marked), as the
+    weekly rounds' publication does: a published ranking altered later no longer matches its digest."""
+    digest = hashlib.sha256(_digest_header(session).encode())
+    for player in db.session.scalars(
+        select(LivePlayer)
+        .where(LivePlayer.session_id == session.id, LivePlayer.final_order.is_not(None))
+        .order_by(LivePlayer.final_order)
+    ):
+        digest.update(_digest_line(player).encode())
+    return digest.hexdigest()
+
+
+def verify_publication(session: LiveSession) -> bool | None:
+    """True if the published ranking is what SQL holds now; None before publication."""
+    if session.published_digest is None:
+        return None
+    return ranking_digest(session) == session.published_digest
+
+
+# ------------------------------------------------------------------------------------------ review flags
+
+FAST_MS = 1000  # an answer in under a second, before a question read aloud could be heard out
+MAX_ACCOUNTS_PER_IP = 5  # the weekly rounds' default threshold: offices and schools share one NAT address
+FLAG_LABELS = {
+    "fast": _l("Trả lời dưới 1 giây ở từ một nửa số câu trở lên"),
+    "shared_ip": _l("Nhiều tài khoản dùng chung địa chỉ IP"),
+    "shared_identity": _l("Trùng họ tên và ngày sinh với tài khoản khác"),
+}
+
+
+def review_flags(session: LiveSession) -> dict[int, set[str]]:
+    """Players a judge should check by hand, by user id (GROUP BY in SQL; a final has thousands of players at
+    most, so they are computed on each view rather than stored)."""
+    flags: dict[int, set[str]] = {}
+
+    def add(user_ids, flag):
+        for uid in user_ids:
+            flags.setdefault(uid, set()).add(flag)
+
+    playing = (LivePlayer.session_id == session.id, LivePlayer.watch_only.is_(False))
+    crowded = (
+        select(LivePlayer.client_ip)
+        .where(*playing, LivePlayer.client_ip.is_not(None))
+        .group_by(LivePlayer.client_ip)
+        .having(func.count(LivePlayer.user_id) > MAX_ACCOUNTS_PER_IP)
+    )
+    add(db.session.scalars(select(LivePlayer.user_id).where(*playing, LivePlayer.client_ip.in_(crowded))), "shared_ip")
+    twins = (
+        select(User.full_name, User.date_of_birth)
+        .join(LivePlayer, LivePlayer.user_id == User.id)
+        .where(*playing)
+        .group_by(User.full_name, User.date_of_birth)
+        .having(func.count() > 1)
+        .subquery()
+    )
+    same = (
+        select(User.id)
+        .join(LivePlayer, LivePlayer.user_id == User.id)
+        .join(twins, (twins.c.full_name == User.full_name) & (twins.c.date_of_birth == User.date_of_birth))
+        .where(*playing)
+    )
+    add(db.session.scalars(same), "shared_identity")
+    quick = func.sum(case((LiveAnswer.elapsed_ms < FAST_MS, 1), else_=0))
+    fast = (
+        select(LiveAnswer.user_id)
+        .where(LiveAnswer.session_id == session.id)
+        .group_by(LiveAnswer.user_id)
+        .having(quick * 2 >= func.count())
+        .having(quick > 0)
+    )
+    add(db.session.scalars(fast), "fast")
+    return flags
 
 
 EXPORT_HEADER = (
@@ -603,8 +705,25 @@ EXPORT_HEADER = (
 )
 
 
-def export_rows(session: LiveSession) -> list[tuple]:
-    """The final ranking as rows for a CSV (judges' export): ranked first, then the disqualified."""
+def mask_phone(phone: str | None) -> str:
+    return f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""
+
+
+def audit_export(session: LiveSession, actor, kind: str, full_data: bool = False) -> None:
+    """Every export is logged, as the weekly rounds' are; full personal data is why the log exists."""
+    record_action(
+        actor,
+        "live.export_full_data" if full_data else "live.export",
+        object_type="live_session",
+        object_id=session.id,
+        kind=kind,
+    )
+    db.session.commit()
+
+
+def export_rows(session: LiveSession, full_data: bool = True) -> list[tuple]:
+    """The final ranking as rows for a CSV (judges' export): ranked first, then the disqualified. Without
+    full_data the phone is masked (as in the weekly rounds' exports)."""
     players = db.session.scalars(
         select(LivePlayer)
         .where(LivePlayer.session_id == session.id, LivePlayer.final_order.is_not(None))
@@ -615,7 +734,7 @@ def export_rows(session: LiveSession) -> list[tuple]:
             p.final_rank or "",
             p.final_order,
             p.user.full_name,
-            p.user.phone,
+            p.user.phone if full_data else mask_phone(p.user.phone),
             p.user.unit.name if p.user.unit else "",
             p.score,
             p.correct_count,
@@ -625,6 +744,53 @@ def export_rows(session: LiveSession) -> list[tuple]:
         )
         for p in players
     ]
+
+
+ANSWERS_HEADER = (
+    "question_number",
+    "question_id",
+    "user_id",
+    "full_name",
+    "letter",
+    "option_id",
+    "elapsed_ms",
+    "correct",
+    "points",
+    "outcome",
+)
+
+
+def answer_rows(session: LiveSession, user_id: int | None = None) -> list[tuple]:
+    """Every player's answer to every question they faced, as decided at the reveal (the audit of a final): the
+    letter as shown on the screen, the bank's option id, the time from the window's start on Redis's clock."""
+    query = (
+        select(LiveAnswer, User.full_name)
+        .join(User, User.id == LiveAnswer.user_id)
+        .where(LiveAnswer.session_id == session.id)
+        .order_by(LiveAnswer.position, LiveAnswer.user_id)
+    )
+    if user_id is not None:
+        query = query.where(LiveAnswer.user_id == user_id)
+    shown = {row.position: (row.question_id, row.option_order) for row in session.questions}
+    rows = []
+    for answer_, full_name in db.session.execute(query):
+        question_id, order = shown[answer_.position]
+        letter = "ABCD"[order.index(answer_.option_id)] if answer_.option_id in order else ""
+        rows.append(
+            (
+                answer_.position + 1,
+                question_id,
+                answer_.user_id,
+                full_name,
+                letter,
+                answer_.option_id or "",
+                "" if answer_.elapsed_ms is None else answer_.elapsed_ms,
+                int(answer_.is_correct),
+                answer_.points,
+                answer_.outcome,
+            )
+        )
+    return rows
 
 
 def podium(session: LiveSession) -> dict:
@@ -693,4 +859,8 @@ def me(session: LiveSession, user_id: int, phase: str, idx: int) -> dict:
         result["choice"] = mine[0] if mine else None
         if phase == "revealed":
             result["correct"] = mine is not None and mine[0] == int(state.read(session.id)["k"])
+            if session.mode == "points":
+                # This question's points, by the formula the set-up page and the player's page show.
+                window = session.seconds_per_question * 1000
+                result["points"] = points_for(mine[1], window) if mine is not None and result["correct"] else 0
     return result

@@ -70,7 +70,7 @@
       else {
         if (m.answered) text += m.correct ? T.right : T.wrong; else text += T.no_answer;
         if (state.mode === "elimination") text += m.eliminated ? " · " + T.out : "";
-        else text += " · " + L.fmt(T.points, m.score);
+        else text += " · " + L.fmt(T.gained, m.points || 0) + " · " + L.fmt(T.total, m.score);
         if (m.rank) text += " · " + L.fmt(T.rank, m.rank);
       }
       var right = $("choices").querySelector('[data-choice="' + state.correct + '"]');
@@ -86,12 +86,15 @@
     me = state.me || {};
     show(true);
     $("game-title").textContent = state.title;
+    $("formula").hidden = state.mode !== "points";
     if (state.phase === "lobby") {
       $("status").textContent = T.joined + " · " + L.fmt(T.players, state.players) + " · " + T.waiting;
     } else if (state.phase === "ended") {
       current = null; renderTimer();
       $("status").textContent = T.ended;
-      if (me.rank) $("result").textContent = L.fmt(T.rank, me.rank);
+      if (me.rank) {
+        $("result").textContent = L.fmt(T.rank, me.rank) + (state.mode === "points" ? " · " + L.fmt(T.total, me.score) : "");
+      }
       lockChoices();
     } else if (state.question) {
       renderQuestion(state.question, state.me);

@@ -1,5 +1,7 @@
 """The live-final pages: set-up form, host console, projector (PIN + QR as inline SVG), player page, results."""
 
+import json
+
 from contest.live.models import LiveSession, LiveSessionQuestion
 from infra.extensions import db
 from tests.conftest import create_account, login
@@ -104,3 +106,14 @@ def test_judge_pages_export_and_disqualify(app, client):
     assert lines[-1].startswith(",1,'=HYPERLINK(1)") and "Dùng hai tài khoản" in lines[-1]
     assert client.post(f"/quan-tri/chung-ket/{sid}/cong-bo").status_code == 302
     assert "Đã công bố" in client.get(f"/quan-tri/chung-ket/{sid}/ket-qua").text
+
+
+def test_player_page_carries_the_points_formula_and_the_result_texts(app, client):
+    _, phone = create_account(app)
+    login(client, phone)
+    page = client.get("/chung-ket").text
+    assert "Cách tính điểm: mỗi câu đúng được round(1000 × (1 − t ÷ T ÷ 2)) điểm" in page
+    texts = json.loads(page.split('id="live-text">')[1].split("</script>")[0])
+    assert (
+        texts["gained"] == "+{n} điểm ở câu này" and texts["total"] == "tổng {n} điểm" and texts["rank"] == "Hạng {n}"
+    )

@@ -311,3 +311,51 @@ def test_editing_a_question_a_live_final_used_writes_a_new_version(app):
         edited = update_question(question, draft, organiser_id)
         assert edited.id != ids[0] and edited.version == question.version + 1
         assert db.session.get(Question, ids[0]).stem != "Câu hỏi đã sửa sau chung kết?"
+
+
+def test_points_mode_player_sees_the_question_points_and_rank_after_the_reveal(app):
+    sid, organiser_id, _ = make_live(app, mode="points", count=2)
+    fast, slow, wrong = join_players(app, sid, 3)
+    with app.app_context():
+        session = services.get_session(sid)
+        host = _host(app, organiser_id)
+        for position in range(2):
+            services.show_next(session, host)
+            k = key_index(sid, position)
+            services.answer(sid, fast, position, k)
+            time.sleep(0.2)
+            services.answer(sid, slow, position, k)
+            services.answer(sid, wrong, position, (k + 1) % 4)
+            me = services.view(session, fast)["me"]
+            assert "points" not in me and "correct" not in me  # nothing of the result before the reveal
+            services.close(session, host)
+            assert "points" not in services.view(session, fast)["me"]
+            services.reveal(session, host)
+            stored = {
+                a.user_id: a.points
+                for a in db.session.scalars(
+                    db.select(LiveAnswer).where(LiveAnswer.session_id == sid, LiveAnswer.position == position)
+                )
+            }
+            views = {uid: services.view(session, uid)["me"] for uid in (fast, slow, wrong)}
+            # this question's points, as the formula gives them and as SQL keeps them for the audit
+            assert {uid: v["points"] for uid, v in views.items()} == stored
+            assert 1000 >= views[fast]["points"] > views[slow]["points"] >= 500 and views[wrong]["points"] == 0
+            assert [views[u]["rank"] for u in (fast, slow, wrong)] == [1, 2, 3]
+        assert views[fast]["score"] == sum(
+            db.session.scalars(db.select(LiveAnswer.points).where(LiveAnswer.user_id == fast))
+        )
+
+
+def test_elimination_mode_sends_no_question_points(app):
+    sid, organiser_id, _ = make_live(app, mode="elimination", count=1)
+    (uid,) = join_players(app, sid, 1)
+    with app.app_context():
+        session = services.get_session(sid)
+        host = _host(app, organiser_id)
+        services.show_next(session, host)
+        services.answer(sid, uid, 0, key_index(sid, 0))
+        services.close(session, host)
+        services.reveal(session, host)
+        me = services.view(session, uid)["me"]
+        assert me["correct"] is True and me["rank"] == 1 and "points" not in me
