@@ -66,6 +66,13 @@ ACTION_LABELS = {
     "live.disqualify": _l("Chung kết: loại người chơi"),
     "live.reinstate": _l("Chung kết: khôi phục người chơi"),
     "live.publish": _l("Công bố kết quả chung kết"),
+    "live.export": _l("Xuất kết quả chung kết"),
+    "live.export_full_data": _l("Xuất kết quả chung kết kèm dữ liệu đầy đủ"),
+    "question_return": _l("Trả câu hỏi cho người soạn"),
+    "password_reset_requested": _l("Yêu cầu đặt lại mật khẩu"),
+    "password_reset_throttled": _l("Từ chối gửi thêm liên kết đặt lại mật khẩu"),
+    "password_reset_issued": _l("Ban tổ chức tạo liên kết đặt lại mật khẩu"),
+    "password_reset": _l("Đặt lại mật khẩu"),
     # accounts and the log itself
     "sessions_ended": _l("Đăng xuất tài khoản khỏi mọi thiết bị"),
     "audit_export": _l("Tải nhật ký thao tác"),
