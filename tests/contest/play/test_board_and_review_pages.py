@@ -14,6 +14,7 @@ from infra.qr import qr_svg_document
 from question_bank.models import Question
 from tests.conftest import create_account, login
 from tests.contest.roundkit import key_of, make_round
+from tests.contest.test_i18n import _english
 
 
 def _explain_all():
@@ -109,3 +110,43 @@ def test_board_pages_stats_and_qr_code(app, client):
         db.session.commit()
     for url in (f"/cuoc-thi/{slug}/ma-qr.svg", f"/vong-thi/{round_id}/trinh-chieu", f"/vong-thi/{round_id}/so-lieu"):
         assert client.get(url).status_code == 404, url
+
+
+def test_projector_and_review_are_english(app, client):
+    client.post("/ngon-ngu/en", data={"next": "/"})
+    with app.app_context():
+        rnd = make_round(count=3, bank_size=3, prediction=False)
+        _explain_all()
+        user_id, phone = create_account(app, full_name="Vũ Thị Lan")
+        attempt = start_attempt(db.session.get(User, user_id), rnd)
+        qid = attempt.questions[0].question_id
+        save_answer(attempt.id, user_id, qid, key_of(qid), 1)
+        submit_attempt(attempt.id, user_id)
+        data = [rnd.contest.title, rnd.title, "Vũ Thị Lan"]
+        round_id, attempt_id = rnd.id, attempt.id
+        questions = list(db.session.scalars(select(Question)))
+        data += [q.stem for q in questions] + [o.text for q in questions for o in q.options]
+        data += [q.explanation for q in questions] + [q.legal_article for q in questions] + ["Bộ luật Dân sự 2015"]
+    _english(
+        client,
+        f"/vong-thi/{round_id}/trinh-chieu",
+        [
+            "Live leaderboard",
+            "Participants",
+            "Attempts",
+            "Scan the code to open the contest",
+            "Time left",
+            "Full screen",
+        ],
+        data,
+    )
+    login(client, phone)
+    with app.app_context():
+        db.session.get(Round, round_id).closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
+    _english(
+        client,
+        f"/luot-thi/{attempt_id}/ket-qua",
+        ["Right answer", "Not answered", "Your choice", "Correct answer", "Legal basis", "Explanation"],
+        data,
+    )
