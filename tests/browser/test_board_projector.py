@@ -4,6 +4,7 @@ highlighted and no cell wraps. Both keep following the live pushes; axe-core fin
 
 import io
 import re
+from datetime import timedelta
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from infra.extensions import db
 from tests.browser.axe import assert_accessible
 from tests.conftest import PASSWORD, create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
+from tests.contest.roundkit import make_round as make_open_round
 
 pytestmark = pytest.mark.browser
 
@@ -115,6 +117,15 @@ def test_projector_at_1920_shows_podium_top_ten_numbers_countdown_and_a_qr_code_
         expect(screen.locator('#podium [data-place="2"] .podium-name')).to_have_text("Nguyễn Văn An")
         expect(rows).to_have_count(3)
         expect(rows.nth(0)).to_contain_text("Trần Thị Bình")
+
+        # A round that has not opened yet counts down to its opening, on the server's clock.
+        with app.app_context():
+            upcoming = make_open_round(count=3, bank_size=3, opens_in=timedelta(hours=2), slug="sap-mo").id
+        screen.goto(f"{base}/vong-thi/{upcoming}/trinh-chieu")
+        expect(screen.locator("#countdown-label")).to_have_text("Mở sau")
+        expect(screen.locator("#round-countdown")).to_have_text(re.compile(r"^01:59:\d\d$"))
+        expect(screen.locator("#stat-participants")).to_have_text("0")
+        expect(screen.locator("#board tbody tr")).to_have_text("Chưa có bài dự thi nào.")
     finally:
         context.close()
 
