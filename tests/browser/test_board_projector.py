@@ -29,7 +29,7 @@ PEOPLE = [
     ("Nguyễn Văn An", 10, 300_000),
     ("Lê Minh Châu", 9, 150_000),
     ("Phạm Thu Dung", 8, 100_000),
-    ("Hoàng Quốc Huy", 7, 400_000),
+    ("Hoàng Quốc Huy", 7, 659_000),
 ]
 
 
@@ -49,6 +49,11 @@ def _board_round(app, people=PEOPLE, running=1):
         for attempt in db.session.query(Attempt).filter_by(round_id=round_.id, status="submitted"):
             leaderboard.record(attempt)
         return round_.id, round_.contest.slug, ids
+
+
+# The board's cells shown cut (ending in "…"): names and units may be, rank, score, time and the headers may not.
+_CUT = """() => [...document.querySelectorAll('#board td:not(:nth-child(2)):not(:nth-child(3)), #board th')]
+  .filter(c => c.offsetParent !== null && c.scrollWidth > c.clientWidth).map(c => c.textContent)"""
 
 
 def _decode(png: bytes) -> list[str]:
@@ -90,6 +95,8 @@ def test_projector_at_1920_shows_podium_top_ten_numbers_countdown_and_a_qr_code_
         expect(rows.nth(0)).to_contain_text("Phạm Thu Dung")
         expect(rows.nth(0).locator("td").first).to_have_text("4")
         assert float(rows.nth(0).evaluate("r => getComputedStyle(r).fontSize").removesuffix("px")) >= 24
+        expect(rows.nth(1)).to_contain_text("10:59 phút")
+        assert screen.evaluate(_CUT) == []
 
         # Participants and attempts so far (the running attempt counts), the round's countdown from the server's clock.
         expect(screen.locator("#stat-participants")).to_have_text("6")
@@ -181,6 +188,7 @@ def test_phone_board_highlights_own_row_and_keeps_every_cell_on_one_line(page, l
     others = [
         (f"Người dự thi có tên rất dài số {i}", 9 if i == 0 else 8 - i % 4, 100_000 + i * 1000) for i in range(11)
     ]
+    others[1] = (others[1][0], others[1][1], 659_000)  # a time of two-digit minutes: 10:59 phút
     round_id, _, _ = _board_round(app, people=others, running=0)
     with app.app_context():
         me = db.session.get(User, me_id)
@@ -209,6 +217,9 @@ def test_phone_board_highlights_own_row_and_keeps_every_cell_on_one_line(page, l
     assert max(boxes["lines"]) <= 1.1, boxes["lines"]
     assert max(boxes["rows"]) - min(boxes["rows"]) < 1, boxes["rows"]
     assert boxes["width"] <= 390
+    # Rank, score, time and the headers are never cut (only names are).
+    assert page.evaluate(_CUT) == []
+    expect(page.locator("#board")).to_contain_text("10:59 phút")
     # A long name ends in "…" on screen, not in the page: a screen reader reads it whole. Below 480 px the unit column
     # is left out (the wider board and the projector show it).
     name = own.locator("td").nth(1)
