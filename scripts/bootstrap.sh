@@ -112,5 +112,17 @@ if [ ! -f static/vendor/socket.io.min.js ] || ! grep -q "$SIO_VERSION" static/ve
   rm -rf "$tmp"
 fi
 
+# --- axe-core for the browser tests' accessibility checks (npm registry; not committed, not served) --
+AXE_VERSION=4.14.1
+if [ ! -f var/vendor/axe.min.js ] || ! grep -q "$AXE_VERSION" var/vendor/.axe-core-version 2>/dev/null; then
+  say "Tải axe-core $AXE_VERSION từ npm / fetching axe-core from npm"
+  tmp=$(mktemp -d)
+  quiet bash -c "cd '$tmp' && npm pack --silent 'axe-core@$AXE_VERSION' && tar xzf axe-core-*.tgz"
+  mkdir -p var/vendor
+  cp "$tmp/package/axe.min.js" var/vendor/axe.min.js
+  echo "$AXE_VERSION" > var/vendor/.axe-core-version
+  rm -rf "$tmp"
+fi
+
 mkdir -p var
 say "Sẵn sàng / ready"

@@ -3,8 +3,9 @@
     .venv/bin/python scripts/screenshots.py        (needs `make test`'s set-up: Playwright and Chromium)
 
 It runs `contest dev` on a throwaway data folder, adds a few finished attempts so the boards have
-rows, then photographs the contestant's attempt page on a phone, the projector board, the
-organiser's question bank and the judge's ranking.
+rows, then photographs, on a phone (390×844), the contestant's attempt page, their result and (once the round has
+closed) the review that teaches; the projector mode of the board at 1920×1080; the organiser's question bank and the
+judge's ranking.
 """
 
 import contextlib
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from infra.localredis import LocalRedis
@@ -59,8 +60,8 @@ def wait_for(port: int, timeout: float = 90) -> None:
     raise SystemExit(f"the demo server did not answer on port {port}")
 
 
-def add_finished_attempts() -> int:
-    """Demo data plus a dozen contestants with finished attempts in the demo round; returns the round's id.
+def add_finished_attempts():
+    """Demo data plus a dozen contestants with finished attempts in the demo round; returns the app and the round's id.
 
     Runs before `contest dev` starts its worker, so the attempts are written by the submit path alone.
     """
@@ -96,13 +97,49 @@ def add_finished_attempts() -> int:
                 role="contestant",
             )
             attempt = start_attempt(user, round_)
+            attempt.started_at -= timedelta(seconds=rng.randint(150, 800))  # time taken, as if they had thought
+            db.session.commit()
             for seq, aq in enumerate(attempt.questions, start=1):
                 options = db.session.get(Question, aq.question_id).options
                 right = [o.id for o in options if o.is_correct]
                 wrong = [o.id for o in options if not o.is_correct][:1]
                 save_answer(attempt.id, user.id, aq.question_id, right if rng.random() < 0.8 else wrong, seq)
             submit_attempt(attempt.id, user.id, prediction=rng.randint(1, 6) if round_.prediction_enabled else None)
-        return round_.id
+        return app, round_.id
+
+
+def finish_attempt(app, attempt_id: int) -> None:
+    """Answers the contestant's attempt (all but two right, one left blank) and submits it, as the page would."""
+    # Imported here, like add_finished_attempts' imports: the app's modules load after main() set the environment.
+    from contest.rounds.models import Attempt
+    from contest.rounds.services import save_answer, submit_attempt
+    from infra.extensions import db
+    from question_bank.models import Question
+
+    with app.app_context():
+        attempt = db.session.get(Attempt, attempt_id)
+        attempt.started_at -= timedelta(seconds=372)
+        db.session.commit()
+        for seq, aq in enumerate(attempt.questions, start=100):
+            if aq.position == 4:
+                continue
+            options = db.session.get(Question, aq.question_id).options
+            right = [o.id for o in options if o.is_correct]
+            wrong = [o.id for o in options if not o.is_correct][:1]
+            save_answer(attempt.id, attempt.user_id, aq.question_id, wrong if aq.position == 2 else right, seq)
+        submit_attempt(attempt.id, attempt.user_id, prediction=3 if attempt.round.prediction_enabled else None)
+
+
+def close_round(app, round_id: int) -> None:
+    """The round closes (every attempt has ended): the review may show the keys."""
+    # Imported here, like add_finished_attempts' imports.
+    from contest.rounds.models import Round
+    from infra.clock import utcnow
+    from infra.extensions import db
+
+    with app.app_context():
+        db.session.get(Round, round_id).closes_at = utcnow() - timedelta(minutes=1)
+        db.session.commit()
 
 
 def main() -> None:
@@ -116,7 +153,7 @@ def main() -> None:
     )
     os.environ.pop("DATABASE_URL", None)
     redis_server = LocalRedis(var / "redis", port=redis_port).start()
-    round_id = add_finished_attempts()
+    app, round_id = add_finished_attempts()
     dev = subprocess.Popen(
         [sys.executable, "-c", "from server.cli import main; main()", "dev", "--port", str(port)],
         stdout=subprocess.DEVNULL,
@@ -156,6 +193,7 @@ def main() -> None:
                     page.wait_for_load_state("networkidle")
                 return page
 
+            # The attempt page (taken as this branch has it), then the result once submitted.
             phone = session(390, 844, "0912345678")
             phone.goto(f"{base}/cuoc-thi/{DEMO_CONTEST_SLUG}")
             phone.locator("a[href*='/bat-dau']").first.click()  # opens the confirmation dialog
@@ -164,9 +202,15 @@ def main() -> None:
             phone.locator("fieldset label").first.click()
             phone.wait_for_timeout(800)
             phone.screenshot(path=str(OUT / "contestant-phone.png"))
+            attempt_id = int(phone.url.rstrip("/").split("/")[-1])
+            finish_attempt(app, attempt_id)
+            phone.goto(f"{base}/luot-thi/{attempt_id}/ket-qua")
+            phone.wait_for_load_state("networkidle")
+            phone.screenshot(path=str(OUT / "result-phone.png"))
 
+            # Projector mode at 1920×1080, while the round is open (countdown, numbers so far, QR code).
             board = session(1920, 1080)
-            board.goto(f"{base}/vong-thi/{round_id}/bang-xep-hang")
+            board.goto(f"{base}/vong-thi/{round_id}/trinh-chieu")
             board.wait_for_timeout(2500)
             board.screenshot(path=str(OUT / "projector.png"))
 
@@ -178,6 +222,14 @@ def main() -> None:
             judge.goto(f"{base}/giam-khao/vong/{round_id}")
             judge.locator("table").first.evaluate("t => window.scrollTo(0, t.getBoundingClientRect().top - 120)")
             judge.screenshot(path=str(OUT / "judge-ranking.png"))
+
+            # The round closes: the same result page now teaches (✓/✗, the key, the explanation, the legal basis).
+            close_round(app, round_id)
+            phone.goto(f"{base}/luot-thi/{attempt_id}/ket-qua")
+            phone.locator("#review").evaluate(
+                "r => window.scrollTo(0, r.getBoundingClientRect().top + window.scrollY - 8)"
+            )
+            phone.screenshot(path=str(OUT / "review-phone.png"))
             browser.close()
     finally:
         os.kill(dev.pid, signal.SIGTERM)

@@ -2,7 +2,8 @@
 
 from dataclasses import dataclass
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from contest.rounds.eligibility import user_is_eligible
 from contest.rounds.keys import ATTEMPTS_RUNNING, keys_withheld, round_review_block
 from contest.rounds.live_state import server_now_ms
 from contest.rounds.models import Attempt, AttemptAnswer, Contest, Round
+from contest.rounds.participation import participation
 from contest.rounds.services import (
     ERRORS,
     AttemptError,
@@ -21,6 +23,7 @@ from contest.rounds.services import (
 )
 from infra.clock import to_ms, utcnow
 from infra.extensions import db
+from infra.qr import qr_svg_document, qr_svg_inline
 from question_bank.models import Question
 
 bp = Blueprint("play", __name__)
@@ -159,6 +162,68 @@ def _in_shown_order(question, attempt_question):
     return sorted(question.options, key=lambda o: (shown.get(o.id, len(shown)), o.id))
 
 
+@dataclass
+class ReviewOption:
+    letter: str
+    text: str
+    chosen: bool
+    correct: bool = False  # never set while the question's key is withheld
+
+
+@dataclass
+class ReviewItem:
+    """One question of the review as the page may show it: everything about the key (which option is right, ✓/✗,
+    the explanation and the legal basis, which would give the key away) is filled only when the key may be shown."""
+
+    stem: str
+    options: list[ReviewOption]
+    hidden: bool
+    verdict: str | None = None  # "right", "wrong" or "blank" (not answered)
+    explanation: str | None = None
+    legal_document: str | None = None
+    legal_article: str | None = None
+
+
+def _review_item(question, attempt_question, answer, hidden):
+    chosen = set(answer.selected) if answer is not None else set()
+    options = [
+        ReviewOption(letter=chr(ord("A") + i) if i < 26 else str(i + 1), text=o.text, chosen=o.id in chosen)
+        for i, o in enumerate(_in_shown_order(question, attempt_question))
+    ]
+    if hidden:
+        return ReviewItem(stem=question.stem, options=options, hidden=True)
+    key = {o.id for o in question.options if o.is_correct}
+    for option, o in zip(options, _in_shown_order(question, attempt_question)):
+        option.correct = o.id in key
+    verdict = "blank" if not chosen else ("right" if key and chosen == key else "wrong")
+    return ReviewItem(
+        stem=question.stem,
+        options=options,
+        hidden=False,
+        verdict=verdict,
+        explanation=question.explanation or None,
+        legal_document=question.legal_document or None,
+        legal_article=question.legal_article or None,
+    )
+
+
+def _review(attempt, block):
+    """The attempt's questions in the order shown, and the ids whose key stays hidden (see contest.rounds.keys)."""
+    answers = {
+        a.question_id: a
+        for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
+    }
+    ids = [aq.question_id for aq in attempt.questions]
+    questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
+    withheld = set(ids) if block else keys_withheld(ids)
+    # Options in the order this attempt showed them (authoring order could hint at the key).
+    items = [
+        _review_item(questions[aq.question_id], aq, answers.get(aq.question_id), aq.question_id in withheld)
+        for aq in attempt.questions
+    ]
+    return items, withheld
+
+
 @bp.route("/luot-thi/<int:attempt_id>/ket-qua")
 @login_required
 def result(attempt_id):
@@ -172,18 +237,7 @@ def result(attempt_id):
     block = round_review_block(round_)
     withheld: set[int] = set()
     if block is None or block == ATTEMPTS_RUNNING:
-        answers = {
-            a.question_id: a
-            for a in db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id))
-        }
-        ids = [aq.question_id for aq in attempt.questions]
-        questions = {q.id: q for q in db.session.scalars(select(Question).where(Question.id.in_(ids)))}
-        withheld = set(ids) if block else keys_withheld(ids)
-        # Options in the order this attempt showed them (authoring order could hint at the key).
-        review = [
-            (aq, questions[aq.question_id], answers.get(aq.question_id), _in_shown_order(questions[aq.question_id], aq))
-            for aq in attempt.questions
-        ]
+        review, withheld = _review(attempt, block)
     retry = start_info(round_, current_user)
     return render_template(
         "play/result.html",
@@ -198,16 +252,76 @@ def result(attempt_id):
     )
 
 
-@bp.route("/vong-thi/<int:round_id>/bang-xep-hang")
-def board(round_id):
+def _public_round(round_id):
     round_ = db.session.get(Round, round_id)
     if round_ is None or not round_.contest.published:
         abort(404)
-    top = [leaderboard.public_entry(e) for e in leaderboard.top_entries(round_id, 10)]
+    return round_
+
+
+def _contest_url(contest):
+    return url_for("play.contest_page", slug=contest.slug, _external=True)
+
+
+def _board_stats(round_):
+    counts = participation(round_.id)
+    return {
+        "participants": counts.participants,
+        "attempts": counts.attempts,
+        "server_ms": server_now_ms(),
+        "opens_ms": to_ms(round_.opens_at),
+        "closes_ms": to_ms(round_.closes_at),
+    }
+
+
+def _render_board(round_, projector):
+    me_id = current_user.id if current_user.is_authenticated and not projector else None
+    entries = leaderboard.top_entries(round_.id, 10)
+    top = [{**leaderboard.public_entry(e), "mine": e["user_id"] == me_id} for e in entries]
+    me = leaderboard.rank_of(round_.id, me_id) if me_id is not None else None
+    url = _contest_url(round_.contest)
     return render_template(
         "play/leaderboard.html",
         round=round_,
         top=top,
-        version=leaderboard.version(round_id),
-        official=leaderboard.is_official(round_id),
+        me=me,
+        me_id=me_id,
+        version=leaderboard.version(round_.id),
+        official=leaderboard.is_official(round_.id),
+        stats=_board_stats(round_),
+        projector=projector,
+        contest_url=url,
+        qr=qr_svg_inline(url, _("Mã QR mở trang cuộc thi")) if projector else None,
     )
+
+
+@bp.route("/vong-thi/<int:round_id>/bang-xep-hang")
+def board(round_id):
+    """The live board for everyone (phones first); a signed-in contestant sees their own row highlighted."""
+    return _render_board(_public_round(round_id), projector=False)
+
+
+@bp.route("/vong-thi/<int:round_id>/trinh-chieu")
+def projector(round_id):
+    """The same board for a hall's projector (1920×1080): podium, top 10, numbers so far, countdown, QR code."""
+    return _render_board(_public_round(round_id), projector=True)
+
+
+@bp.route("/vong-thi/<int:round_id>/so-lieu")
+def board_stats(round_id):
+    """Participants and attempts so far and the round's times against the server's clock (the boards poll it)."""
+    response = jsonify(_board_stats(_public_round(round_id)))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/cuoc-thi/<slug>/ma-qr.svg")
+def contest_qr(slug):
+    """A QR code of the contest page's address, as an SVG file (to print on posters or show on a screen)."""
+    contest = db.session.scalar(select(Contest).where(Contest.slug == slug, Contest.published.is_(True)))
+    if contest is None:
+        abort(404)
+    response = Response(qr_svg_document(_contest_url(contest)), mimetype="image/svg+xml")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    response.headers["Content-Security-Policy"] = "default-src 'none'"  # a picture: nothing to load or run
+    return response

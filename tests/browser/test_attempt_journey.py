@@ -13,7 +13,7 @@ from contest.rounds.live_state import answers_key, decode_saved
 from contest.rounds.models import Attempt
 from contest.rounds.services import sweep_expired
 from infra.extensions import db
-from tests.browser.a11y import axe_violations
+from tests.browser.axe import axe_violations
 from tests.conftest import PASSWORD, create_account
 from tests.realtime.test_play import setup_round
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from contest.accounts.models import Unit
 from contest.rounds.models import Attempt, Round
 from infra.extensions import db
-from tests.browser.a11y import axe_violations
+from tests.browser.axe import axe_violations
 from tests.browser.test_accounts_flow import _register, _seed_units
 from tests.conftest import PASSWORD, create_account
 from tests.realtime.test_play import setup_round
