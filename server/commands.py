@@ -20,7 +20,9 @@ from contest.judging.cli import results_group
 from contest.rounds.worker import run as run_worker
 from infra.config import VAR_DIR
 from infra.extensions import db
+from infra.gc_tuning import policy_from_config
 from infra.localredis import LocalRedis, reachable
+from infra.metrics import serve_standalone as serve_metrics
 from infra.processes import Process, ProcessError, stop_all
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
@@ -194,14 +196,31 @@ def _interrupt(signum, frame):
 @click.option("--consumer", default=None, help="consumer name in the group (default host-pid)")
 @click.option("--claim-idle-ms", default=30000, show_default=True, help="take over entries a dead worker left pending")
 @click.option("--block-ms", default=1000, show_default=True)
+@click.option(
+    "--fill-wait-ms",
+    type=click.IntRange(0, 10000),
+    default=500,
+    show_default=True,
+    help="after a part-full batch, wait this long so the next one fills (bounds the added lag)",
+)
+@click.option(
+    "--metrics-port", type=click.IntRange(0, 65535), default=0, help="serve /metrics on 127.0.0.1:PORT (0: off)"
+)
 @with_appcontext
-def worker_command(batch, consumer, claim_idle_ms, block_ms):
+def worker_command(batch, consumer, claim_idle_ms, block_ms, fill_wait_ms, metrics_port):
     """Drain saved answers from Redis into SQL and close expired attempts (run one or more)."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    serve_metrics(metrics_port)
     try:
         run_worker(
-            consumer=consumer, count=batch, block_ms=block_ms, claim_idle_ms=claim_idle_ms, stop=lambda: bool(stopping)
+            consumer=consumer,
+            count=batch,
+            block_ms=block_ms,
+            claim_idle_ms=claim_idle_ms,
+            stop=lambda: bool(stopping),
+            fill_wait_s=fill_wait_ms / 1000,
+            gc_policy=policy_from_config(current_app.config).install(),
         )
     except KeyboardInterrupt:
         pass
