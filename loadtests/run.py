@@ -21,13 +21,28 @@ from loadtests.report import (
     ProcessSampler,
     build_summary,
     capacity_curve,
+    cpu_per_answer,
+    gc_view,
+    histogram_quantiles,
+    hold_cpu_per_answer,
+    node_as_locust,
     read_locust_stats,
+    read_node_stats,
+    render_extras,
     render_markdown,
+    scrape,
     server_view,
     use_metrics_token,
     write_summary,
 )
-from loadtests.stack import PROJECT_ROOT, VENV_BIN, Stack, kernel_limits
+from loadtests.stack import (
+    PROJECT_ROOT,
+    VENV_BIN,
+    Stack,
+    app_processes_for,
+    kernel_limits,
+    raise_nofile_limit,
+)
 
 # Which Locust user classes each scenario runs.
 SCENARIOS = {
@@ -36,8 +51,13 @@ SCENARIOS = {
     "steady": ["SocketContestant"],
     "rush": ["SocketContestant"],
     "reconnect": ["SocketContestant"],
+    # GENERATOR=node only: every contestant answers as fast as the answer rate limit allows (10/s): the
+    # peak throughput of the answer path (docs/runbook.md).
+    "peak": ["SocketContestant"],
 }
-LIVE = {"steady", "rush", "reconnect"}
+LIVE = {"steady", "rush", "reconnect", "peak"}
+NODE_SCENARIOS = {"steady", "peak"}  # what loadtests/node/contestant.mjs implements
+PEAK_THINK = "0.1,0.1"  # realtime/play.py: ANSWER_RATE answers a second per socket
 
 
 def duration_seconds(text: str) -> int:
@@ -55,7 +75,23 @@ def parse_args(argv=None):
     parser.add_argument("--users", type=int, default=100)
     parser.add_argument("--spawn-rate", type=float, default=20)
     parser.add_argument("--duration", default="60s")
-    parser.add_argument("--procs", type=int, default=2, help="gevent app processes behind nginx")
+    parser.add_argument(
+        "--procs",
+        type=int,
+        default=0,
+        help="gevent app processes behind nginx (0: enough for the users' file descriptors, at least 2)",
+    )
+    parser.add_argument(
+        "--generator",
+        choices=("locust", "node"),
+        default="locust",
+        help="locust (the ops tool) or node (loadtests/node: thousands of connections for ~1 %% of a core)",
+    )
+    parser.add_argument(
+        "--bare",
+        action="store_true",
+        help="then run the same load against a bare Flask-SocketIO app behind the same nginx (the ceiling)",
+    )
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--scenario", choices=sorted(SCENARIOS), default="http")
     parser.add_argument("--locust-procs", type=int, default=1, help="Locust processes (one core each)")
@@ -81,6 +117,12 @@ def parse_args(argv=None):
     parser.add_argument("--results", default=str(PROJECT_ROOT / "loadtests" / "results"))
     args = parser.parse_args(argv)
     args.duration_s = duration_seconds(args.duration)
+    if args.generator == "node" and args.scenario not in NODE_SCENARIOS:
+        parser.error(f"GENERATOR=node runs the scenarios {sorted(NODE_SCENARIOS)}")
+    if args.scenario == "peak":
+        if args.generator != "node":
+            parser.error("SCENARIO=peak needs GENERATOR=node")
+        args.think = PEAK_THINK
     return args
 
 
@@ -141,9 +183,74 @@ def run_locust(args, stack: Stack, run_dir: Path, sampler=None) -> int:
         return process.wait()
 
 
+def run_node(args, stack: Stack, run_dir: Path, sampler=None, label="project") -> tuple[int, Path]:
+    """The Node.js generator (loadtests/node/contestant.mjs): one process holds every connection."""
+    script = PROJECT_ROOT / "loadtests" / "node" / "contestant.mjs"
+    if not (script.parent / "node_modules" / "socket.io-client").is_dir():
+        raise RuntimeError("loadtests/node/node_modules is missing: scripts/bootstrap.sh --load installs it")
+    out = run_dir / f"node-{label}.jsonl"
+    env = {
+        **os.environ,
+        "LOADTEST_HOST": stack.url,
+        "LOADTEST_USERS": str(args.users),
+        "LOADTEST_SPAWN_RATE": str(args.spawn_rate),
+        "LOADTEST_DURATION_S": str(args.duration_s),
+        "LOADTEST_THINK": args.think,
+        "LOADTEST_ROUND_ID": str(args.round_id or 1),
+        "LOADTEST_PREFIX": stack.user_prefix,
+        "LOADTEST_PASSWORD": stack.user_password,
+        "LOADTEST_ACK_DIR": str(run_dir / "acks") if label == "project" else "",
+        "LOADTEST_NODE_OUT": str(out),
+        "LOADTEST_SPREAD_ADDRESSES": "1" if spread_addresses() else "0",
+    }
+    with open(run_dir / "logs" / f"node-{label}.log", "ab") as log:
+        process = subprocess.Popen(
+            ["node", str(script)], env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT
+        )
+        if sampler is not None:
+            sampler.add("generator", process.pid)
+        try:
+            code = process.wait(timeout=args.duration_s + 120)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+    return code, out
+
+
 def spread_addresses() -> bool:
     """Whether Locust gives each simulated user its own loopback source address (loadtests/locustfile.py)."""
     return os.environ.get("LOADTEST_SPREAD_ADDRESSES", "1") not in ("0", "", "false", "no")
+
+
+def _sizing(args) -> tuple[int, int]:
+    """(file limit, app processes): enough processes for two descriptors per WebSocket (stack.py)."""
+    nofile = raise_nofile_limit()
+    return nofile, args.procs or app_processes_for(args.users, nofile)
+
+
+def _bare_run(args, run_dir: Path, procs: int) -> dict:
+    """The same generator against loadtests/bare_app.py behind the same nginx: the framework's ceiling."""
+    print(f"==> bare: {procs} bare Flask-SocketIO processes behind nginx, same load")
+    with Stack(run_dir / "bare", procs=procs, bare=True, target_connections=max(args.users, 1)) as stack:
+        metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
+        sampler = ProcessSampler(stack.server_pids()).start()
+        _, out = run_node(args, stack, run_dir, sampler, label="bare")
+        processes = sampler.stop()
+        del metrics_urls
+    stats = read_node_stats(out, ramp_s=args.users / args.spawn_rate)
+    return {"node": stats, "processes": processes, "cpu_per_answer": hold_cpu_per_answer(sampler.samples, stats)}
+
+
+def _figures(node: dict, efficiency: dict) -> dict:
+    hold = node["hold"]
+    return {
+        "answers_per_s": hold["answers_per_s"],
+        "peak_answers_per_s": hold["peak_answers_per_s"],
+        "app_cpu_ms_per_answer": efficiency.get("app_cpu_ms_per_answer"),
+        "p99_ms": hold["p99_ms"],
+        "worst_window_p99_ms": hold["worst_window_p99_ms"],
+        "errors": node["failures"],
+    }
 
 
 def main(argv=None) -> int:
@@ -151,27 +258,32 @@ def main(argv=None) -> int:
     started = datetime.now(UTC)
     run_dir = Path(args.results) / f"{started:%Y%m%dT%H%M%SZ}-{args.scenario}-{args.db}-u{args.users}"
     run_dir.mkdir(parents=True, exist_ok=True)
+    nofile, procs = _sizing(args)
     params = {
         "scenario": args.scenario,
         "users": args.users,
         "spawn_rate": args.spawn_rate,
         "duration": args.duration,
-        "procs": args.procs,
+        "procs": procs,
         "db": args.db,
+        "generator": args.generator,
         "locust_procs": args.locust_procs,
         "appendfsync": args.appendfsync,
         "think_s": args.think,
         "light_hash": args.light_hash,
         "started_at": started.isoformat(timespec="seconds"),
+        "command": "python -m loadtests.run " + " ".join(sys.argv[1:] if argv is None else argv),
     }
-    print(f"==> stack: {args.procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
+    print(f"==> stack: {procs} app processes, nginx, Redis (appendfsync {args.appendfsync}), {args.db}")
+    node = None
     with Stack(
         run_dir,
-        procs=args.procs,
+        procs=procs,
         db=args.db,
         appendfsync=args.appendfsync,
         seed_users=seeded_accounts(args.users),
         light_hash=args.light_hash,
+        target_connections=max(args.users, 1),
     ) as stack:
         use_metrics_token(stack.metrics_token)
         params["security"] = {**stack.security_settings(), "spread_source_addresses": spread_addresses()}
@@ -184,33 +296,65 @@ def main(argv=None) -> int:
                 print("Không có tuần thi nào đang mở / no open round: pass --round-id", file=sys.stderr)
                 return 2
             params["round_id"] = args.round_id
-        limits = kernel_limits()
+        limits = {**kernel_limits(), "nofile": nofile}
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
+        gc_urls = {f"app-{i}": url for i, url in enumerate(metrics_urls)}
+        if stack.worker_metrics_port:
+            gc_urls["worker"] = f"http://127.0.0.1:{stack.worker_metrics_port}/metrics"
         sampler = ProcessSampler(stack.server_pids(), metrics_urls).start()
-        print(f"==> locust: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
-        locust_exit = run_locust(args, stack, run_dir, sampler)
+        print(f"==> {args.generator}: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
+        if args.generator == "node":
+            generator_exit, out = run_node(args, stack, run_dir, sampler)
+            node = read_node_stats(out, ramp_s=args.users / args.spawn_rate)
+        else:
+            generator_exit = run_locust(args, stack, run_dir, sampler)
         processes = sampler.stop()
         server = server_view(metrics_urls)
+        gc_by_url = gc_view(list(gc_urls.values()))
+        gc_stats = {name: gc_by_url[url] for name, url in gc_urls.items() if url in gc_by_url}
+        worker_texts = scrape([gc_urls["worker"]]) if "worker" in gc_urls else []
+        worker_lag = {
+            "lag": histogram_quantiles(worker_texts, "contest_worker_lag_seconds"),
+            "batch": histogram_quantiles(worker_texts, "contest_worker_batch_entries"),
+        }
         answers = check_answers(stack.database_url, run_dir / "acks")
+    stats = node_as_locust(node) if node is not None else read_locust_stats(run_dir / "locust")
     summary = build_summary(
         params,
-        read_locust_stats(run_dir / "locust"),
+        stats,
         processes,
         answers.as_dict(),
         sampler.peak_connected,
         limits,
-        locust_exit,
-        capacity_curve(run_dir / "locust"),
+        generator_exit,
+        capacity_curve(run_dir / "locust") if node is None else None,
         server,
     )
+    summary["gc"] = gc_stats
+    summary["worker_lag"] = worker_lag if worker_lag["lag"] else None
+    summary["load_average_max"] = sampler.load_average_max
+    answered = node["answer_ack"]["count"] if node is not None else answers.acknowledged
+    summary["cpu_per_answer"] = cpu_per_answer(processes, answered)
+    if node is not None:
+        summary["node"] = node
+        summary["failures"] = node["failures"]
+        summary["users_held"] = max(summary["users_held"], node["peak_connected"])
+        summary["hold_cpu_per_answer"] = hold_cpu_per_answer(sampler.samples, node)
+    if args.bare and node is not None:
+        bare = _bare_run(args, run_dir, procs)
+        summary["bare"] = {
+            "project": _figures(node, summary["hold_cpu_per_answer"]),
+            "bare": _figures(bare["node"], bare["cpu_per_answer"]),
+            "bare_processes": bare["processes"],
+        }
     write_summary(run_dir, summary)
     latest = Path(args.results) / "latest"
     if latest.is_symlink() or not latest.exists():
         latest.unlink(missing_ok=True)
         latest.symlink_to(run_dir.name)
-    print(render_markdown(summary))
+    print(render_markdown(summary) + render_extras(summary))
     print(f"==> report: {run_dir}")
-    healthy = summary["requests"] > 0 and summary["failures"] == 0 and answers.ok and locust_exit == 0
+    healthy = summary["requests"] > 0 and summary["failures"] == 0 and answers.ok and generator_exit == 0
     return 0 if healthy else 1
 
 

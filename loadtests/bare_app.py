@@ -1,0 +1,90 @@
+"""The framework's ceiling: a bare Flask-SocketIO app that only acknowledges, for `make loadtest BARE=1`.
+
+Same stack as the project's app processes (gevent's WSGI server with the project's handler, Flask-SocketIO in
+gevent mode, WebSocket through simple-websocket, the same frame limit, the same GC policy) and the same
+protocol surface the load generators use (log in, start, join, answer), but no session, database, Redis or
+checks: what is left is the cost of the framework itself. Run as `python -m loadtests.bare_app --port N`.
+"""
+
+from gevent import monkey
+
+monkey.patch_all()
+
+import argparse
+import itertools
+import os
+import secrets
+
+import gevent
+from flask import Flask, make_response, redirect
+from flask_socketio import SocketIO
+
+from infra.gc_tuning import GcPolicy
+from infra.wsgi_handler import ContestWSGIHandler
+
+QUESTIONS = 30
+FORM = '<form method="post"><input name="csrf_token" type="hidden" value="bare"></form>'
+_attempts = itertools.count(1)
+
+
+def create_app() -> tuple[Flask, SocketIO]:
+    app = Flask(__name__)
+    socketio = SocketIO(app, async_mode="gevent", max_http_buffer_size=16 * 1024)
+    state = {
+        "questions": [
+            {"id": f"q{i}", "text": "?", "options": [{"id": f"o{i}{j}", "text": "-"} for j in range(4)]}
+            for i in range(QUESTIONS)
+        ],
+        "answers": {},
+        "seq": 0,
+    }
+
+    @app.get("/healthz")
+    @app.get("/readyz")
+    def health():
+        return "ok"
+
+    @app.get("/")
+    @app.get("/dang-nhap")
+    def page():
+        return FORM
+
+    @app.post("/dang-nhap")
+    def login():
+        response = make_response(redirect("/"))
+        response.set_cookie("session", secrets.token_urlsafe(16))
+        return response
+
+    @app.post("/vong-thi/<int:round_id>/bat-dau")
+    def start(round_id):
+        return redirect(f"/luot-thi/{next(_attempts)}")
+
+    @socketio.on("attempt:join")
+    def join(data=None):
+        return {"ok": True, "state": state}
+
+    @socketio.on("answer")
+    def answer(data=None):
+        return {"ok": True, "seq": data.get("seq"), "question_id": data.get("question_id")}
+
+    return app, socketio
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    parser.add_argument("--backlog", type=int, default=4096)
+    args = parser.parse_args(argv)
+    app, socketio = create_app()
+    freeze = float(os.environ.get("GC_FREEZE_EVERY_S", "20"))
+    policy = GcPolicy(freeze_every_s=freeze).install()
+    if policy.enabled:
+        gevent.spawn(policy.run_forever, gevent.sleep)
+    socketio.run(
+        app, host=args.host, port=args.port, log_output=False, handler_class=ContestWSGIHandler, backlog=args.backlog
+    )
+
+
+if __name__ == "__main__":
+    main()
