@@ -20,6 +20,7 @@ from flask import Flask, make_response, redirect
 from flask_socketio import SocketIO
 
 from infra.gc_tuning import GcPolicy
+from infra.profiling import install_from_environment
 from infra.wsgi_handler import ContestWSGIHandler
 
 QUESTIONS = 30
@@ -77,6 +78,7 @@ def main(argv=None):
     parser.add_argument("--backlog", type=int, default=4096)
     args = parser.parse_args(argv)
     app, socketio = create_app()
+    install_from_environment()
     freeze = float(os.environ.get("GC_FREEZE_EVERY_S", "20"))
     policy = GcPolicy(freeze_every_s=freeze).install()
     if policy.enabled:

@@ -7,8 +7,10 @@ Exit status 0 only when Locust saw no failure and no acknowledged answer is miss
 import argparse
 import os
 import re
+import signal
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -112,6 +114,13 @@ def parse_args(argv=None):
         "--light-hash",
         action="store_true",
         help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins",
+    )
+    parser.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="SECONDS",
+        help="py-spy records app-0 and the worker for this long after the ramp (collapsed stacks in the run dir)",
     )
     parser.add_argument("--appendfsync", choices=("always", "everysec"), default="always")
     parser.add_argument("--results", default=str(PROJECT_ROOT / "loadtests" / "results"))
@@ -217,6 +226,39 @@ def run_node(args, stack: Stack, run_dir: Path, sampler=None, label="project") -
     return code, out
 
 
+def start_profiles(args, pids: dict[str, int], run_dir: Path, label: str = "") -> list[threading.Thread]:
+    """Samples app-0 and the worker for --profile seconds once the ramp is over (infra/profiling.py, started and
+    stopped by SIGUSR2); the collapsed stacks land in the run dir as profile-<label><name>.txt."""
+    if not args.profile:
+        return []
+    delay = args.users / args.spawn_rate + 20
+    profile_dir = Path(os.environ["CONTEST_PROFILE_DIR"])
+
+    def sample(name, pid):
+        time.sleep(delay)
+        try:
+            os.kill(pid, signal.SIGUSR2)
+            time.sleep(args.profile)
+            os.kill(pid, signal.SIGUSR2)
+        except ProcessLookupError:
+            return
+        written = profile_dir / f"profile-{pid}.txt"
+        for _ in range(50):
+            if written.exists():
+                written.rename(run_dir / f"profile-{label}{name}.txt")
+                return
+            time.sleep(0.2)
+
+    threads = [
+        threading.Thread(target=sample, args=(name, pids[name]), daemon=True)
+        for name in ("app-0", "worker")
+        if name in pids
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
 def spread_addresses() -> bool:
     """Whether Locust gives each simulated user its own loopback source address (loadtests/locustfile.py)."""
     return os.environ.get("LOADTEST_SPREAD_ADDRESSES", "1") not in ("0", "", "false", "no")
@@ -234,7 +276,10 @@ def _bare_run(args, run_dir: Path, procs: int) -> dict:
     with Stack(run_dir / "bare", procs=procs, bare=True, target_connections=max(args.users, 1)) as stack:
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
         sampler = ProcessSampler(stack.server_pids()).start()
+        profiles = start_profiles(args, stack.server_pids(), run_dir, label="bare-")
         _, out = run_node(args, stack, run_dir, sampler, label="bare")
+        for profile in profiles:
+            profile.join(timeout=args.profile + 30)
         processes = sampler.stop()
         del metrics_urls
     stats = read_node_stats(out, ramp_s=args.users / args.spawn_rate)
@@ -259,6 +304,8 @@ def main(argv=None) -> int:
     run_dir = Path(args.results) / f"{started:%Y%m%dT%H%M%SZ}-{args.scenario}-{args.db}-u{args.users}"
     run_dir.mkdir(parents=True, exist_ok=True)
     nofile, procs = _sizing(args)
+    if args.profile:
+        os.environ["CONTEST_PROFILE_DIR"] = str(run_dir / "profiles")  # the stack's processes install the sampler
     params = {
         "scenario": args.scenario,
         "users": args.users,
@@ -303,11 +350,14 @@ def main(argv=None) -> int:
             gc_urls["worker"] = f"http://127.0.0.1:{stack.worker_metrics_port}/metrics"
         sampler = ProcessSampler(stack.server_pids(), metrics_urls).start()
         print(f"==> {args.generator}: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
+        profiles = start_profiles(args, stack.server_pids(), run_dir)
         if args.generator == "node":
             generator_exit, out = run_node(args, stack, run_dir, sampler)
             node = read_node_stats(out, ramp_s=args.users / args.spawn_rate)
         else:
             generator_exit = run_locust(args, stack, run_dir, sampler)
+        for profile in profiles:
+            profile.join(timeout=args.profile + 30)
         processes = sampler.stop()
         server = server_view(metrics_urls)
         gc_by_url = gc_view(list(gc_urls.values()))

@@ -24,6 +24,7 @@ from infra.gc_tuning import policy_from_config
 from infra.localredis import LocalRedis, reachable
 from infra.metrics import serve_standalone as serve_metrics
 from infra.processes import Process, ProcessError, stop_all
+from infra.profiling import install_from_environment as install_profiler
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
 
@@ -212,6 +213,7 @@ def worker_command(batch, consumer, claim_idle_ms, block_ms, fill_wait_ms, metri
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     serve_metrics(metrics_port)
+    install_profiler()  # kill -USR2 samples the stacks (CONTEST_PROFILE_DIR, load tests only)
     try:
         run_worker(
             consumer=consumer,

@@ -45,10 +45,12 @@ def main(argv=None):
     # Imported here, after monkey-patching and argument parsing: `--help` answers without building the app.
     from infra.extensions import socketio
     from infra.gc_tuning import policy_from_config
+    from infra.profiling import install_from_environment
     from server.app import create_app
 
     app = create_app()
     _dump_greenlets_on_sigusr1()
+    install_from_environment()  # kill -USR2 samples the stacks (CONTEST_PROFILE_DIR, load tests only)
     # Long-lived connection objects leave the collector's full passes (infra/gc_tuning.py).
     gc_policy = policy_from_config(app.config).install()
     if gc_policy.enabled:
