@@ -516,11 +516,14 @@ def read_node_stats(path, ramp_s: float = 0.0, window_s: float = 10.0) -> dict:
     path = Path(path)
     lines = path.read_text().splitlines() if path.exists() else []
     rows = [json.loads(line) for line in lines if line.strip()]
-    # The ramp lasts until every contestant is connected (logins may be slower than the spawn rate), at least
-    # users / spawn rate; the window after it settles.
-    peak = max((r.get("connected") or 0 for r in rows if not r.get("final")), default=0)
-    ramp_end = next((r["t"] for r in rows if not r.get("final") and (r.get("connected") or 0) >= 0.99 * peak), 0)
-    ramp_s = max(ramp_s, ramp_end - window_s)
+    hold_start = next((r["hold_start"] for r in rows if "hold_start" in r), None)
+    rows = [r for r in rows if "hold_start" not in r]
+    if hold_start is not None:  # the generator says when every contestant had joined
+        ramp_s = hold_start - window_s
+    else:  # until every contestant is connected, at least users / spawn rate
+        peak = max((r.get("connected") or 0 for r in rows if not r.get("final")), default=0)
+        ramp_end = next((r["t"] for r in rows if not r.get("final") and (r.get("connected") or 0) >= 0.99 * peak), 0)
+        ramp_s = max(ramp_s, ramp_end - window_s)
     for row in rows:
         if row.get("final"):
             errors = row.get("errors") or {}
@@ -554,6 +557,7 @@ def read_node_stats(path, ramp_s: float = 0.0, window_s: float = 10.0) -> dict:
     failures = sum(errors.values())
     hold_windows = [w for w in windows if w["hold"] and w["answers_per_s"]]
     return {
+        "hold_start_s": hold_start,
         "windows": windows,
         "errors": errors,
         "failures": failures,

@@ -59,7 +59,8 @@ SCENARIOS = {
 }
 LIVE = {"steady", "rush", "reconnect", "peak"}
 NODE_SCENARIOS = {"steady", "peak"}  # what loadtests/node/contestant.mjs implements
-PEAK_THINK = "0.1,0.1"  # realtime/play.py: ANSWER_RATE answers a second per socket
+PEAK_THINK = "0.1,0.1"
+RAMP_LIMIT_S = 300  # GENERATOR=node: the hold phase starts at the latest this long after the planned ramp  # realtime/play.py: ANSWER_RATE answers a second per socket
 
 
 def duration_seconds(text: str) -> int:
@@ -211,6 +212,8 @@ def run_node(args, stack: Stack, run_dir: Path, sampler=None, label="project") -
         "LOADTEST_ACK_DIR": str(run_dir / "acks") if label == "project" else "",
         "LOADTEST_NODE_OUT": str(out),
         "LOADTEST_SPREAD_ADDRESSES": "1" if spread_addresses() else "0",
+        "LOADTEST_BARRIER": "1" if args.scenario == "peak" else "0",
+        "LOADTEST_RAMP_LIMIT_S": str(RAMP_LIMIT_S + args.users / args.spawn_rate),
     }
     with open(run_dir / "logs" / f"node-{label}.log", "ab") as log:
         process = subprocess.Popen(
@@ -219,23 +222,34 @@ def run_node(args, stack: Stack, run_dir: Path, sampler=None, label="project") -
         if sampler is not None:
             sampler.add("generator", process.pid)
         try:
-            code = process.wait(timeout=args.duration_s + 120)
+            code = process.wait(timeout=args.users / args.spawn_rate + RAMP_LIMIT_S + args.duration_s + 120)
         except subprocess.TimeoutExpired:
             process.kill()
             code = process.wait()
     return code, out
 
 
-def start_profiles(args, pids: dict[str, int], run_dir: Path, label: str = "") -> list[threading.Thread]:
+def start_profiles(
+    args, pids: dict[str, int], run_dir: Path, label: str = "", watch: Path | None = None
+) -> list[threading.Thread]:
     """Samples app-0 and the worker for --profile seconds once the ramp is over (infra/profiling.py, started and
-    stopped by SIGUSR2); the collapsed stacks land in the run dir as profile-<label><name>.txt."""
+    stopped by SIGUSR2): 10 s after the Node generator's hold phase began (`watch`: its output), else after the
+    planned ramp. The collapsed stacks land in the run dir as profile-<label><name>.txt."""
     if not args.profile:
         return []
-    delay = args.users / args.spawn_rate + 20
     profile_dir = Path(os.environ["CONTEST_PROFILE_DIR"])
 
+    def hold_begun() -> bool:
+        return watch is not None and watch.exists() and "hold_start" in watch.read_text()
+
     def sample(name, pid):
-        time.sleep(delay)
+        if watch is None:
+            time.sleep(args.users / args.spawn_rate + 20)
+        else:
+            deadline = time.monotonic() + args.users / args.spawn_rate + RAMP_LIMIT_S
+            while not hold_begun() and time.monotonic() < deadline:
+                time.sleep(1)
+            time.sleep(10)
         try:
             os.kill(pid, signal.SIGUSR2)
             time.sleep(args.profile)
@@ -276,7 +290,7 @@ def _bare_run(args, run_dir: Path, procs: int) -> dict:
     with Stack(run_dir / "bare", procs=procs, bare=True, target_connections=max(args.users, 1)) as stack:
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
         sampler = ProcessSampler(stack.server_pids()).start()
-        profiles = start_profiles(args, stack.server_pids(), run_dir, label="bare-")
+        profiles = start_profiles(args, stack.server_pids(), run_dir, "bare-", run_dir / "node-bare.jsonl")
         _, out = run_node(args, stack, run_dir, sampler, label="bare")
         for profile in profiles:
             profile.join(timeout=args.profile + 30)
@@ -350,7 +364,8 @@ def main(argv=None) -> int:
             gc_urls["worker"] = f"http://127.0.0.1:{stack.worker_metrics_port}/metrics"
         sampler = ProcessSampler(stack.server_pids(), metrics_urls).start()
         print(f"==> {args.generator}: {args.users} users, {args.spawn_rate}/s, {args.duration} against {stack.url}")
-        profiles = start_profiles(args, stack.server_pids(), run_dir)
+        watch = run_dir / "node-project.jsonl" if args.generator == "node" else None
+        profiles = start_profiles(args, stack.server_pids(), run_dir, watch=watch)
         if args.generator == "node":
             generator_exit, out = run_node(args, stack, run_dir, sampler)
             node = read_node_stats(out, ramp_s=args.users / args.spawn_rate)

@@ -7,6 +7,8 @@
 // WebSocket with the session cookie, "attempt:join", then an "answer" every THINK seconds (after the last
 // question it answers the questions again with a higher seq, so the load stays steady).
 //
+// The ramp (logins at LOADTEST_SPAWN_RATE a second) lasts until every contestant has joined or failed; the hold
+// phase of LOADTEST_DURATION_S seconds follows (LOADTEST_BARRIER=1: nobody answers before it starts).
 // Output (LOADTEST_NODE_OUT): one JSON line per 10-s window {t, users, connected, answers, errors, hist} with the
 // ack latencies as a histogram (ms bucket upper bound -> count), then {final: true, errors: {kind: n}}.
 // Every acknowledged answer is appended to LOADTEST_ACK_DIR/acks-node-<pid>.jsonl in AckLog's format, so the
@@ -29,6 +31,10 @@ const PASSWORD = env.LOADTEST_PASSWORD || "thitai12345";
 const SPREAD = !["0", "", "false", "no"].includes(env.LOADTEST_SPREAD_ADDRESSES ?? "1");
 const ACK_DIR = env.LOADTEST_ACK_DIR || "";
 const OUT = env.LOADTEST_NODE_OUT || "node-stats.jsonl";
+// Peak scenario: nobody answers before everyone is connected, so the measured phase has every client.
+const BARRIER = env.LOADTEST_BARRIER === "1";
+// Give up waiting for the last logins after this long: the hold phase starts with whoever is connected.
+const RAMP_LIMIT_S = parseFloat(env.LOADTEST_RAMP_LIMIT_S || String(USERS / SPAWN_RATE + 300));
 const ACK_TIMEOUT_MS = 30000;
 const WINDOW_MS = 10000;
 
@@ -138,6 +144,17 @@ function phone(index) {
   return PREFIX + String(index).padStart(10 - PREFIX.length, "0");
 }
 
+// --- the ramp: every contestant settles once (joined, or failed), then the hold phase starts ---------------
+let settled = 0;
+let releaseHold;
+const holdStarted = new Promise((resolve) => (releaseHold = resolve));
+function settle(user) {
+  if (user.settled) return;
+  user.settled = true;
+  settled += 1;
+  if (settled >= USERS) releaseHold();
+}
+
 // --- one contestant ------------------------------------------------------------------------------------------
 const sockets = [];
 let stopping = false;
@@ -165,17 +182,24 @@ async function contestant(index) {
       password: PASSWORD,
       csrf_token: csrf(page.text),
     });
-    if (login.status !== 302) return recordError(`login ${login.status}`);
+    if (login.status !== 302) {
+      settle(user);
+      return recordError(`login ${login.status}`);
+    }
     const home = await request(user, "GET", "/");
     const start = await request(user, "POST", `/vong-thi/${ROUND_ID}/bat-dau`, { csrf_token: csrf(home.text) });
     const m = /\/luot-thi\/(\d+)/.exec(start.headers.location || "");
-    if (!m) return recordError(`start ${start.status}`);
+    if (!m) {
+      settle(user);
+      return recordError(`start ${start.status}`);
+    }
     user.agent.destroy(); // the page connection is done: only the WebSocket stays
     const attemptId = parseInt(m[1], 10);
     await play(user, attemptId);
   } catch (err) {
     recordError(`http ${err.code || err.message}`);
   }
+  settle(user);
 }
 
 function play(user, attemptId) {
@@ -191,6 +215,7 @@ function play(user, attemptId) {
     let alive = true;
     socket.on("connect_error", (err) => {
       recordError(`connect ${err.message}`);
+      settle(user);
       alive = false;
       resolve();
     });
@@ -205,8 +230,11 @@ function play(user, attemptId) {
       const joined = await emitWithAck(socket, "attempt:join", { attempt_id: attemptId });
       if (!joined || !joined.ok) {
         recordError(joined && joined.timeout ? "join timeout" : `join ${joined && joined.error}`);
+        settle(user);
         return;
       }
+      settle(user);
+      if (BARRIER) await holdStarted;
       const questions = joined.state.questions;
       let seq = joined.state.seq || 0;
       let next = 0;
@@ -262,6 +290,11 @@ function finish() {
   for (const stream of closing) stream.end(() => --open || process.exit(0));
 }
 
-setTimeout(finish, DURATION_S * 1000);
+// The hold phase (DURATION) starts once every contestant has settled, or after RAMP_LIMIT_S.
+setTimeout(releaseHold, RAMP_LIMIT_S * 1000);
+holdStarted.then(() => {
+  out.write(JSON.stringify({ hold_start: Math.round((Date.now() - t0) / 1000), connected }) + "\n");
+  setTimeout(finish, DURATION_S * 1000);
+});
 process.on("SIGTERM", finish);
 process.on("SIGINT", finish);
