@@ -35,7 +35,7 @@ loadtest:
 	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null; .venv/bin/python -m loadtests.run --users $(USERS) --spawn-rate $(SPAWN_RATE) \
 		--duration $(DURATION) --procs $(PROCS) --db $(DB) --scenario $(SCENARIO) --locust-procs $(LOCUST_PROCS) \
 		--questions $(QUESTIONS) --minutes $(MINUTES) --think $(THINK) --generator $(GENERATOR) \
-		$(if $(LIGHT_HASH),--light-hash) $(if $(ROUND_ID),--round-id $(ROUND_ID)) $(if $(BARE),--bare) $(if $(PROFILE),--profile $(PROFILE))
+		$(if $(LIGHT_HASH),--light-hash) $(if $(ROUND_ID),--round-id $(ROUND_ID)) $(if $(BARE),--bare) $(if $(PROFILE),--profile $(PROFILE)) $(if $(BARE_ASYNC),--bare-async $(BARE_ASYNC))
 
 run: setup
 	@.venv/bin/contest dev --host $(HOST) --port $(PORT)

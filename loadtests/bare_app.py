@@ -6,16 +6,25 @@ protocol surface the load generators use (log in, start, join, answer), but no s
 checks: what is left is the cost of the framework itself. Run as `python -m loadtests.bare_app --port N`.
 """
 
-from gevent import monkey
+import os
 
-monkey.patch_all()
+# BARE_ASYNC_MODE=eventlet measures the other async library Flask-SocketIO supports (docs/runbook.md); it is not
+# a dependency of the project: `pip install eventlet` first.
+ASYNC_MODE = os.environ.get("BARE_ASYNC_MODE", "gevent")
+if ASYNC_MODE == "eventlet":
+    import eventlet
+
+    eventlet.monkey_patch()
+else:
+    import gevent
+    from gevent import monkey
+
+    monkey.patch_all()
 
 import argparse
 import itertools
-import os
 import secrets
 
-import gevent
 from flask import Flask, make_response, redirect
 from flask_socketio import SocketIO
 
@@ -30,7 +39,7 @@ _attempts = itertools.count(1)
 
 def create_app() -> tuple[Flask, SocketIO]:
     app = Flask(__name__)
-    socketio = SocketIO(app, async_mode="gevent", max_http_buffer_size=16 * 1024)
+    socketio = SocketIO(app, async_mode=ASYNC_MODE, max_http_buffer_size=16 * 1024)
     state = {
         "questions": [
             {"id": f"q{i}", "text": "?", "options": [{"id": f"o{i}{j}", "text": "-"} for j in range(4)]}
@@ -81,6 +90,13 @@ def main(argv=None):
     install_from_environment()
     freeze = float(os.environ.get("GC_FREEZE_EVERY_S", "20"))
     policy = GcPolicy(freeze_every_s=freeze).install()
+    if ASYNC_MODE == "eventlet":
+        if policy.enabled:
+            eventlet.spawn(policy.run_forever, eventlet.sleep)
+        # eventlet.wsgi serves at most max_size (1,024) connections at once unless raised.
+        max_size = int(os.environ.get("BARE_EVENTLET_MAX_SIZE", "100000"))
+        socketio.run(app, host=args.host, port=args.port, log_output=False, max_size=max_size)
+        return
     if policy.enabled:
         gevent.spawn(policy.run_forever, gevent.sleep)
     socketio.run(

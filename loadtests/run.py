@@ -117,6 +117,12 @@ def parse_args(argv=None):
         help="seed accounts with a cheaper scrypt so a big ramp measures the contest, not logins",
     )
     parser.add_argument(
+        "--bare-async",
+        choices=("gevent", "eventlet"),
+        default="gevent",
+        help="async library of the bare app (eventlet: pip install eventlet first; figures in docs/runbook.md)",
+    )
+    parser.add_argument(
         "--profile",
         type=int,
         default=0,
@@ -286,7 +292,8 @@ def _sizing(args) -> tuple[int, int]:
 
 def _bare_run(args, run_dir: Path, procs: int) -> dict:
     """The same generator against loadtests/bare_app.py behind the same nginx: the framework's ceiling."""
-    print(f"==> bare: {procs} bare Flask-SocketIO processes behind nginx, same load")
+    print(f"==> bare: {procs} bare Flask-SocketIO processes ({args.bare_async}) behind nginx, same load")
+    os.environ["BARE_ASYNC_MODE"] = args.bare_async
     with Stack(run_dir / "bare", procs=procs, bare=True, target_connections=max(args.users, 1)) as stack:
         metrics_urls = [f"http://127.0.0.1:{port}/metrics" for port in stack.app_ports]
         sampler = ProcessSampler(stack.server_pids()).start()
@@ -408,6 +415,7 @@ def main(argv=None) -> int:
     if args.bare and node is not None:
         bare = _bare_run(args, run_dir, procs)
         summary["bare"] = {
+            "async_mode": args.bare_async,
             "project": _figures(node, summary["hold_cpu_per_answer"]),
             "bare": _figures(bare["node"], bare["cpu_per_answer"]),
             "bare_processes": bare["processes"],
