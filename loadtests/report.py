@@ -532,20 +532,23 @@ def read_node_stats(path, ramp_s: float = 0.0, window_s: float = 10.0) -> dict:
         hist = {float(k): int(v) for k, v in (row.get("hist") or {}).items()}
         for bound, n in hist.items():
             total[bound] = total.get(bound, 0) + n
-        after_ramp = row["t"] - window_s >= ramp_s + window_s
+        span = float(row.get("span") or window_s)  # the last window is cut short by the end of the run
+        after_ramp = row["t"] - span >= ramp_s + window_s
         if after_ramp:
             for bound, n in hist.items():
                 hold[bound] = hold.get(bound, 0) + n
             hold_answers += row["answers"]
-            hold_seconds += window_s
+            hold_seconds += span
         users = max(users, int(row.get("users") or 0))
         windows.append(
             {
                 "t": row["t"],
                 "at": row.get("at"),
+                "span": span,
                 "users": row.get("users"),
                 "connected": row.get("connected"),
-                "answers_per_s": round(row["answers"] / window_s, 1),
+                "answers": row["answers"],
+                "answers_per_s": round(row["answers"] / max(span, 1e-3), 1),
                 "errors": row["errors"],
                 "p50_ms": _hist_quantile(hist, 0.5),
                 "p99_ms": _hist_quantile(hist, 0.99),
@@ -555,7 +558,8 @@ def read_node_stats(path, ramp_s: float = 0.0, window_s: float = 10.0) -> dict:
         )
     count = sum(total.values())
     failures = sum(errors.values())
-    hold_windows = [w for w in windows if w["hold"] and w["answers_per_s"]]
+    # Windows shorter than 5 s (the run's last, cut short) are too noisy for a windowed quantile or rate.
+    hold_windows = [w for w in windows if w["hold"] and w["answers"] and w["span"] >= 5]
     return {
         "hold_start_s": hold_start,
         "windows": windows,
@@ -589,7 +593,7 @@ def hold_cpu_per_answer(samples: list[dict], node: dict) -> dict:
     if len(hold) < 2:
         return {}
     start, end = hold[0]["at"], hold[-1]["at"]
-    answers = sum(w["answers_per_s"] * 10 for w in hold[1:])
+    answers = sum(w["answers"] for w in hold[1:])
     inside = [s for s in samples if start <= s.get("epoch", 0) <= end]
     if len(inside) < 2 or not answers:
         return {}

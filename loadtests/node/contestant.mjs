@@ -48,7 +48,7 @@ if (ACK_DIR) {
 
 // --- statistics ---------------------------------------------------------------------------------------
 const errors = {};
-let window = { answers: 0, errors: 0, hist: new Map() };
+let window = { answers: 0, errors: 0, hist: new Map(), since: Date.now() };
 let connected = 0;
 let started = 0;
 
@@ -73,6 +73,7 @@ function flushWindow() {
   const line = {
     t: Math.round((Date.now() - t0) / 1000),
     at: Date.now() / 1000,
+    span: (Date.now() - window.since) / 1000,
     users: started,
     connected,
     answers: window.answers,
@@ -80,7 +81,7 @@ function flushWindow() {
     hist: Object.fromEntries(window.hist),
   };
   out.write(JSON.stringify(line) + "\n");
-  window = { answers: 0, errors: 0, hist: new Map() };
+  window = { answers: 0, errors: 0, hist: new Map(), since: Date.now() };
 }
 
 // --- HTTP as a browser does it ---------------------------------------------------------------------------
