@@ -8,7 +8,8 @@ from collections import Counter
 from pathlib import Path
 
 
-def shares(path, limit=25) -> list[tuple[str, float]]:
+def shares(path, limit=25, leaf=False) -> list[tuple[str, float]]:
+    """(function, % of samples) with the function anywhere on the stack, or (leaf=True) innermost."""
     inclusive: Counter = Counter()
     total = 0
     for line in Path(path).read_text().splitlines():
@@ -17,11 +18,17 @@ def shares(path, limit=25) -> list[tuple[str, float]]:
             continue
         n = int(count)
         total += n
-        for frame in set(stack.split(";")):
+        frames = stack.split(";")
+        for frame in [frames[-1]] if leaf else set(frames):
             inclusive[frame] += n
     return [(frame, round(100 * n / total, 1)) for frame, n in inclusive.most_common(limit)] if total else []
 
 
 if __name__ == "__main__":
-    for frame, share in shares(sys.argv[1], int(sys.argv[2]) if len(sys.argv) > 2 else 25):
+    limit = int(sys.argv[2]) if len(sys.argv) > 2 else 25
+    print("inclusive:")
+    for frame, share in shares(sys.argv[1], limit):
+        print(f"{share:5.1f} %  {frame}")
+    print("innermost (self):")
+    for frame, share in shares(sys.argv[1], limit, leaf=True):
         print(f"{share:5.1f} %  {frame}")
