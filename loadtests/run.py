@@ -60,6 +60,7 @@ SCENARIOS = {
 LIVE = {"steady", "rush", "reconnect", "peak"}
 NODE_SCENARIOS = {"steady", "peak"}  # what loadtests/node/contestant.mjs implements
 PEAK_THINK = "0.1,0.1"
+BARE_SPAWN_RATE = 50  # contestants a second in the bare app's ramp at least
 RAMP_LIMIT_S = 300  # GENERATOR=node: the hold phase starts at the latest this long after the planned ramp  # realtime/play.py: ANSWER_RATE answers a second per socket
 
 
@@ -292,6 +293,8 @@ def _sizing(args) -> tuple[int, int]:
 
 def _bare_run(args, run_dir: Path, procs: int) -> dict:
     """The same generator against loadtests/bare_app.py behind the same nginx: the framework's ceiling."""
+    # Same contestants, think time and hold; the ramp may be faster (the bare app's logins cost nothing).
+    args = argparse.Namespace(**{**vars(args), "spawn_rate": max(args.spawn_rate, BARE_SPAWN_RATE)})
     print(f"==> bare: {procs} bare Flask-SocketIO processes ({args.bare_async}) behind nginx, same load")
     os.environ["BARE_ASYNC_MODE"] = args.bare_async
     with Stack(run_dir / "bare", procs=procs, bare=True, target_connections=max(args.users, 1)) as stack:
