@@ -12,13 +12,16 @@ setup-test:
 	@scripts/bootstrap.sh --test --load
 
 # make loadtest USERS=1000 SPAWN_RATE=100 DURATION=2m PROCS=2 DB=postgres SCENARIO=http LOCUST_PROCS=1
-# Capacity (live): make loadtest SCENARIO=steady DB=postgres USERS=10000 SPAWN_RATE=25 DURATION=12m \
-#                  QUESTIONS=30 MINUTES=45 THINK=20,40 LIGHT_HASH=1 LOCUST_PROCS=2
+# Capacity (live): make loadtest SCENARIO=steady GENERATOR=node DB=postgres USERS=20000 SPAWN_RATE=50 DURATION=15m \
+#                  QUESTIONS=30 MINUTES=45 THINK=20,40 LIGHT_HASH=1 BARE=1
+# Peak throughput beside the bare framework: make loadtest SCENARIO=peak GENERATOR=node USERS=600 DURATION=90s \
+#                  QUESTIONS=30 LIGHT_HASH=1 BARE=1   (docs/runbook.md)
 # Live final (one host, USERS players, 10 questions): make loadtest SCENARIO=live USERS=500 SPAWN_RATE=20 LIGHT_HASH=1
 USERS ?= 100
 SPAWN_RATE ?= 20
 DURATION ?= 60s
-PROCS ?= 2
+PROCS ?= 0
+GENERATOR ?= locust
 DB ?= sqlite
 SCENARIO ?= http
 LOCUST_PROCS ?= 1
@@ -32,8 +35,8 @@ loadtest:
 	@scripts/bootstrap.sh --test --load
 	@ulimit -n "$$(ulimit -Hn)" 2>/dev/null; .venv/bin/python -m loadtests.run --users $(USERS) --spawn-rate $(SPAWN_RATE) \
 		--duration $(DURATION) --procs $(PROCS) --db $(DB) --scenario $(SCENARIO) --locust-procs $(LOCUST_PROCS) \
-		--questions $(QUESTIONS) --minutes $(MINUTES) --think $(THINK) \
-		$(if $(LIGHT_HASH),--light-hash) $(if $(ROUND_ID),--round-id $(ROUND_ID))
+		--questions $(QUESTIONS) --minutes $(MINUTES) --think $(THINK) --generator $(GENERATOR) \
+		$(if $(LIGHT_HASH),--light-hash) $(if $(ROUND_ID),--round-id $(ROUND_ID)) $(if $(BARE),--bare) $(if $(PROFILE),--profile $(PROFILE)) $(if $(BARE_ASYNC),--bare-async $(BARE_ASYNC))
 
 run: setup
 	@.venv/bin/contest dev --host $(HOST) --port $(PORT)

@@ -78,6 +78,11 @@ class Config:
         "pool_timeout": int(_env("DB_POOL_TIMEOUT", "15")),
     }
     LEADERBOARD_PUSH_BUDGET = int(_env("LEADERBOARD_PUSH_BUDGET", "2000"))
+    # Garbage collection of the server and the worker (infra/gc_tuning.py, docs/runbook.md): freeze the
+    # long-lived objects every N seconds (0: CPython's collector as is); a full collection once the frozen
+    # set grew by GC_FULL_GROWTH_PERCENT since the last one.
+    GC_FREEZE_EVERY_S = _env_int("GC_FREEZE_EVERY_S", 20, 0, 3600)
+    GC_FULL_GROWTH = _env_int("GC_FULL_GROWTH_PERCENT", 50, 10, 1000) / 100 + 1
     # Page requests run at most this many at a time per process (0: no limit); see infra/admission.py.
     HTTP_CONCURRENCY = int(_env("HTTP_CONCURRENCY", "4"))
     REDIS_URL = _env("REDIS_URL", "redis://127.0.0.1:6390/0")

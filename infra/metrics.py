@@ -11,7 +11,15 @@ from collections.abc import Callable
 from contextlib import contextmanager
 
 from flask import Blueprint, Response, abort, current_app, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 
 from infra.clock import redis_time_ms
 from infra.extensions import csrf, get_redis, limiter, socketio
@@ -94,6 +102,51 @@ http_limit = Gauge(
     registry=REGISTRY,
 )
 
+# The cyclic garbage collector (infra/gc_tuning.py): a full collection stops the whole process.
+_GC_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+gc_pause_seconds = Histogram(
+    "contest_gc_pause_seconds",
+    "Pause of each garbage collection, by generation (2: full)",
+    ["generation"],
+    buckets=_GC_BUCKETS,
+    registry=REGISTRY,
+)
+gc_collected = Counter(
+    "contest_gc_collected_objects",
+    "Unreachable objects the garbage collector freed, by generation",
+    ["generation"],
+    registry=REGISTRY,
+)
+gc_frozen_objects = Gauge(
+    "contest_gc_frozen_objects",
+    "Objects in the permanent generation (gc.freeze), which collections skip",
+    registry=REGISTRY,
+)
+gc_full_collections = Counter(
+    "contest_gc_full_collections",
+    "Full collections the freezing policy ran to reclaim frozen garbage (unfreeze, collect, freeze)",
+    registry=REGISTRY,
+)
+
+# The write-behind worker (contest worker), on its own /metrics port.
+worker_answers_written = Counter(
+    "contest_worker_entries_written",
+    "Stream entries the worker committed to SQL",
+    registry=REGISTRY,
+)
+worker_batch_rows = Histogram(
+    "contest_worker_batch_entries",
+    "Stream entries per SQL transaction of the worker",
+    buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+    registry=REGISTRY,
+)
+worker_lag_seconds = Histogram(
+    "contest_worker_lag_seconds",
+    "Per batch: from the oldest entry's append to Redis to its SQL commit",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.5, 5.0, 10.0, 30.0),
+    registry=REGISTRY,
+)
+
 bp = Blueprint("metrics", __name__)
 
 
@@ -115,6 +168,37 @@ def answer_refused(reason: str, latency_s: float | None = None):
     answers_refused.labels(reason=reason or "unknown").inc()
     if latency_s is not None:
         answer_ack_seconds.observe(max(latency_s, 0.0))
+
+
+def gc_collection(generation: int, seconds: float, collected: int = 0):
+    """One garbage collection finished (called from gc.callbacks: must stay cheap and never raise)."""
+    try:
+        label = str(generation)
+        gc_pause_seconds.labels(generation=label).observe(max(seconds, 0.0))
+        if collected:
+            gc_collected.labels(generation=label).inc(collected)
+    except Exception:  # pragma: no cover - instrumentation must not break a collection
+        pass
+
+
+def gc_frozen(count: int):
+    gc_frozen_objects.set(count)
+
+
+def gc_full_collection():
+    gc_full_collections.inc()
+
+
+def worker_batch(entries: int, rows: int, lag_s: float):
+    worker_answers_written.inc(entries)
+    worker_batch_rows.observe(entries)
+    worker_lag_seconds.observe(max(lag_s, 0.0))
+
+
+def serve_standalone(port: int, host: str = "127.0.0.1") -> None:
+    """/metrics of a process without a web app (the worker), on its own port (0: none)."""
+    if port:
+        start_http_server(port, addr=host, registry=REGISTRY)
 
 
 def set_write_behind(lag_s: float, pending: int | None = None):

@@ -42,6 +42,16 @@ def _rss(processes):
     return total
 
 
+def _fds(processes):
+    total = 0
+    for p in processes:
+        try:
+            total += p.num_fds()
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return total
+
+
 def connected_contestants(metrics_urls) -> float:
     """Socket.IO connections held, summed over every app process."""
     return sum(
@@ -153,7 +163,7 @@ class ProcessSampler:
         last_cpu, last_t = dict(self._cpu0), time.monotonic()
         while not self._stop.wait(self.interval):
             now = time.monotonic()
-            sample = {"t": round(now - self._t0, 1), "processes": {}}
+            sample = {"t": round(now - self._t0, 1), "epoch": time.time(), "processes": {}}
             for name, pid in list(self.pids.items()):
                 tree = _tree(pid)
                 cpu = _cpu_seconds(tree)
@@ -161,9 +171,12 @@ class ProcessSampler:
                 sample["processes"][name] = {
                     "cpu_percent": round(100 * (cpu - last_cpu[name]) / max(now - last_t, 1e-6), 1),
                     "rss": _rss(tree),
+                    "fds": _fds(tree),
+                    "cpu_total": cpu,
                 }
                 last_cpu[name] = cpu
                 self._seen_cpu[name] = max(self._seen_cpu.get(name, 0.0), cpu)
+            sample["load_average"] = round(os.getloadavg()[0], 2)
             if self.metrics_urls:
                 sample["connected"] = connected_contestants(self.metrics_urls)
             last_t = now
@@ -178,12 +191,18 @@ class ProcessSampler:
             rows = [s["processes"][name] for s in self.samples if name in s["processes"]]
             cpu = max(_cpu_seconds(_tree(pid)), self._seen_cpu.get(name, 0.0))
             result[name] = {
+                "cpu_seconds": round(cpu - self._cpu0[name], 2),
+                "open_files_max": max((r.get("fds", 0) for r in rows), default=0),
                 "cpu_percent_mean": round(100 * (cpu - self._cpu0[name]) / max(elapsed, 1e-6), 1),
                 "cpu_percent_max": max((r["cpu_percent"] for r in rows), default=0.0),
                 "rss_baseline_mib": round(self.baseline_rss[name] / 2**20, 1),
                 "rss_peak_mib": round(max((r["rss"] for r in rows), default=self.baseline_rss[name]) / 2**20, 1),
             }
         return result
+
+    @property
+    def load_average_max(self) -> float:
+        return max((s.get("load_average", 0.0) for s in self.samples), default=0.0)
 
     @property
     def peak_connected(self) -> float:
@@ -453,8 +472,12 @@ def render_markdown(summary: dict) -> str:
         "",
         "Kernel limits: " + ", ".join(f"{k}={v}" for k, v in summary["kernel_limits"].items()),
         f"Load average at the end (1, 5, 15 min): {summary.get('load_average')} on {summary.get('cpu_count')} CPUs.",
-        f"Locust exit code: {summary['locust_exit_code']}. Files: locust_stats.csv, locust_failures.csv, "
-        "locust_stats_history.csv, locust.html, summary.json.",
+        f"Generator exit code: {summary['locust_exit_code']}. Files: "
+        + (
+            "node-project.jsonl (10-s windows), node-bare.jsonl, summary.json."
+            if p.get("generator") == "node"
+            else "locust_stats.csv, locust_failures.csv, locust_stats_history.csv, locust.html, summary.json."
+        ),
         "",
     ]
     return "\n".join(lines)
@@ -462,4 +485,304 @@ def render_markdown(summary: dict) -> str:
 
 def write_summary(run_dir: Path, summary: dict):
     (run_dir / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-    (run_dir / "summary.md").write_text(render_markdown(summary))
+    (run_dir / "summary.md").write_text(render_markdown(summary) + render_extras(summary))
+
+
+# --- the Node.js generator's statistics (loadtests/node/contestant.mjs) -----------------------------------------
+
+
+def _hist_quantile(hist: dict[float, int], q: float) -> float:
+    total = sum(hist.values())
+    if not total:
+        return 0.0
+    seen = 0
+    for bound in sorted(hist):
+        seen += hist[bound]
+        if seen >= q * total:
+            return float(bound)
+    return float(max(hist))
+
+
+def read_node_stats(path, ramp_s: float = 0.0, window_s: float = 10.0) -> dict:
+    """Windows of 10 s with ack quantiles (histogram bucket bounds, ms), the whole run's, errors by kind.
+
+    `hold` covers the windows after the ramp (the first window that starts after ramp_s + one window of
+    settling): its worst windowed p99 is the figure the capacity target is about.
+    """
+    windows, errors, users = [], {}, 0
+    total: dict[float, int] = {}
+    hold: dict[float, int] = {}
+    hold_answers, hold_seconds = 0, 0.0
+    path = Path(path)
+    lines = path.read_text().splitlines() if path.exists() else []
+    rows = [json.loads(line) for line in lines if line.strip()]
+    hold_start = next((r["hold_start"] for r in rows if "hold_start" in r), None)
+    rows = [r for r in rows if "hold_start" not in r]
+    if hold_start is not None:  # the generator says when every contestant had joined
+        ramp_s = hold_start - window_s
+    else:  # until every contestant is connected, at least users / spawn rate
+        peak = max((r.get("connected") or 0 for r in rows if not r.get("final")), default=0)
+        ramp_end = next((r["t"] for r in rows if not r.get("final") and (r.get("connected") or 0) >= 0.99 * peak), 0)
+        ramp_s = max(ramp_s, ramp_end - window_s)
+    for row in rows:
+        if row.get("final"):
+            errors = row.get("errors") or {}
+            users = max(users, int(row.get("users") or 0))
+            continue
+        hist = {float(k): int(v) for k, v in (row.get("hist") or {}).items()}
+        for bound, n in hist.items():
+            total[bound] = total.get(bound, 0) + n
+        span = float(row.get("span") or window_s)  # the last window is cut short by the end of the run
+        after_ramp = row["t"] - span >= ramp_s + window_s
+        if after_ramp:
+            for bound, n in hist.items():
+                hold[bound] = hold.get(bound, 0) + n
+            hold_answers += row["answers"]
+            hold_seconds += span
+        users = max(users, int(row.get("users") or 0))
+        windows.append(
+            {
+                "t": row["t"],
+                "at": row.get("at"),
+                "span": span,
+                "users": row.get("users"),
+                "connected": row.get("connected"),
+                "answers": row["answers"],
+                "answers_per_s": round(row["answers"] / max(span, 1e-3), 1),
+                "errors": row["errors"],
+                "p50_ms": _hist_quantile(hist, 0.5),
+                "p99_ms": _hist_quantile(hist, 0.99),
+                "max_ms": max(hist) if hist else 0.0,
+                "hold": after_ramp,
+            }
+        )
+    count = sum(total.values())
+    failures = sum(errors.values())
+    # Windows shorter than 5 s (the run's last, cut short) are too noisy for a windowed quantile or rate.
+    hold_windows = [w for w in windows if w["hold"] and w["answers"] and w["span"] >= 5]
+    return {
+        "hold_start_s": hold_start,
+        "windows": windows,
+        "errors": errors,
+        "failures": failures,
+        "peak_users": users,
+        "peak_connected": max((w["connected"] or 0 for w in windows), default=0),
+        "answer_ack": {
+            "p50_ms": _hist_quantile(total, 0.5),
+            "p95_ms": _hist_quantile(total, 0.95),
+            "p99_ms": _hist_quantile(total, 0.99),
+            "max_ms": max(total) if total else 0.0,
+            "count": count,
+            "failures": failures,
+            "per_s": round(hold_answers / hold_seconds, 2) if hold_seconds else 0.0,
+        },
+        "hold": {
+            "p50_ms": _hist_quantile(hold, 0.5),
+            "p99_ms": _hist_quantile(hold, 0.99),
+            "worst_window_p99_ms": max((w["p99_ms"] for w in hold_windows), default=0.0),
+            "answers_per_s": round(hold_answers / hold_seconds, 1) if hold_seconds else 0.0,
+            "peak_answers_per_s": max((w["answers_per_s"] for w in hold_windows), default=0.0),
+        },
+    }
+
+
+def hold_cpu_per_answer(samples: list[dict], node: dict) -> dict:
+    """CPU per answer in the hold phase only (logins and the ramp excluded): the sampled CPU seconds of each
+    process between the first and last hold window's ends, over the answers acknowledged in between."""
+    hold = [w for w in node["windows"] if w["hold"] and w.get("at")]
+    if len(hold) < 2:
+        return {}
+    start, end = hold[0]["at"], hold[-1]["at"]
+    answers = sum(w["answers"] for w in hold[1:])
+    inside = [s for s in samples if start <= s.get("epoch", 0) <= end]
+    if len(inside) < 2 or not answers:
+        return {}
+    first, last = inside[0], inside[-1]
+    scale = (end - start) / max(last["epoch"] - first["epoch"], 1e-6)  # samples cover a little less than the span
+
+    def cpu(names):
+        return scale * sum(
+            last["processes"][n]["cpu_total"] - first["processes"][n]["cpu_total"]
+            for n in names
+            if n in first["processes"] and n in last["processes"]
+        )
+
+    apps = [n for n in last["processes"] if n.startswith("app-")]
+    out = {"answers": int(answers), "seconds": round(end - start, 1)}
+    out["app_cpu_ms_per_answer"] = round(1000 * cpu(apps) / answers, 3)
+    out["app_cpu_percent"] = round(100 * cpu(apps) / (end - start), 1)
+    if "worker" in last["processes"]:
+        out["worker_cpu_s_per_1000_answers"] = round(1000 * cpu(["worker"]) / answers, 3)
+    if "generator" in last["processes"]:
+        out["generator_cpu_ms_per_answer"] = round(1000 * cpu(["generator"]) / answers, 3)
+        out["generator_cpu_percent"] = round(100 * cpu(["generator"]) / (end - start), 1)
+    return out
+
+
+def node_as_locust(stats: dict) -> dict:
+    """The generator's figures in the shape build_summary reads from Locust's CSV."""
+    ack = stats["answer_ack"]
+    row = {
+        "50%": ack["p50_ms"],
+        "95%": ack["p95_ms"],
+        "99%": ack["p99_ms"],
+        "Max Response Time": ack["max_ms"],
+        "Request Count": ack["count"],
+        "Failure Count": ack["failures"],
+        "Requests/s": ack["per_s"],
+    }
+    aggregated = {"Request Count": ack["count"], "Failure Count": ack["failures"], "Requests/s": ack["per_s"]}
+    return {"rows": {"SIO answer ack": row, "Aggregated": aggregated}, "peak_users": stats["peak_users"]}
+
+
+# --- garbage collection and CPU per answer ----------------------------------------------------------------------
+
+
+def gc_view(metrics_urls) -> dict:
+    """Per process: collections, total and worst pause per generation, full collections, frozen objects."""
+    result = {}
+    for url in metrics_urls:
+        texts = scrape([url])
+        if not texts:
+            continue
+        entry: dict = {"generations": {}}
+        for family in text_string_to_metric_families(texts[0]):
+            if family.name == "contest_gc_pause_seconds":
+                for sample in family.samples:
+                    gen = sample.labels.get("generation")
+                    g = entry["generations"].setdefault(gen, {"count": 0, "seconds": 0.0, "max_le_ms": 0.0})
+                    if sample.name.endswith("_count"):
+                        g["count"] = int(sample.value)
+                    elif sample.name.endswith("_sum"):
+                        g["seconds"] = round(sample.value, 3)
+            elif family.name == "contest_gc_full_collections":
+                entry["full_collections"] = int(sum(s.value for s in family.samples if s.name.endswith("_total")))
+            elif family.name == "contest_gc_frozen_objects":
+                entry["frozen_objects"] = int(family.samples[0].value)
+        for gen in entry["generations"]:
+            q = histogram_quantiles(texts, "contest_gc_pause_seconds", {"generation": gen})
+            entry["generations"][gen]["p99_le_ms"] = q["p99_le_ms"] if q else None
+        result[url] = entry
+    return result
+
+
+def cpu_per_answer(processes: dict, answers: int) -> dict:
+    """App CPU per answer (ms) and worker CPU per 1,000 answers (s), from the sampled CPU seconds."""
+    if not answers:
+        return {}
+    app = sum(p.get("cpu_seconds", 0.0) for name, p in processes.items() if name.startswith("app-"))
+    out = {"answers": answers, "app_cpu_ms_per_answer": round(1000 * app / answers, 3)}
+    if "worker" in processes:
+        out["worker_cpu_s_per_1000_answers"] = round(1000 * processes["worker"].get("cpu_seconds", 0.0) / answers, 3)
+    if "generator" in processes:
+        out["generator_cpu_ms_per_answer"] = round(1000 * processes["generator"].get("cpu_seconds", 0.0) / answers, 3)
+    return out
+
+
+def render_extras(summary: dict) -> str:
+    """The node generator's windows, GC, CPU per answer and the bare app's ratio (appended to summary.md)."""
+    lines = []
+    gen = summary.get("node")
+    if gen:
+        hold = gen["hold"]
+        lines += [
+            "",
+            "## Node generator: answer ack per 10-second window",
+            "",
+            f"After the ramp: p50 {hold['p50_ms']:.0f} ms, p99 {hold['p99_ms']:.0f} ms, worst window p99 "
+            f"{hold['worst_window_p99_ms']:.0f} ms, {hold['answers_per_s']} answers/s (peak window "
+            f"{hold['peak_answers_per_s']}). Errors: {gen['failures']} {json.dumps(gen['errors'], ensure_ascii=False)}.",
+            "",
+            "| t s | users | connected | answers/s | errors | p50 ms | p99 ms | max ms |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for w in gen["windows"]:
+            lines.append(
+                f"| {w['t']}{'' if w['hold'] else ' (ramp)'} | {w['users']} | {w['connected']} | {w['answers_per_s']} "
+                f"| {w['errors']} | {w['p50_ms']:.0f} | {w['p99_ms']:.0f} | {w['max_ms']:.0f} |"
+            )
+    eff = summary.get("cpu_per_answer")
+    hold_eff = summary.get("hold_cpu_per_answer")
+    if hold_eff:
+        lines += ["", "## CPU per answer after the ramp (logins excluded)", ""]
+        lines.append(
+            f"App CPU {hold_eff['app_cpu_ms_per_answer']} ms per answer ({hold_eff['app_cpu_percent']} % of a core)"
+            + (
+                f"; worker {hold_eff['worker_cpu_s_per_1000_answers']} s per 1,000 answers"
+                if "worker_cpu_s_per_1000_answers" in hold_eff
+                else ""
+            )
+            + (
+                f"; generator {hold_eff['generator_cpu_ms_per_answer']} ms per answer "
+                f"({hold_eff['generator_cpu_percent']} % of a core)"
+                if "generator_cpu_ms_per_answer" in hold_eff
+                else ""
+            )
+            + f" ({hold_eff['answers']} answers in {hold_eff['seconds']} s)."
+        )
+    if eff:
+        lines += ["", "## CPU per answer over the whole run (logins included)", ""]
+        lines.append(
+            f"App CPU {eff['app_cpu_ms_per_answer']} ms per answer"
+            + (
+                f"; worker {eff['worker_cpu_s_per_1000_answers']} s of CPU per 1,000 answers"
+                if "worker_cpu_s_per_1000_answers" in eff
+                else ""
+            )
+            + (
+                f"; generator {eff['generator_cpu_ms_per_answer']} ms per answer"
+                if "generator_cpu_ms_per_answer" in eff
+                else ""
+            )
+            + f" ({eff['answers']} answers)."
+        )
+    worker_lag = summary.get("worker_lag")
+    if worker_lag:
+        lines.append(
+            f"Worker: batches of p50 <= {worker_lag['batch']['p50_le_ms'] / 1000:.0f} entries; lag from append to "
+            f"commit p50 <= {worker_lag['lag']['p50_le_ms']} ms, p99 <= {worker_lag['lag']['p99_le_ms']} ms "
+            f"({worker_lag['lag']['count']} batches)."
+        )
+    bare = summary.get("bare")
+    if bare:
+        lines += [
+            "",
+            "## The bare framework in the same run (loadtests/bare_app.py, same nginx and generator)",
+            "",
+            "| | project | bare | ratio |",
+            "|---|---|---|---|",
+        ]
+        for key, label in (
+            ("answers_per_s", "answers/s after the ramp"),
+            ("peak_answers_per_s", "peak window answers/s"),
+            ("app_cpu_ms_per_answer", "app CPU ms per answer"),
+            ("p99_ms", "ack p99 ms after the ramp"),
+            ("worst_window_p99_ms", "worst window p99 ms"),
+        ):
+            mine, theirs = bare["project"].get(key), bare["bare"].get(key)
+            ratio = round(mine / theirs, 2) if mine and theirs else "-"
+            lines.append(f"| {label} | {mine} | {theirs} | {ratio} |")
+    gcs = summary.get("gc")
+    if gcs:
+        lines += [
+            "",
+            "## Garbage collection per process (contest_gc_* on /metrics)",
+            "",
+            "| process | generation | collections | total pause s | p99 pause <= ms | full collections | frozen |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, entry in gcs.items():
+            for gen, g in sorted(entry["generations"].items()):
+                lines.append(
+                    f"| {name} | {gen} | {g['count']} | {g['seconds']} | {g['p99_le_ms']} | "
+                    f"{entry.get('full_collections', '-')} | {entry.get('frozen_objects', '-')} |"
+                )
+    procs = summary.get("processes") or {}
+    if procs:
+        lines += [
+            "",
+            "Open files (max sampled): " + ", ".join(f"{n} {p.get('open_files_max')}" for n, p in procs.items()),
+        ]
+    if summary.get("load_average_max") is not None:
+        lines.append(f"Load average (1 min) max during the run: {summary['load_average_max']}.")
+    return "\n".join(lines) + "\n"

@@ -84,16 +84,65 @@ def find_nginx() -> str | None:
     return shutil.which("nginx") or ("/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None)
 
 
+# Sizing for a target number of held WebSockets (docs/runbook.md, "Limits for 20,000"). A proxied WebSocket holds
+# two connections in one nginx worker (client and upstream side, one descriptor each) and, under gevent with
+# simple-websocket, two descriptors in the app process (the WSGI socket and simple-websocket's duplicate).
+FD_RESERVE = 512  # descriptors a process keeps for everything else (Redis, SQL, logs, listeners)
+HEADROOM = 0.6  # connections spread unevenly: nginx workers by reuseport's hash, app processes by cookie hash
+TARGET_CONNECTIONS = 20_000
+
+
+def nginx_sizing(nofile: int, target: int = TARGET_CONNECTIONS, cpus: int | None = None) -> dict:
+    """nginx workers and worker_connections for `target` WebSockets under a per-process limit of `nofile` files.
+
+    worker_connections counts connections, i.e. descriptors, per worker, so it is the file limit less a reserve
+    (it was half the limit before, which halved what each worker could hold); enough workers that 2 x target
+    connections fit with the headroom.
+    """
+    per_worker = max(1024, min(nofile - FD_RESERVE, 65535))
+    needed = -(-2 * target // int(per_worker * HEADROOM))
+    return {"worker_processes": max(cpus or os.cpu_count() or 1, needed), "worker_connections": per_worker}
+
+
+def app_processes_for(users: int, nofile: int, minimum: int = 2) -> int:
+    """App processes so that every WebSocket's two descriptors fit under each process's file limit."""
+    per_process = int(max(nofile - FD_RESERVE, 1024) / 2 * HEADROOM * 1.25)  # cookie hashing spreads better
+    return max(minimum, -(-users // per_process))
+
+
+def raise_somaxconn(wanted: int = 4096) -> int:
+    """net.core.somaxconn caps every listen backlog; raised where the kernel lets us (root, writable /proc/sys)."""
+    path = Path("/proc/sys/net/core/somaxconn")
+    try:
+        current = int(path.read_text())
+    except (OSError, ValueError):
+        return 0
+    if current < wanted:
+        try:
+            path.write_text(str(wanted))
+            current = int(path.read_text())
+        except OSError:  # a container's /proc/sys is read-only: the runbook says how to set it on the host
+            pass
+    return current
+
+
 def render_nginx_conf(
-    run_dir: Path, listen_port: int, app_ports: list[int], nofile: int, session_cookie: str = "session"
+    run_dir: Path,
+    listen_port: int,
+    app_ports: list[int],
+    nofile: int,
+    session_cookie: str = "session",
+    target_connections: int = TARGET_CONNECTIONS,
+    backlog: int = 4096,
 ) -> str:
     upstreams = "\n".join(f"        server 127.0.0.1:{port} max_fails=0;" for port in app_ports)
+    sizing = nginx_sizing(nofile, target_connections)
     values = dict(
         user_line="user root;" if os.geteuid() == 0 else "",  # a throwaway local stack; see docs/runbook.md
-        worker_processes="auto",
+        worker_processes=str(sizing["worker_processes"]),
         nofile=str(nofile),
-        worker_connections=str(max(1024, min(nofile // 2, 65535))),
-        backlog=str(4096),
+        worker_connections=str(sizing["worker_connections"]),
+        backlog=str(backlog),
         run_dir=str(run_dir),
         listen_port=str(listen_port),
         upstreams=upstreams,
@@ -128,8 +177,15 @@ class Stack:
         user_prefix: str = "0599",
         user_password: str = "thitai12345",
         light_hash: bool = False,
+        target_connections: int = TARGET_CONNECTIONS,
+        bare: bool = False,
     ):
         self.run_dir = Path(run_dir)
+        self.target_connections = target_connections
+        # bare: the framework's ceiling (loadtests/bare_app.py) behind the same nginx, no database, no worker
+        self.bare = bare
+        self.somaxconn = 0
+        self.worker_metrics_port = 0
         self.procs = procs
         self.db = db
         self.appendfsync = appendfsync
@@ -184,6 +240,7 @@ class Stack:
     def start(self):
         (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         self.nofile = raise_nofile_limit()
+        self.somaxconn = raise_somaxconn()
         nginx = find_nginx()
         if nginx is None:
             raise RuntimeError("nginx is not installed: scripts/bootstrap.sh --load (Debian package 'nginx')")
@@ -216,6 +273,9 @@ class Stack:
             "LOG_LEVEL": "WARNING",
             "CONTEST_VAR_DIR": str(self.run_dir),
         }
+        if self.bare:
+            self._start_apps([sys.executable, "-m", "loadtests.bare_app"])
+            return self._start_nginx(nginx)
         self._contest("db", "upgrade", "heads")
         if self.seed_users:
             self._contest(
@@ -230,10 +290,18 @@ class Stack:
                 *(["--light-hash"] if self.light_hash else []),
             )
         self._start_worker()
+        self._start_apps([sys.executable, "-m", "server.serve"])
+        return self._start_nginx(nginx)
+
+    @property
+    def backlog(self) -> int:
+        return min(self.somaxconn or 4096, 65535)
+
+    def _start_apps(self, command: list[str]):
         for index in range(self.procs):
             port = free_port()
             process = Process(
-                [sys.executable, "-m", "server.serve", "--host", "127.0.0.1", "--port", str(port)],
+                [*command, "--host", "127.0.0.1", "--port", str(port), "--backlog", str(self.backlog)],
                 name=f"app-{index}",
                 log_path=self._log(f"app-{index}.log"),
                 env=self.env,
@@ -244,11 +312,21 @@ class Stack:
         for port, process in zip(self.app_ports, self.app_processes):
             process.wait_http(f"http://127.0.0.1:{port}/healthz", HEALTHY_TIMEOUT, interval=0.2, probe_timeout=1)
 
+    def _start_nginx(self, nginx: str):
         nginx_dir = self.run_dir / "nginx"
         for sub in ("body", "proxy", "fastcgi", "uwsgi", "scgi"):
             (nginx_dir / "tmp" / sub).mkdir(parents=True, exist_ok=True)
         conf = nginx_dir / "nginx.conf"
-        conf.write_text(render_nginx_conf(nginx_dir, self.nginx_port, self.app_ports, self.nofile))
+        conf.write_text(
+            render_nginx_conf(
+                nginx_dir,
+                self.nginx_port,
+                self.app_ports,
+                self.nofile,
+                target_connections=self.target_connections,
+                backlog=self.backlog,
+            )
+        )
         self.nginx = Process(
             [nginx, "-p", str(nginx_dir), "-c", str(conf), "-e", str(nginx_dir / "error.log")],
             name="nginx",
@@ -287,8 +365,9 @@ class Stack:
         # `contest worker` (write-behind from the Redis stream to SQL) comes with the live-attempt code.
         if self._contest("worker", "--help", check=False).returncode != 0:
             return
+        self.worker_metrics_port = free_port()
         self.worker = Process(
-            [str(VENV_BIN / "contest"), "worker"],
+            [str(VENV_BIN / "contest"), "worker", "--metrics-port", str(self.worker_metrics_port)],
             name="worker",
             log_path=self._log("worker.log"),
             env=self.env,

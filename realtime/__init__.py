@@ -6,7 +6,7 @@ from socketio.exceptions import ConnectionRefusedError  # the builtin one would 
 
 from infra import metrics
 from infra.extensions import socketio
-from realtime import live, play, pusher, revocation
+from realtime import inline, live, play, pusher, revocation
 
 # The largest Engine.IO packet the server accepts (docs/realtime.md); a larger one closes the connection.
 MAX_FRAME_BYTES = 16 * 1024
@@ -72,3 +72,4 @@ def init_app(app):
 
     play.register(socketio)
     live.register(socketio)
+    inline.inline_events(socketio.server, {"answer"})  # its usual path is one EVALSHA: no greenlet per answer

@@ -13,9 +13,10 @@ from flask_login import current_user
 from flask_socketio import join_room
 
 from contest.rounds import leaderboard
+from contest.rounds.live_state import answer_by_ref as store_answer_by_ref
 from contest.rounds.live_state import is_ref, server_now_ms
 from contest.rounds.models import Attempt, Round
-from contest.rounds.services import AttemptError, answer_by_ref, attempt_view, save_prediction, submit_attempt
+from contest.rounds.services import AnswerAck, AttemptError, answer_by_ref, attempt_view, save_prediction, submit_attempt
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
@@ -77,6 +78,45 @@ def _uid():
     return _users.get(request.sid) or current_user.id
 
 
+# Sockets whose current answer the fast path already rate-limited: sid -> whether it was allowed (_answer_fast).
+_prechecked: dict[str, bool] = {}
+
+
+def _answer_fast(server, sid, data):
+    """An answer's usual path without Flask (issue 17): no request context (URL matching, session, Babel) and,
+    with inline_events(), no greenlet of its own; the payload checks, the rate limit and one EVALSHA. Returns the
+    ack, or None for anything else (a bad payload, a refusal, an attempt Redis no longer holds, an unknown
+    socket), which then takes the full path in a request context: its messages are translated and SQL may
+    answer. The script refuses before it writes anything, so running it again there changes nothing."""
+    user_id = _users.get(sid)
+    if user_id is None or not isinstance(data, dict):
+        return None
+    selected = data.get("selected")
+    question = data.get("question_id")
+    attempt_id, seq = data.get("attempt_id"), data.get("seq")
+    if (
+        not isinstance(selected, list)
+        or len(selected) > MAX_SELECTED
+        or not all(is_ref(v) for v in selected)
+        or not is_ref(question)
+        or any(isinstance(v, bool) or not isinstance(v, int) or not 1 <= v <= 2**53 - 1 for v in (attempt_id, seq))
+    ):
+        return None
+    environ = server.get_environ(sid)
+    if not environ:
+        return None
+    allowed = _prechecked[sid] = _answer_allowed(sid)
+    if not allowed:
+        return None
+    client = environ["flask.app"].extensions["redis"]
+    with metrics.redis_timer("answer_script"):
+        reply = store_answer_by_ref(attempt_id, user_id, question, selected, seq, client=client)
+    if reply.error is not None:
+        return None
+    del _prechecked[sid]
+    return AnswerAck(question, reply.selected, reply.seq, duplicate=reply.duplicate).to_dict()
+
+
 guarded = guarded_by(AttemptError)
 
 
@@ -117,9 +157,27 @@ def register(socketio):
             metrics.answer_refused(reply.get("error"), time.perf_counter() - started)
         return reply
 
+    # The fast path first; the handler above when it declines (realtime/inline.py runs both without a greenlet).
+    full_path = socketio.server.handlers["/"]["answer"]
+
+    def answer_event(sid, data=None, *extra):
+        started = time.perf_counter()
+        try:
+            reply = _answer_fast(socketio.server, sid, data)
+        except Exception:  # e.g. Redis unreachable: the full path answers with its error acknowledgement
+            log.warning("answer fast path failed", exc_info=True)
+            reply = None
+        if reply is None:
+            return full_path(sid, data, *extra)
+        metrics.answer_accepted(time.perf_counter() - started)
+        return reply
+
+    socketio.server.on("answer", answer_event)
+
     @guarded
     def _answer(data):
-        if not _answer_allowed(request.sid):
+        allowed = _prechecked.pop(request.sid, None)  # the fast path's verdict on this very answer, if it ran
+        if not (_answer_allowed(request.sid) if allowed is None else allowed):
             return error_ack(
                 "rate_limited",
                 _(
@@ -195,6 +253,7 @@ def register(socketio):
     def on_disconnect(*args):
         pusher.forget(request.sid)
         _buckets.pop(request.sid, None)
+        _prechecked.pop(request.sid, None)
         if _users.pop(request.sid, None) is not None:
             metrics.contestant_disconnected()
 

@@ -2,7 +2,7 @@
 # Sets up everything the project needs on a Debian machine. Safe to run again: it only adds what is missing.
 #   scripts/bootstrap.sh          what `make run` needs (runtime packages only)
 #   scripts/bootstrap.sh --test   plus the test tools, Chromium and PostgreSQL for `make test`
-#   scripts/bootstrap.sh --load   plus Locust and nginx for `make loadtest`
+#   scripts/bootstrap.sh --load   plus Locust, nginx and the Node.js load generator for `make loadtest`
 # Installer output goes to var/log/setup.log; it is shown in full only when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,6 +122,16 @@ if [ ! -f var/vendor/axe.min.js ] || ! grep -q "$AXE_VERSION" var/vendor/.axe-co
   cp "$tmp/package/axe.min.js" var/vendor/axe.min.js
   echo "$AXE_VERSION" > var/vendor/.axe-core-version
   rm -rf "$tmp"
+fi
+
+# --- the Node.js load generator (make loadtest GENERATOR=node), versions pinned by its package-lock.json ---
+if [ "$want_load" = 1 ]; then
+  lock=loadtests/node/package-lock.json
+  if [ ! -f loadtests/node/node_modules/.installed ] || ! cmp -s "$lock" loadtests/node/node_modules/.installed; then
+    say "Cài bộ sinh tải Node.js / installing the Node.js load generator from npm"
+    quiet bash -c "cd loadtests/node && npm ci --no-audit --no-fund --silent"
+    cp "$lock" loadtests/node/node_modules/.installed
+  fi
 fi
 
 mkdir -p var

@@ -21,8 +21,11 @@ from contest.judging.settler import settle_due_rounds
 from contest.rounds.worker import run as run_worker
 from infra.config import VAR_DIR
 from infra.extensions import db
+from infra.gc_tuning import policy_from_config
 from infra.localredis import LocalRedis, reachable
+from infra.metrics import serve_standalone as serve_metrics
 from infra.processes import Process, ProcessError, stop_all
+from infra.profiling import install_from_environment as install_profiler
 from loadtests.live_setup import DEFAULT_HOST_PHONE, create_live_final
 from loadtests.seed import create_load_round, remove_users, seed_users
 from server.demo import DEMO_CONTEST_SLUG, DEMO_PASSWORD, seed_demo
@@ -202,11 +205,23 @@ def _interrupt(signum, frame):
     show_default=True,
     help="seconds between looks for settled rounds to settle (0: never)",
 )
+@click.option(
+    "--fill-wait-ms",
+    type=click.IntRange(0, 10000),
+    default=500,
+    show_default=True,
+    help="after a part-full batch, wait this long so the next one fills (bounds the added lag)",
+)
+@click.option(
+    "--metrics-port", type=click.IntRange(0, 65535), default=0, help="serve /metrics on 127.0.0.1:PORT (0: off)"
+)
 @with_appcontext
-def worker_command(batch, consumer, claim_idle_ms, block_ms, settle_every):
+def worker_command(batch, consumer, claim_idle_ms, block_ms, settle_every, fill_wait_ms, metrics_port):
     """Drain saved answers from Redis into SQL, close expired attempts and settle closed rounds (run one or more)."""
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    serve_metrics(metrics_port)
+    install_profiler()  # kill -USR2 samples the stacks (CONTEST_PROFILE_DIR, load tests only)
     try:
         run_worker(
             consumer=consumer,
@@ -216,6 +231,8 @@ def worker_command(batch, consumer, claim_idle_ms, block_ms, settle_every):
             stop=lambda: bool(stopping),
             settle=settle_due_rounds if settle_every > 0 else None,
             settle_every_s=settle_every,
+            fill_wait_s=fill_wait_ms / 1000,
+            gc_policy=policy_from_config(current_app.config).install(),
         )
     except KeyboardInterrupt:
         pass

@@ -34,14 +34,27 @@ def main(argv=None):
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument(
+        "--backlog",
+        type=int,
+        default=4096,
+        help="listen queue for connection bursts (the kernel caps it at net.core.somaxconn)",
+    )
     args = parser.parse_args(argv)
 
     # Imported here, after monkey-patching and argument parsing: `--help` answers without building the app.
     from infra.extensions import socketio
+    from infra.gc_tuning import policy_from_config
+    from infra.profiling import install_from_environment
     from server.app import create_app
 
     app = create_app()
     _dump_greenlets_on_sigusr1()
+    install_from_environment()  # kill -USR2 samples the stacks (CONTEST_PROFILE_DIR, load tests only)
+    # Long-lived connection objects leave the collector's full passes (infra/gc_tuning.py).
+    gc_policy = policy_from_config(app.config).install()
+    if gc_policy.enabled:
+        gevent.spawn(gc_policy.run_forever, gevent.sleep)
     logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
     socketio.run(
         app,
@@ -50,6 +63,7 @@ def main(argv=None):
         log_output=args.access_log,
         use_reloader=False,
         handler_class=ContestWSGIHandler,
+        backlog=args.backlog,
     )
 
 
