@@ -16,7 +16,14 @@ from contest.rounds import leaderboard
 from contest.rounds.live_state import answer_by_ref as store_answer_by_ref
 from contest.rounds.live_state import is_ref, server_now_ms
 from contest.rounds.models import Attempt, Round
-from contest.rounds.services import AnswerAck, AttemptError, answer_by_ref, attempt_view, save_prediction, submit_attempt
+from contest.rounds.services import (
+    AnswerAck,
+    AttemptError,
+    answer_by_ref,
+    attempt_view,
+    save_prediction,
+    submit_attempt,
+)
 from infra import metrics
 from infra.extensions import db
 from realtime import pusher
