@@ -5,7 +5,10 @@ refused with a clear message and nothing changes. Each asks for confirmation fir
 prediction's target counts valid entries (not disqualified) unless the round's judges choose all entries.
 """
 
+from io import BytesIO
+
 import pytest
+from openpyxl import load_workbook
 
 from contest.accounts.models import User
 from contest.audit.models import AuditEntry
@@ -15,6 +18,7 @@ from contest.judging.models import Disqualification
 from contest.judging.publishing import latest_snapshot
 from contest.judging.ranking import count_perfect, prediction_target
 from contest.judging.settings import set_prediction_scope
+from contest.judging.settler import settle_due_rounds
 from contest.rounds.models import Round
 from infra.extensions import db
 from tests.conftest import create_account, login
@@ -32,6 +36,7 @@ def desk(app):
         add_attempt(round_, cheat, 2, time_ms=9_000, prediction=2)
         add_attempt(round_, honest, 2, time_ms=200_000, prediction=1)
         db.session.commit()
+        settle_due_rounds()  # what `contest worker` does once the round has settled: the pages only read
         return dict(judge_id=judge_id, phone=judge_phone, round_id=round_.id, cheat=cheat.id, honest=honest.id)
 
 
@@ -54,7 +59,7 @@ def test_two_tabs_disqualifying_the_second_is_refused_and_does_not_reinstate(app
     """Before: one POST toggled, so a stale tab pressing "Loại" silently reinstated the entry."""
     login(client, desk["phone"])
     rid, cheat = desk["round_id"], desk["cheat"]
-    assert client.get(f"/giam-khao/vong/{rid}").status_code == 200  # the first look computes the review flags
+    assert client.get(f"/giam-khao/vong/{rid}").status_code == 200
     url = f"/giam-khao/vong/{rid}/bai/{cheat}/loai"
     # Both tabs were opened while the entry was ranked; each sends the same request, expecting "ranked".
     first = client.post(url, data={"reason": "Làm 2 câu trong 9 giây", "confirmed": "1"})
@@ -178,15 +183,15 @@ def test_disqualified_perfect_score_does_not_raise_the_target(app, client, desk)
         assert count_perfect(round_) == 2
         disqualify(round_, desk["cheat"], "Làm 2 câu trong 9 giây", judge)
         assert count_perfect(round_) == prediction_target(round_) == 1  # the default: valid entries
-        # fixed at settlement, then a disqualification / reinstatement of a perfect score counts it again (audited)
-        round_.perfect_count_actual = 1
-        db.session.commit()
+        # the worker fixed the target (2) at settlement; each disqualification / reinstatement of a perfect score
+        # counts it again (audited)
+        assert round_.perfect_count_actual == 1
         reinstate(round_, desk["cheat"], "Đã xác minh", judge)
         assert round_.perfect_count_actual == 2
         disqualify(round_, desk["cheat"], "Có bằng chứng thi hộ", judge)
         assert round_.perfect_count_actual == 1
         updates = AuditEntry.query.filter_by(round_id=round_.id, action="prediction_target_update").all()
-        assert [u.details["changes"]["perfect_count_actual"] for u in updates] == [[1, 2], [2, 1]]
+        assert [u.details["changes"]["perfect_count_actual"] for u in updates] == [[2, 1], [1, 2], [2, 1]]
         # the judges may count every entry instead: a round setting, audited, and the fixed target follows
         set_prediction_scope(round_, "all", judge)
         assert round_.perfect_count_actual == 2 and count_perfect(round_) == 2
@@ -211,6 +216,7 @@ def test_disqualified_perfect_score_does_not_raise_the_target(app, client, desk)
 
 def test_export_header_says_whose_perfect_scores_the_target_counts(app, client, desk):
     login(client, desk["phone"])
-    response = client.post(f"/giam-khao/vong/{desk['round_id']}/xuat", data={"format": "csv"})
-    text = response.get_data().decode("utf-8")
-    assert "Đáp án câu dự đoán tính trên,Bài dự thi hợp lệ (không tính bài bị loại)" in text
+    response = client.post(f"/giam-khao/vong/{desk['round_id']}/xuat", data={"format": "xlsx"})
+    assert response.status_code == 200
+    info = {r[0]: r[1] for r in load_workbook(BytesIO(response.get_data()))["Thông tin"].iter_rows(values_only=True)}
+    assert info["Đáp án câu dự đoán tính trên"] == "Bài dự thi hợp lệ (không tính bài bị loại)"
