@@ -124,7 +124,7 @@ def issue_reset(user: User, actor: User) -> tuple[str, PasswordReset]:
     hours = current_app.config["PASSWORD_RESET_ORGANISER_HOURS"]
     token = _new_link(user, timedelta(hours=hours), actor, None)
     db.session.flush()
-    link = db.session.scalar(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token)))
+    link = db.session.scalars(select(PasswordReset).where(PasswordReset.token_hash == token_hash(token))).one()
     account_action.send(user, actor=actor, action="password_reset_issued", expires_at=format_vn_time(link.expires_at))
     return token, link
 
@@ -146,14 +146,14 @@ def reset_password(token: str, password: str, ip: str | None = None) -> User:
     now = utcnow()
     claimed = (
         link is not None
-        and db.session.execute(
+        and db.session.execute(  # type: ignore[attr-defined]  # an UPDATE's result is a CursorResult
             update(PasswordReset)
             .where(PasswordReset.id == link.id, PasswordReset.used_at.is_(None), PasswordReset.expires_at > now)
             .values(used_at=now)
         ).rowcount
         == 1
     )
-    if not claimed:
+    if link is None or not claimed:
         raise AccountError(
             "password",
             _("Liên kết đặt lại mật khẩu không còn hiệu lực (đã dùng hoặc đã hết hạn). Hãy yêu cầu liên kết mới."),

@@ -1,5 +1,7 @@
 """Registration, login, logout, the profile page, password reset and the organiser's account pages."""
 
+from collections.abc import Sequence
+
 from flask import (
     Blueprint,
     abort,
@@ -250,7 +252,7 @@ def reset_password_page(token):
 @role_required("organiser")
 def admin_users():
     query = (request.args.get("q") or "").strip()[:120]
-    users = []
+    users: Sequence[User] = []
     if query and not has_control(query):
         phone = normalize_phone(query)
         condition = (

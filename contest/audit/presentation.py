@@ -6,6 +6,7 @@ and fails on a code without one. A code or a detail key without a label still sh
 """
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -205,7 +206,7 @@ def via_label(via) -> str:
     return f"{label} ({who})" if who else str(label)
 
 
-def format_value(value, key: str | None = None) -> str:
+def format_value(value, key: str = "") -> str:
     """A detail value for people: times in Việt Nam time, yes/no, lists joined, coded values named, nothing as a
     dash."""
     if isinstance(value, str) and (key, value) in VALUE_LABELS:
@@ -299,7 +300,7 @@ class AuditRow:
     details: list[str] = field(default_factory=list)
 
 
-def present(entries: list[AuditEntry]) -> list[AuditRow]:
+def present(entries: Sequence[AuditEntry]) -> list[AuditRow]:
     """Rows for a page or a CSV: everything translated into the reader's language."""
     names = object_names(entries)
     rows = []
