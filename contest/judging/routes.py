@@ -119,6 +119,8 @@ def round_page(round_id):
     # This page only reads. A settled round's target, flags and ranking are fixed and stored by the worker
     # (contest.judging.settler); until it is done the page says so. A round still open is ranked live.
     stored = is_settled(round_)
+    if stored:
+        settler.settle_if_small(round_)  # a small round does not wait for the worker's next pass
     # Closed but not settled yet (the last attempts are still running or being written), or settled but the
     # worker has not finished: the page says so and ranks nothing.
     settling = is_closed(round_) and not (stored and settler.ready_for_reading(round_))

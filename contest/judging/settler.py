@@ -14,14 +14,14 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from contest.judging import board
 from contest.judging.flags import refresh_review_flags, review_flags_stale
 from contest.judging.models import JudgingSettings
 from contest.judging.ranking import effective_rule
 from contest.judging.settlement import fix_perfect_count, is_settled, settled_at
-from contest.rounds.models import Round
+from contest.rounds.models import Attempt, Round
 from infra.clock import utcnow
 from infra.extensions import db, get_redis
 
@@ -79,6 +79,25 @@ def settle_round(round_: Round, rebuild=False) -> bool:
         board.rebuild(round_, key)
         did = True
     return did
+
+
+# A round with at most this many attempts is settled on the judge's own request (well under a second: a decision
+# that changes the prediction's target, a first look before the worker's next pass); bigger ones by the worker.
+INLINE_LIMIT = 20_000
+
+
+def settle_if_small(round_: Round) -> bool:
+    """Settles a small settled round now, under its lock, if it is not ready for reading (True if it did work).
+    Counting stops at INLINE_LIMIT + 1 attempts, so a round of 10^6 costs one bounded index scan and is left to
+    the worker."""
+    if not is_settled(round_) or ready_for_reading(round_):
+        return False
+    bounded = select(Attempt.id).where(Attempt.round_id == round_.id).limit(INLINE_LIMIT + 1).subquery()
+    if db.session.scalar(select(func.count()).select_from(bounded)) > INLINE_LIMIT:
+        return False
+    worked = _with_lock(round_.id, lambda: settle_round(round_))
+    db.session.commit()
+    return bool(worked)
 
 
 FULL_CHECK_EVERY = timedelta(minutes=1)

@@ -3,7 +3,7 @@
 // Driven by loadtests/run.py (`make loadtest SCENARIO=steady GENERATOR=node ...`), configured by LOADTEST_*
 // environment variables. Each contestant does what SocketContestant in loadtests/locustfile.py does and speaks
 // the protocol of loadtests/protocol.py (docs/realtime.md): log in over HTTP (GET /dang-nhap for the CSRF token,
-// POST the form), start the attempt (POST /vong-thi/<round>/bat-dau -> 302 /luot-thi/<id>), connect over
+// POST the form), start the attempt (POST /vong-thi/<round>/bat-dau with confirm=1 -> 302 /luot-thi/<id>), connect over
 // WebSocket with the session cookie, "attempt:join", then an "answer" every THINK seconds (after the last
 // question it answers the questions again with a higher seq, so the load stays steady).
 //
@@ -188,7 +188,7 @@ async function contestant(index) {
       return recordError(`login ${login.status}`);
     }
     const home = await request(user, "GET", "/");
-    const start = await request(user, "POST", `/vong-thi/${ROUND_ID}/bat-dau`, { csrf_token: csrf(home.text) });
+    const start = await request(user, "POST", `/vong-thi/${ROUND_ID}/bat-dau`, { csrf_token: csrf(home.text), confirm: "1" });
     const m = /\/luot-thi\/(\d+)/.exec(start.headers.location || "");
     if (!m) {
       settle(user);

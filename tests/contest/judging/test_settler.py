@@ -33,7 +33,9 @@ def _heavy_work_done(round_id):
     )
 
 
-def test_round_page_of_a_settled_round_only_reads_until_the_worker_settles_it(app, client, closed_round):
+def test_round_page_of_a_settled_round_only_reads_until_the_worker_settles_it(app, client, closed_round, monkeypatch):
+    # A round above INLINE_LIMIT attempts (10^6 in production; the limit lowered so that 2 attempts count as big).
+    monkeypatch.setattr(settler, "INLINE_LIMIT", 1)
     _, phone = create_account(app, role="judge")
     login(client, phone)
     page = client.get(f"/giam-khao/vong/{closed_round}").get_data(as_text=True)
@@ -51,6 +53,18 @@ def test_round_page_of_a_settled_round_only_reads_until_the_worker_settles_it(ap
     page = client.get(f"/giam-khao/vong/{closed_round}").get_data(as_text=True)
     assert 'id="settling"' not in page and page.index("Nguyễn Thị Ánh") < page.index("Lê Văn Bình")
     assert "Thời gian làm bài quá ngắn" in page
+
+
+def test_a_small_round_is_settled_on_the_judges_first_look(app, client, closed_round):
+    """At most INLINE_LIMIT attempts: the page does not wait for the worker's next pass (a decision that changes the
+    prediction's target makes the stored ranking out of date too)."""
+    _, phone = create_account(app, role="judge")
+    login(client, phone)
+    page = client.get(f"/giam-khao/vong/{closed_round}").get_data(as_text=True)
+    assert 'id="settling"' not in page and page.index("Nguyễn Thị Ánh") < page.index("Lê Văn Bình")
+    with app.app_context():
+        assert _heavy_work_done(closed_round) == (1, 1, 2)
+        assert settler.settle_due_rounds() == []  # nothing left for the worker
 
 
 def test_a_round_not_yet_settled_is_left_alone(app):
