@@ -36,7 +36,7 @@ command -v redis-server >/dev/null || missing+=(redis-server)
 command -v python3 >/dev/null || missing+=(python3 python3-venv)
 command -v npm >/dev/null || missing+=(npm)
 # WeasyPrint (the PDF winners list) draws text with pango; the printout's font is DejaVu (Vietnamese diacritics).
-ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0' || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+compgen -G '/usr/lib/*/libpangoft2-1.0.so.0' >/dev/null || missing+=(libpango-1.0-0 libpangoft2-1.0-0)  # Debian's multiarch path
 [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || missing+=(fonts-dejavu-core)
 if [ "$want_test" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium fonts-noto-core)
