@@ -170,12 +170,9 @@ class LoginForm(SafeForm):
     submit = SubmitField(_l("Đăng nhập"))
 
 
-class PasswordChangeForm(SafeForm):
-    current = PasswordField(
-        _l("Mật khẩu hiện tại"),
-        validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại."))],
-        render_kw={"autocomplete": "current-password"},
-    )
+class NewPasswordForm(SafeForm):
+    """A new password typed twice (changing it, or setting it from a reset link)."""
+
     password = PasswordField(
         _l("Mật khẩu mới"),
         validators=[
@@ -191,6 +188,14 @@ class PasswordChangeForm(SafeForm):
             EqualTo("password", message=_l("Hai mật khẩu không khớp nhau.")),
         ],
         render_kw={"autocomplete": "new-password"},
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    current = PasswordField(
+        _l("Mật khẩu hiện tại"),
+        validators=[DataRequired(_l("Vui lòng nhập mật khẩu hiện tại."))],
+        render_kw={"autocomplete": "current-password"},
     )
     submit = SubmitField(_l("Đổi mật khẩu"))
 
@@ -213,23 +218,7 @@ class ForgotPasswordForm(SafeForm):
     submit = SubmitField(_l("Gửi liên kết đặt lại mật khẩu"))
 
 
-class ResetPasswordForm(SafeForm):
-    password = PasswordField(
-        _l("Mật khẩu mới"),
-        validators=[
-            DataRequired(_l("Vui lòng nhập mật khẩu mới.")),
-            Length(min=8, max=128, message=_l("Mật khẩu phải có từ 8 đến 128 ký tự.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
-    confirm = PasswordField(
-        _l("Nhập lại mật khẩu mới"),
-        validators=[
-            DataRequired(_l("Vui lòng nhập lại mật khẩu mới.")),
-            EqualTo("password", message=_l("Hai mật khẩu không khớp nhau.")),
-        ],
-        render_kw={"autocomplete": "new-password"},
-    )
+class ResetPasswordForm(NewPasswordForm):
     submit = SubmitField(_l("Đặt mật khẩu mới"))
 
 

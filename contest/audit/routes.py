@@ -1,7 +1,5 @@
 """The whole audit log as a page for organisers and judges (filters, CSV), and the template filters that show entries."""
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -13,6 +11,7 @@ from contest.accounts.guards import role_required
 from contest.audit.presentation import ACTION_LABELS, OBJECT_LABELS, action_label, present
 from contest.audit.services import audit_actors, audit_entries, audit_query, record_action
 from infra.clock import format_vn_time, from_vn_time
+from infra.csv_text import csv_chunks
 from infra.extensions import db
 from infra.web_input import int_arg, parse_int
 from question_bank.formats.table import quote_formula
@@ -144,11 +143,7 @@ def _csv(filters):
     ]
     query = audit_query(**filters.query)
 
-    def chunks():
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        buffer.write("\ufeff")
-        writer.writerow(headers)
+    def rows():
         result = db.session.scalars(query.execution_options(yield_per=CSV_BATCH))
         for batch in result.partitions(CSV_BATCH):
             for row in present(batch):
@@ -163,14 +158,10 @@ def _csv(filters):
                     "\n".join(row.details),
                 ]
                 # Names and reasons are typed by people: a cell that looks like a formula stays text in Excel.
-                writer.writerow([quote_formula(v) for v in values])
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-        yield buffer.getvalue()
+                yield [quote_formula(v) for v in values]
 
     return Response(
-        stream_with_context(chunks()),
+        stream_with_context(csv_chunks(headers, rows(), CSV_BATCH)),
         mimetype="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="nhat-ky-thao-tac.csv"'},
     )

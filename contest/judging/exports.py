@@ -1,8 +1,6 @@
 """Ranking and winners exports: CSV (UTF-8 with BOM, for Excel) and XLSX (XlsxWriter constant_memory, typed
 cells), both streamed from SQL row by row."""
 
-import csv
-import io
 import os
 from bisect import bisect_left
 from datetime import date, datetime
@@ -22,6 +20,7 @@ from contest.judging.ranking import PREDICTION_SCOPES, prediction_scope, predict
 from contest.judging.settlement import fix_perfect_count, is_settled
 from contest.rounds.models import Round
 from infra.clock import to_vn_time, utcnow
+from infra.csv_text import csv_chunks as write_csv_chunks
 from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
@@ -214,41 +213,32 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000, fast=
     The csv module writes None as an empty field and numbers as they are; only the date columns need formatting,
     so only those are touched per row (at 700,000 rows every per-value call counts)."""
     units = unit_names()
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    buffer.write("\ufeff")
     names = headers(full_data)
-    writer.writerow(names)
     date_columns = [i for i, name in enumerate(names) if name in _DATE_COLUMNS]
     # Names and units are typed by contestants: a cell starting like a formula (=, +, -, @) must stay
     # text when a judge opens the file in Excel (the OWASP CSV-injection rule: a leading apostrophe).
     text_columns = [i for i, name in enumerate(names) if name not in _DATE_COLUMNS and name not in _NUMBER_COLUMNS]
     target = source.target
-    rows = []
     if fast and (source.snapshot_id is not None or source.stored):
         # Formatted in SQL and quoted as they are built: ready rows, no per-column pass here.
         date_columns = text_columns = []
         values_of_rows = _stored_csv_rows(source, units, full_data)
     else:
         values_of_rows = (entry_values(entry, units, target, full_data) for entry in source.entries())
-    for values in values_of_rows:
-        for i in date_columns:
-            value = values[i]
-            if value is not None and not isinstance(value, (int, str)):
-                values[i] = _csv_value(value)
-        for i in text_columns:
-            value = values[i]
-            if value and isinstance(value, str) and value[0] in _FORMULA_STARTS:
-                values[i] = quote_formula(value)
-        rows.append(values)
-        if len(rows) >= rows_per_chunk:
-            writer.writerows(rows)
-            rows = []
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(rows)
-    yield buffer.getvalue()
+
+    def formatted():
+        for values in values_of_rows:
+            for i in date_columns:
+                value = values[i]
+                if value is not None and not isinstance(value, (int, str)):
+                    values[i] = _csv_value(value)
+            for i in text_columns:
+                value = values[i]
+                if value and isinstance(value, str) and value[0] in _FORMULA_STARTS:
+                    values[i] = quote_formula(value)
+            yield values
+
+    return write_csv_chunks(names, formatted(), rows_per_chunk)
 
 
 _FORMULA_STARTS = frozenset("=+-@\t\r'")

@@ -19,6 +19,7 @@ from contest.judging.settlement import fix_perfect_count, is_closed
 from contest.rounds import leaderboard
 from contest.rounds.models import Round
 from infra.clock import to_vn_time, utcnow
+from infra.csv_text import csv_chunks
 from infra.extensions import db
 from question_bank.formats.table import quote_formula
 
@@ -122,9 +123,6 @@ def _public_writer():
 def public_csv_chunks(snapshot: ResultSnapshot, batch=5000):
     """The public file of a published version, as text chunks (encode as UTF-8); read from the names and units
     stored when it was published, so the bytes, and therefore the digest, never change."""
-    buffer, writer = _public_writer()
-    buffer.write("\ufeff")
-    writer.writerow(PUBLIC_COLUMNS)
     s = SnapshotEntry.__table__
     query = (
         select(
@@ -143,17 +141,8 @@ def public_csv_chunks(snapshot: ResultSnapshot, batch=5000):
         .where(s.c.snapshot_id == snapshot.id)
         .order_by(s.c.position)
     )
-    rows = []
-    for row in db.session.execute(query.execution_options(yield_per=batch)):
-        rows.append(public_row(*row))
-        if len(rows) >= batch:
-            writer.writerows(rows)
-            rows = []
-            yield buffer.getvalue()
-            buffer.seek(0)
-            buffer.truncate()
-    writer.writerows(rows)
-    yield buffer.getvalue()
+    rows = (public_row(*row) for row in db.session.execute(query.execution_options(yield_per=batch)))
+    yield from csv_chunks(PUBLIC_COLUMNS, rows, batch)
 
 
 def public_filename(snapshot: ResultSnapshot) -> str:

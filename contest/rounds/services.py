@@ -314,6 +314,22 @@ def save_answer(attempt_id: int, user_id: int, question_id: int, selected: list[
     return AnswerAck(question_id, reply.selected, reply.seq, duplicate=reply.duplicate)
 
 
+def _reload_live_state(attempt_id: int, user_id: int) -> bool:
+    """Redis no longer holds the attempt: SQL decides. Refuses another person's, a late or a closed attempt;
+    otherwise reloads its live state (True). False: no such attempt."""
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None:
+        return False
+    if attempt.user_id != user_id:
+        raise AttemptError("forbidden")
+    if server_now_ms() >= to_ms(attempt.deadline_at):
+        raise AttemptError("deadline_passed")
+    if attempt.status != "in_progress":
+        raise AttemptError("attempt_closed")
+    load_state(attempt)
+    return True
+
+
 def answer_by_ref(attempt_id: int, user_id: int, question_ref: str, selected: list[str], seq: int) -> AnswerAck:
     """An answer as the client sends it: the question and options named by the attempt's references.
 
@@ -324,16 +340,8 @@ def answer_by_ref(attempt_id: int, user_id: int, question_ref: str, selected: li
         reply = live_state.answer_by_ref(attempt_id, user_id, question_ref, selected, seq)
         if reply.error != "attempt_not_found" or attempt_try:
             break
-        attempt = db.session.get(Attempt, attempt_id)
-        if attempt is None:
+        if not _reload_live_state(attempt_id, user_id):
             break
-        if attempt.user_id != user_id:
-            raise AttemptError("forbidden")
-        if server_now_ms() >= to_ms(attempt.deadline_at):
-            raise AttemptError("deadline_passed")
-        if attempt.status != "in_progress":
-            raise AttemptError("attempt_closed")
-        load_state(attempt)
     if reply.error is not None:
         raise AttemptError(reply.error)
     return AnswerAck(question_ref, reply.selected, reply.seq, duplicate=reply.duplicate)
@@ -356,16 +364,8 @@ def save_prediction(attempt_id: int, user_id: int, value: int | None, seq: int) 
         error, saved = live_state.predict(attempt_id, user_id, value, seq)
         if error != "attempt_not_found" or attempt_try:
             break
-        attempt = db.session.get(Attempt, attempt_id)
-        if attempt is None:
+        if not _reload_live_state(attempt_id, user_id):
             break
-        if attempt.user_id != user_id:
-            raise AttemptError("forbidden")
-        if server_now_ms() >= to_ms(attempt.deadline_at):
-            raise AttemptError("deadline_passed")
-        if attempt.status != "in_progress":
-            raise AttemptError("attempt_closed")
-        load_state(attempt)
     if error is not None and error != "dup":
         raise AttemptError(error)
     return PredictionAck(saved.value, saved.seq, duplicate=error == "dup")
