@@ -5,6 +5,7 @@ from playwright.sync_api import expect
 
 from contest.accounts.models import Unit
 from infra.extensions import db
+from tests.browser.session import log_out
 from tests.conftest import make_app
 
 pytestmark = pytest.mark.browser
@@ -41,8 +42,7 @@ def test_register_logout_login_and_duplicate_cccd(page, live_server, server_fact
     expect(page.get_by_text("Đăng ký thành công")).to_be_visible()
     expect(page.get_by_text("Xin chào, Nguyễn Thị Hoa.")).to_be_visible()
 
-    page.get_by_role("button", name="Đăng xuất", exact=True).click()
-    expect(page.get_by_text("Bạn đã đăng xuất.")).to_be_visible()
+    log_out(page)
 
     page.get_by_role("link", name="Đăng nhập").first.click()
     page.get_by_label("Số điện thoại hoặc email").fill("0971 234 567")
@@ -51,7 +51,7 @@ def test_register_logout_login_and_duplicate_cccd(page, live_server, server_fact
     expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
     page.get_by_role("link", name="Tài khoản").click()
     expect(page.get_by_text("********1234")).to_be_visible()
-    page.get_by_role("button", name="Đăng xuất", exact=True).click()
+    log_out(page)
 
     _register(page, base, "0971234568", "001301001234")
     error = page.locator("#cccd-error")

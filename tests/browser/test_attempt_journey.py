@@ -14,7 +14,8 @@ from contest.rounds.models import Attempt
 from contest.rounds.services import sweep_expired
 from infra.extensions import db
 from tests.browser.axe import axe_violations
-from tests.conftest import PASSWORD, create_account
+from tests.browser.session import log_in
+from tests.conftest import create_account
 from tests.realtime.test_play import setup_round
 
 pytestmark = pytest.mark.browser
@@ -24,11 +25,7 @@ OFFLINE = "Mất kết nối — câu trả lời sẽ được gửi lại khi 
 def _start(page, base, app, round_id):
     """Logs a new contestant in through the form and starts the round (the start form's POST); returns the state."""
     _, phone = create_account(app)
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    page.wait_for_url(re.compile(r"^(?!.*dang-nhap)"))
+    log_in(page, base, phone)
     token = page.locator("input[name=csrf_token]").first.get_attribute("value")
     response = page.request.post(f"{base}/vong-thi/{round_id}/bat-dau", form={"csrf_token": token, "confirm": "1"})
     assert "/luot-thi/" in response.url, response.url

@@ -14,7 +14,8 @@ from contest.rounds import worker
 from contest.rounds.live_state import ANSWER_STREAM, answers_key, decode_entry, decode_saved
 from contest.rounds.models import AttemptAnswer, Round
 from infra.extensions import db, get_redis
-from tests.conftest import PASSWORD, create_account
+from tests.browser.session import log_in
+from tests.conftest import create_account
 from tests.realtime.test_play import setup_round
 
 pytestmark = pytest.mark.browser
@@ -29,10 +30,7 @@ def test_answers_chosen_offline_are_resent_after_reconnect_and_saved_once(page, 
     first = server_factory()
     base = first.url
     _, phone = create_account(app)
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, base, phone)
     with app.app_context():
         slug = db.session.get(Round, round_id).contest.slug
     page.goto(f"{base}/cuoc-thi/{slug}")

@@ -10,7 +10,8 @@ from contest.organise.services import create_contest
 from infra.extensions import db
 from question_bank.models import Question
 from question_bank.services import import_questions
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in, log_out
+from tests.conftest import create_account, make_app
 from tests.contest.organise.test_organise_services import seed_bank
 
 pytestmark = pytest.mark.browser
@@ -27,14 +28,6 @@ def laptop(browser):
     context.close()
 
 
-def _login(page, base, phone):
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible(timeout=20000)  # scrypt on a busy machine
-
-
 def _in_viewport(locator):
     box = locator.bounding_box()
     return box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 768
@@ -48,7 +41,7 @@ def test_bank_list_shows_questions_and_count_on_the_first_screen(laptop, live_se
         db.session.remove()
     _uid, phone = create_account(app, role="organiser")
     page = laptop
-    _login(page, live_server.url, phone)
+    log_in(page, live_server.url, phone)
     page.goto(live_server.url + "/quan-tri/ngan-hang/")
     count = page.locator("#result-count")
     expect(count).to_have_text("60 câu hỏi")
@@ -104,7 +97,7 @@ def test_import_in_one_flow(laptop, live_server, server_factory, redis_url):
     app = make_app(server_factory.database_url, redis_url)
     _uid, phone = create_account(app, role="organiser")
     page = laptop
-    _login(page, live_server.url, phone)
+    log_in(page, live_server.url, phone)
     page.goto(live_server.url + "/quan-tri/ngan-hang/nhap")
 
     _choose(page, "bo-de.csv", CSV_BROKEN)
@@ -140,7 +133,7 @@ def test_blueprint_shows_available_questions_live(laptop, live_server, server_fa
         db.session.remove()
     _uid, phone = create_account(app, role="organiser")
     page = laptop
-    _login(page, live_server.url, phone)
+    log_in(page, live_server.url, phone)
     page.goto(live_server.url + f"/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi")
     hint = page.locator("[data-row]").first.locator(".blueprint-available")
     expect(hint).to_have_text("Ngân hàng có 11 câu đã duyệt phù hợp với chủ đề và mức độ này.")  # whole bank
@@ -175,7 +168,7 @@ def test_reviewer_returns_a_question_and_the_author_resubmits(laptop, live_serve
         db.session.remove()
     page, base = laptop, live_server.url
 
-    _login(page, base, phone_b)
+    log_in(page, base, phone_b)
     page.goto(f"{base}/quan-tri/ngan-hang/cau-hoi/{qid}")
     page.get_by_text("Trả lại người soạn kèm nhận xét").click()
     page.get_by_role("button", name="Trả lại người soạn").click()
@@ -184,9 +177,9 @@ def test_reviewer_returns_a_question_and_the_author_resubmits(laptop, live_serve
     page.get_by_role("button", name="Trả lại người soạn").click()
     expect(page.get_by_text(f"Đã trả lại câu hỏi #{qid} cho người soạn kèm nhận xét.")).to_be_visible()
     expect(page.get_by_role("button", name="Duyệt câu hỏi")).to_have_count(0)
-    page.get_by_role("button", name="Đăng xuất").click()
+    log_out(page)
 
-    _login(page, base, phone_a)
+    log_in(page, base, phone_a)
     page.goto(f"{base}/quan-tri/ngan-hang/?status=returned")
     expect(page.locator("#result-count")).to_have_text("1 câu hỏi phù hợp")
     page.get_by_role("link", name="Luật Giao thông quy định tuổi lái xe mô tô hạng A1?").click()
@@ -197,9 +190,9 @@ def test_reviewer_returns_a_question_and_the_author_resubmits(laptop, live_serve
     page.get_by_role("button", name="Lưu câu hỏi").click()
     expect(page.get_by_text("Câu hỏi đã được gửi duyệt lại.")).to_be_visible()
     expect(page.locator("#review-history li")).to_have_count(2)
-    page.get_by_role("button", name="Đăng xuất").click()
+    log_out(page)
 
-    _login(page, base, phone_b)
+    log_in(page, base, phone_b)
     page.goto(f"{base}/quan-tri/ngan-hang/cau-hoi/{qid}")
     page.get_by_role("button", name="Duyệt câu hỏi").click()
     expect(page.get_by_text("Đã duyệt 1 câu hỏi.")).to_be_visible()

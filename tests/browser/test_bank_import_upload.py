@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 
 from infra.extensions import db
 from question_bank.models import Question
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in
+from tests.conftest import create_account, make_app
 
 pytestmark = pytest.mark.browser
 
@@ -31,10 +32,7 @@ def test_upload_refuses_then_dry_runs_then_imports(page, live_server, server_fac
     app = make_app(server_factory.database_url, redis_url)
     _uid, phone = create_account(app, role="organiser")
     base = live_server.url
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, base, phone)
 
     page.goto(base + "/quan-tri/ngan-hang/nhap")
     _upload(page, "de-thi.gift", BROKEN)

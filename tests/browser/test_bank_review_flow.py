@@ -5,17 +5,10 @@ from playwright.sync_api import expect
 
 from infra.extensions import db
 from question_bank.services import add_category
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in, log_out
+from tests.conftest import create_account, make_app
 
 pytestmark = pytest.mark.browser
-
-
-def _login(page, base, phone):
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
 
 
 def test_two_organisers_write_and_approve_a_question(page, live_server, server_factory, redis_url):
@@ -27,7 +20,7 @@ def test_two_organisers_write_and_approve_a_question(page, live_server, server_f
     _b, phone_b = create_account(app, role="organiser", full_name="Trần Thị Duyệt")
     base = live_server.url
 
-    _login(page, base, phone_a)
+    log_in(page, base, phone_a)
     page.get_by_role("link", name="Ngân hàng câu hỏi").click()
     page.get_by_role("link", name="Soạn câu hỏi").click()
     page.get_by_label("Chủ đề").select_option(label="Giao thông đường bộ")
@@ -46,9 +39,9 @@ def test_two_organisers_write_and_approve_a_question(page, live_server, server_f
     expect(page.get_by_text("chờ một thành viên khác duyệt")).to_be_visible()
     expect(page.get_by_text("Câu hỏi do bạn soạn cần một thành viên khác của Ban tổ chức duyệt.")).to_be_visible()
     expect(page.get_by_role("button", name="Duyệt câu hỏi")).to_have_count(0)
-    page.get_by_role("button", name="Đăng xuất").click()
+    log_out(page)
 
-    _login(page, base, phone_b)
+    log_in(page, base, phone_b)
     page.goto(base + "/quan-tri/ngan-hang/")
     page.get_by_label("Tìm theo nội dung (không cần gõ dấu)").fill("mu bao hiem")
     page.get_by_text("Bộ lọc", exact=True).click()  # the filters fold away until opened

@@ -17,7 +17,8 @@ from contest.rounds import leaderboard
 from contest.rounds.models import Attempt, Round
 from infra.extensions import db
 from tests.browser.axe import assert_accessible
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in
+from tests.conftest import create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
 from tests.contest.roundkit import make_round as make_open_round
 
@@ -152,14 +153,6 @@ def test_projector_at_1920_shows_podium_top_ten_numbers_countdown_and_a_qr_code_
 LONG_UNIT = "Trường Trung học phổ thông chuyên Lê Hồng Phong, Thành phố Hồ Chí Minh"
 
 
-def _sign_in(page, base, phone):
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
-
-
 def _line_boxes(page):
     """Each board cell's content height in lines (1 = no wrapping), and the page's width."""
     return page.evaluate(
@@ -197,7 +190,7 @@ def test_phone_board_highlights_own_row_and_keeps_every_cell_on_one_line(page, l
         leaderboard.record(mine)  # second: one 9 is faster
     base = live_server.url
 
-    _sign_in(page, base, phone)
+    log_in(page, base, phone)
     page.goto(f"{base}/vong-thi/{round_id}/bang-xep-hang")
     expect(page.locator("#board-status")).to_have_text("Đang cập nhật trực tiếp")
     rows = page.locator("#board tbody tr")

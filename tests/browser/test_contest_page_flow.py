@@ -14,20 +14,13 @@ from contest.accounts.models import Unit
 from contest.rounds.models import Attempt, Round
 from infra.extensions import db
 from tests.browser.axe import axe_violations
+from tests.browser.session import log_in
 from tests.browser.test_accounts_flow import _register, _seed_units
-from tests.conftest import PASSWORD, create_account
+from tests.conftest import create_account
 from tests.realtime.test_play import setup_round
 
 pytestmark = pytest.mark.browser
 LINK = re.compile(r"https?://[^\s]+/dat-lai-mat-khau/[A-Za-z0-9_-]+")
-
-
-def _login(page, base, phone, password=PASSWORD):
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(password)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
 
 
 def _slug(app, round_id):
@@ -55,7 +48,7 @@ def test_an_ineligible_contestant_sees_why_and_no_start_button(page, live_server
         other_id = other.id
     _, phone = create_account(app, unit_id=other_id)
     base = live_server.url
-    _login(page, base, phone)
+    log_in(page, base, phone)
     page.goto(f"{base}/cuoc-thi/{_slug(app, round_id)}")
     expect(page.locator("#eligible-units")).to_contain_text("Tỉnh Nghệ An")
     refusal = page.locator(f"#round-{round_id}-refusal")
@@ -72,7 +65,7 @@ def test_starting_asks_first_with_attempts_left_and_time_limit(page, browser, li
     _, phone = create_account(app)
     base = live_server.url
     slug = _slug(app, round_id)
-    _login(page, base, phone)
+    log_in(page, base, phone)
     page.goto(f"{base}/cuoc-thi/{slug}")
     start = page.get_by_role("link", name="Bắt đầu thi")
     start.click()
@@ -96,7 +89,7 @@ def test_starting_asks_first_with_attempts_left_and_time_limit(page, browser, li
     plain = browser.new_context(
         java_script_enabled=False, locale="vi-VN", viewport={"width": 390, "height": 844}
     ).new_page()
-    _login(plain, base, other_phone)
+    log_in(plain, base, other_phone)
     plain.goto(f"{base}/cuoc-thi/{slug}")
     plain.get_by_role("link", name="Bắt đầu thi").click()
     expect(plain.get_by_role("heading", name="Bắt đầu lượt thi?")).to_be_visible()
@@ -141,7 +134,7 @@ def test_password_reset_end_to_end_through_the_console_sender(page, browser, ser
     app, round_id, _ = setup_round(server_factory, redis_url)
     _, phone = create_account(app, email="hoa@example.vn")
     other = browser.new_context(locale="vi-VN").new_page()  # a device signed in before the reset
-    _login(other, base, phone)
+    log_in(other, base, phone)
 
     page.goto(f"{base}/cuoc-thi/{_slug(app, round_id)}")
     page.get_by_role("link", name="Đăng nhập để dự thi").click()
@@ -157,7 +150,7 @@ def test_password_reset_end_to_end_through_the_console_sender(page, browser, ser
     page.get_by_label("Nhập lại mật khẩu mới").fill("matkhaumoi456")
     page.get_by_role("button", name="Đặt mật khẩu mới").click()
     expect(page.get_by_text("Đã đặt mật khẩu mới.")).to_be_visible()
-    _login(page, base, phone, "matkhaumoi456")
+    log_in(page, base, phone, "matkhaumoi456")
 
     page.goto(link)  # used once: dead
     expect(page.locator("#reset-invalid")).to_be_visible()
@@ -178,7 +171,7 @@ def test_axe_finds_no_violation_on_home_contest_and_registration(page, live_serv
         found[name] = axe_violations(page)
     # the contest page as a signed-in contestant, with the start dialog open
     _, phone = create_account(app)
-    _login(page, base, phone)
+    log_in(page, base, phone)
     page.goto(f"{base}/cuoc-thi/{slug}")
     page.get_by_role("link", name="Bắt đầu thi").click()
     expect(page.get_by_role("dialog")).to_be_visible()

@@ -11,7 +11,8 @@ from contest.accounts.models import User
 from contest.judging.models import Disqualification
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from infra.extensions import db
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in
+from tests.conftest import create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
 
 pytestmark = pytest.mark.browser
@@ -37,14 +38,6 @@ def _seed(app):
         return judge_phone, round_.id, cheat.id
 
 
-def _login(page, base, phone):
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
-
-
 def _fits(page, selector):
     """The element's right edge is inside the viewport and its scroll container clips nothing."""
     box = page.locator(selector).bounding_box()
@@ -67,7 +60,7 @@ def test_ranking_fits_a_laptop_and_a_stale_tab_cannot_undo_a_disqualification(
     try:
         page = context.new_page()
         page.set_default_timeout(15000)
-        _login(page, base, judge_phone)
+        log_in(page, base, judge_phone)
 
         page.goto(f"{base}/giam-khao/vong/{round_id}")
         assert page.evaluate("document.querySelector('main').clientWidth") > 1200  # not the 930 px column

@@ -10,7 +10,8 @@ from contest.judging.models import Disqualification
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.settler import settle_due_rounds
 from infra.extensions import db
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in
+from tests.conftest import create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
 
 pytestmark = pytest.mark.browser
@@ -37,11 +38,7 @@ def test_judge_disqualifies_with_reason_and_downloads_xlsx(page, live_server, se
     judge_phone, round_id, cheat_id = _seed(app)
     base = live_server.url
 
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(judge_phone)
-    page.get_by_label("Mật khẩu").fill(PASSWORD)
-    page.get_by_role("button", name="Đăng nhập").click()
-    expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
+    log_in(page, base, judge_phone)
 
     page.goto(f"{base}/giam-khao/vong/{round_id}")
     expect(page.get_by_text("Xếp hạng tạm thời")).to_be_visible()

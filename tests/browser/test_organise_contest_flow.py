@@ -15,6 +15,7 @@ from contest.accounts.models import Unit
 from contest.organise.services import create_contest
 from contest.rounds.models import Contest, Round
 from infra.extensions import db
+from tests.browser.session import log_in
 from tests.conftest import create_account, make_app
 from tests.contest.organise.test_organise_services import seed_bank
 
@@ -38,10 +39,7 @@ def test_organiser_creates_contest_and_round(page, server_factory, redis_url, tm
         db.session.commit()
     _, phone = create_account(app, role="organiser", full_name="Lê Văn Tổ Chức")
 
-    page.goto(base + "/dang-nhap")
-    page.get_by_label("Số điện thoại hoặc email").fill(phone)
-    page.get_by_label("Mật khẩu").fill("matkhau123")
-    page.get_by_role("button", name="Đăng nhập").click()
+    log_in(page, base, phone, "matkhau123")
     page.get_by_role("link", name="Cuộc thi", exact=True).click()
     page.get_by_role("link", name="Tạo cuộc thi mới").click()
 
@@ -126,10 +124,7 @@ def test_round_form_works_without_javascript(browser, server_factory, redis_url,
     try:
         page = context.new_page()
         page.set_default_timeout(15000)
-        page.goto(server.url + "/dang-nhap")
-        page.get_by_label("Số điện thoại hoặc email").fill(phone)
-        page.get_by_label("Mật khẩu").fill("matkhau123")
-        page.get_by_role("button", name="Đăng nhập").click()
+        log_in(page, server.url, phone, "matkhau123")
         page.goto(f"{server.url}/quan-tri/cuoc-thi/{contest_id}/tuan-thi/moi")
         expect(page.get_by_role("button", name="Thêm quy tắc")).to_have_count(0)  # no script, spare rows instead
         expect(page.locator("[data-row]")).to_have_count(3)

@@ -10,7 +10,8 @@ from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.rounds import leaderboard
 from contest.rounds.models import Attempt
 from infra.extensions import db
-from tests.conftest import PASSWORD, create_account, make_app
+from tests.browser.session import log_in
+from tests.conftest import create_account, make_app
 from tests.contest.judging_data import add_attempt, make_person, make_round
 
 pytestmark = pytest.mark.browser
@@ -51,11 +52,7 @@ def test_judge_disqualifies_the_leader_and_the_projector_drops_them(
         rows = projector.locator("#board tbody tr")
         expect(rows.first).to_contain_text("Phạm Gian Lận")
 
-        page.goto(base + "/dang-nhap")
-        page.get_by_label("Số điện thoại hoặc email").fill(judge_phone)
-        page.get_by_label("Mật khẩu").fill(PASSWORD)
-        page.get_by_role("button", name="Đăng nhập").click()
-        expect(page.get_by_text("Đăng nhập thành công.")).to_be_visible()
+        log_in(page, base, judge_phone)
         page.goto(f"{base}/giam-khao/vong/{round_id}/bai/{cheat_id}")
         page.get_by_label("Lý do (bắt buộc, được ghi vào nhật ký)").fill("Làm 3 câu trong 9 giây")
         page.get_by_role("button", name="Loại bài dự thi").click()

@@ -18,7 +18,7 @@ from infra.clock import utcnow
 from infra.extensions import db
 from question_bank.models import Question
 from tests.browser.axe import assert_accessible
-from tests.browser.test_board_projector import _sign_in
+from tests.browser.session import log_in
 from tests.conftest import create_account, make_app
 from tests.contest.roundkit import key_of, make_round, wrong_of
 
@@ -80,7 +80,7 @@ def test_review_shows_verdicts_choice_key_explanation_and_legal_basis_only_once_
     round_id, attempt_id, phone, qids = _finished_attempt(app)
     base = live_server.url
     result_url = f"{base}/luot-thi/{attempt_id}/ket-qua"
-    _sign_in(page, base, phone)
+    log_in(page, base, phone)
 
     # The round is open: the page says the answers come after it closes, and nothing of the key is in it.
     page.goto(result_url)
@@ -170,7 +170,7 @@ def test_home_contest_registration_and_attempt_pages_have_no_axe_violations(
     page.goto(f"{base}/cuoc-thi/{slug}")
     assert_accessible(page, "the contest page (signed out)")
 
-    _sign_in(page, base, phone)
+    log_in(page, base, phone)
     page.goto(f"{base}/cuoc-thi/{slug}")
     assert_accessible(page, "the contest page")
     with app.app_context():
