@@ -119,7 +119,7 @@ gc_collected = Counter(
 )
 gc_frozen_objects = Gauge(
     "contest_gc_frozen_objects",
-    "Objects in the permanent generation (gc.freeze), which collections skip",
+    "Objects in the permanent generation (gc.freeze), which collections skip, as of the last full collection",
     registry=REGISTRY,
 )
 gc_full_collections = Counter(

@@ -365,7 +365,12 @@ def run_node(args, stack: Stack, run_dir: Path, sampler=None, label="project") -
     }
     with open(run_dir / "logs" / f"node-{label}.log", "ab") as log:
         process = subprocess.Popen(
-            ["node", str(script)], env=env, cwd=PROJECT_ROOT, stdout=log, stderr=subprocess.STDOUT
+            # LOADTEST_NODE_FLAGS: V8/Node options the environment variable NODE_OPTIONS refuses (--trace-gc)
+            ["node", *os.environ.get("LOADTEST_NODE_FLAGS", "").split(), str(script)],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         if sampler is not None:
             sampler.add("generator", process.pid)

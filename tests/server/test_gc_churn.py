@@ -62,14 +62,14 @@ def test_memory_stays_bounded_while_thousands_of_sockets_come_and_go(server_fact
             frozen.append(samples[("contest_gc_frozen_objects", ())])
             rss.append(process.memory_info().rss)
     samples = scrape(server.url)
-    # Frozen garbage of closed connections was reclaimed by full collections ...
+    # Frozen garbage of closed connections was reclaimed by full collections (the one at start-up and more) ...
     shown = ", ".join(f"{int(f):,}" for f in frozen)
-    assert samples[("contest_gc_full_collections_total", ())] >= 2, shown
-    # ... so neither the frozen set nor the process grew with the connections that came and went: the frozen set
-    # fell back at least once and the last waves hold no more than the early ones. (Measured with the full
-    # collections off, GC_FULL_GROWTH_PERCENT=1000: it only grew, 170,300 -> 196,014 -> 213,945 -> ... -> 243,414
-    # after six waves, ~30 objects per closed connection kept.)
-    assert any(later < earlier for earlier, later in zip(frozen, frozen[1:])), shown
+    assert samples[("contest_gc_full_collections_total", ())] >= 2, shown  # start-up's and at least one for churn
+    # ... so neither the frozen set nor the process grew with the connections that came and went: the last waves
+    # hold no more than the early ones. (The gauge is the frozen set as of the last full collection: a tick never
+    # walks the permanent generation. Measured with the full collections off, GC_FULL_GROWTH_PERCENT=1000, the
+    # frozen set only grew, 170,300 -> 196,014 -> 213,945 -> ... -> 243,414 after six waves, ~30 objects per
+    # closed connection kept.)
     assert max(frozen[-3:]) <= 1.6 * frozen[1], shown
     assert max(rss[-3:]) <= rss[1] * 1.25, [r // 2**20 for r in rss]
     # Collections are counted per generation with their pauses.
