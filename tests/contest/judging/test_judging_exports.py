@@ -2,7 +2,7 @@
 
 import csv
 import io
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
@@ -276,4 +276,109 @@ def test_csv_read_from_stored_rows_equals_the_entry_by_entry_csv(any_db_app, win
         assert "".join(csv_chunks(source, full_data=full_data)) == "".join(
             csv_chunks(source, full_data=full_data, fast=False)
         )
+        db.session.remove()
+
+
+@pytest.mark.parametrize("winners_only", [False, True])
+@pytest.mark.parametrize("full_data", [False, True])
+def test_fast_csv_equals_generic_csv_with_ties_disqualified_repeats_and_awkward_text(
+    any_db_app, winners_only, full_data
+):
+    """The fast CSV (read from the stored ranking board or the published version) equals the entry-by-entry CSV
+    byte for byte, on a
+    round with several attempts per person, ties on every criterion, disqualified entries above, inside and below
+    a tie, and text that needs CSV quoting or formula quoting (commas, quotes, line breaks, apostrophes)."""
+    from contest.judging.settler import settle_due_rounds
+
+    with any_db_app.app_context():
+        province = make_unit('=Tỉnh "Nghệ An", mới')
+        district = make_unit("'+Huyện\nĐô Lương", parent=province)
+        school = make_unit("Trường THPT, Đô Lương 1", parent=district)
+        other = make_unit("@Đơn vị khác")
+        # Without the person criteria (attempts used, registration) equal attempts tie: shared ranks.
+        round_ = make_round(
+            questions=4, rule=["correct_desc", "prediction_distance_asc", "time_taken_asc", "submitted_at_asc"]
+        )
+        judge = make_person(full_name="Trần Thẩm Phán", role="judge")
+        names = [
+            "Nguyễn Văn, An",
+            'Lê "Bé" Ba',
+            "-Trần Cường",
+            " Phạm Dũng",
+            "'=Hoàng Em",
+            "Võ\tThị Giang",
+            "Đỗ Hà\r\nNội",
+            "Bùi Khánh",
+            "''Ngô Lan",
+            "Mai Minh",
+            "Tạ Nam",
+            "+Hồ Oanh",
+        ]
+        second = datetime(2026, 11, 2, 23, 59, 59)
+        # (correct, ms, prediction, microseconds of the submission second) per attempt, several per person
+        plans = [
+            [(4, 50_000, 3, 1), (3, 20_000, 3, 2)],
+            [(4, 50_000, 3, 900_000)],  # ties the first on every criterion but the person's own
+            [(4, 50_000, None, 5), (4, 60_000, 3, 0), (2, 1, 0, 0)],
+            [(4, 70_000, 3, 0)],
+            [(3, 40_000, 7, 10), (3, 40_000, 7, 20)],
+            [(3, 40_000, 7, 30)],
+            [(3, 40_000, 7, 40)],
+            [(2, 1, 2, 0), (1, 999, 1, 0)],
+            [(2, 1, 2, 0)],
+            [(1, 123_456, 10**9, 0)],
+            [(0, 1_000_000, 0, 0), (0, 1_000_000, 0, 0)],
+            [(None, None, None, 0)],
+        ]
+        people = []
+        for i, (name, plan) in enumerate(zip(names, plans, strict=True)):
+            person = make_person(
+                full_name=name,
+                unit=[school, district, province, other, None][i % 5],
+                cccd_last4=f"{i:04d}" if i % 3 else None,
+                phone="0912" if i == 9 else f"+8490{i:07d}" if i == 10 else f"09{i:08d}",
+            )
+            person.email = "=cmd@example.vn" if i == 1 else f"nguoi{i}@example.vn" if i % 2 else None
+            people.append(person)
+            for k, (correct, ms, prediction, micro) in enumerate(plan):
+                add_attempt(
+                    round_,
+                    person,
+                    correct,
+                    time_ms=ms,
+                    prediction=prediction,
+                    submitted_at=second.replace(microsecond=micro) - timedelta(days=k),
+                    status="expired" if k == 1 else "submitted",
+                )
+        add_attempt(round_, people[3], 0, status="in_progress")  # not finished: not counted
+        db.session.commit()
+        set_prize_tiers(
+            round_,
+            [
+                TierSpec("Giải Nhất", 1, True),
+                TierSpec("=Giải Nhì", 2),
+                TierSpec("Giải Ba", 3, False, 3),
+                TierSpec("Khuyến khích", 2),
+            ],
+            judge,
+        )
+        for index in (1, 5, 9):  # inside the top tie, inside a tie further down, below
+            disqualify(round_, people[index].id, "Thi hộ", judge)
+        settle_due_rounds()
+        for source in (ExportSource(round_, winners_only=winners_only), None):
+            if source is None:
+                publish(round_, judge)
+                source = ExportSource(round_, winners_only=winners_only)
+                assert source.snapshot_id is not None
+            else:
+                assert source.stored
+            fast = "".join(csv_chunks(source, full_data=full_data, rows_per_chunk=3))
+            assert fast == "".join(csv_chunks(source, full_data=full_data, fast=False))
+            rows = list(csv.reader(io.StringIO(fast[1:])))
+            assert len(rows) > (1 if winners_only else 9)
+            assert not any("Lê" in cell or "Mai Minh" in cell or "Giang" in cell for row in rows for cell in row)
+            if not winners_only:
+                assert '"Đỗ Hà\r\nNội"' in fast and "'-Trần Cường" in fast and ",''Ngô Lan," in fast
+                assert "''=Hoàng Em" in fast and "\"''+Huyện\nĐô Lương\"" in fast
+                assert ",50.0," in fast and ",0.001," in fast
         db.session.remove()
