@@ -15,10 +15,6 @@ The policy here (measured in docs/runbook.md, "Garbage collection"):
   times since the last full collection, the next tick unfreezes, collects everything once and freezes again.
   Held connections do not make it grow; churn does, and the growth factor bounds the garbage kept to that
   share of the live set (the churn test shows it).
-* while a crowd arrives (the held connections, ``held()``, grew by more than 5 % since the previous tick) the
-  growth is live objects, not garbage: the tick counts the growth from there instead of collecting, so the
-  full pauses (0.6-1 s at 5,000 connections per process) do not land on a round's opening minutes or just
-  after them.
 * a tick never walks the permanent generation: ``gc.get_freeze_count()`` follows a linked list through every
   frozen object, 50-120 ms at ~480,000 of them under load (measured), which every 20 s was the p99 spike of
   the 10-s windows. The block count costs ~0.3 ms; the frozen count is taken only inside a full collection,
@@ -32,7 +28,6 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import Callable
 
 from infra import metrics
 
@@ -42,16 +37,7 @@ log = logging.getLogger(__name__)
 class GcPolicy:
     """Periodic freezing with a rare full collection; see the module docstring."""
 
-    ARRIVING = 1.05  # held connections grew by more than this factor (and ARRIVING_MIN) since the previous tick
-    ARRIVING_MIN = 50
-
-    def __init__(
-        self,
-        freeze_every_s: float = 20.0,
-        full_growth: float = 1.5,
-        full_floor: int = 200_000,
-        held: Callable[[], int] | None = None,
-    ):
+    def __init__(self, freeze_every_s: float = 20.0, full_growth: float = 1.5, full_floor: int = 200_000):
         if freeze_every_s < 0:
             raise ValueError("freeze_every_s must be >= 0")
         if full_growth <= 1.0:
@@ -62,8 +48,6 @@ class GcPolicy:
         self.full_collections = 0
         self._last_tick = 0.0
         self._blocks_at_full = 0  # allocated memory blocks right after the last full collection
-        self.held = held  # the connections the process holds now (None: not a server)
-        self._held_at_tick = 0
         self._started: float | None = None
 
     @property
@@ -112,13 +96,7 @@ class GcPolicy:
         if not self.enabled:
             return
         self._last_tick = time.monotonic()
-        blocks = sys.getallocatedblocks()
-        held = self.held() if self.held is not None else 0
-        arriving = held > max(self._held_at_tick * self.ARRIVING, self._held_at_tick + self.ARRIVING_MIN)
-        self._held_at_tick = held
-        if arriving:
-            self._blocks_at_full = max(self._blocks_at_full, blocks)  # live objects of the newcomers
-        elif blocks > max(self.full_floor, self._blocks_at_full * self.full_growth):
+        if sys.getallocatedblocks() > max(self.full_floor, self._blocks_at_full * self.full_growth):
             self.full_collect()
             return
         gc.collect(1)
@@ -134,9 +112,8 @@ class GcPolicy:
                 log.exception("gc tick failed")
 
 
-def policy_from_config(config, held: Callable[[], int] | None = None) -> GcPolicy:
+def policy_from_config(config) -> GcPolicy:
     return GcPolicy(
         freeze_every_s=float(config.get("GC_FREEZE_EVERY_S", 20)),
         full_growth=float(config.get("GC_FULL_GROWTH", 1.5)),
-        held=held,
     )

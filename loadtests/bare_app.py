@@ -89,7 +89,7 @@ def main(argv=None):
     app, socketio = create_app()
     install_from_environment()
     freeze = float(os.environ.get("GC_FREEZE_EVERY_S", "20"))
-    policy = GcPolicy(freeze_every_s=freeze, held=lambda: len(socketio.server.eio.sockets)).install()
+    policy = GcPolicy(freeze_every_s=freeze).install()
     if ASYNC_MODE == "eventlet":
         if policy.enabled:
             eventlet.spawn(policy.run_forever, eventlet.sleep)

@@ -52,7 +52,7 @@ def main(argv=None):
     _dump_greenlets_on_sigusr1()
     install_from_environment()  # kill -USR2 samples the stacks (CONTEST_PROFILE_DIR, load tests only)
     # Long-lived connection objects leave the collector's full passes (infra/gc_tuning.py).
-    gc_policy = policy_from_config(app.config, held=lambda: len(socketio.server.eio.sockets)).install()
+    gc_policy = policy_from_config(app.config).install()
     if gc_policy.enabled:
         gevent.spawn(gc_policy.run_forever, gevent.sleep)
     logging.getLogger("contest").info("serving on http://%s:%s (gevent)", args.host, args.port)
