@@ -2,7 +2,7 @@
 (function () {
   "use strict";
   var L = window.Live, T = L.T, $ = function (id) { return document.getElementById(id); };
-  var sessionId = null, current = null, timer = null, me = {};
+  var sessionId = null, current = null, timer = null, me = {}, phase = null;
 
   function show(joined) { $("join-box").hidden = joined; $("game").hidden = !joined; }
 
@@ -83,6 +83,7 @@
 
   function apply(state) {
     sessionId = state.session_id;
+    phase = state.phase;
     me = state.me || {};
     show(true);
     $("game-title").textContent = state.title;
@@ -127,7 +128,8 @@
     if (sessionId) refresh(); else if (pin) join(pin);
   });
   L.socket.on("live:lobby", function (d) {
-    if (current === null && sessionId) $("status").textContent = T.joined + " · " + L.fmt(T.players, d.players) + " · " + T.waiting;
+    // A player count is news only in the lobby: a late one must not overwrite "the session has ended".
+    if (phase === "lobby" && current === null && sessionId) $("status").textContent = T.joined + " · " + L.fmt(T.players, d.players) + " · " + T.waiting;
   });
   L.socket.on("live:question", function (q) { renderQuestion(q, null); });
   L.socket.on("live:closed", function () { lockChoices(); if (!$("status").textContent) $("status").textContent = T.closed; });
