@@ -44,7 +44,7 @@ class GcPolicy:
             raise ValueError("full_growth must be > 1")
         self.freeze_every_s = float(freeze_every_s)
         self.full_growth = float(full_growth)
-        self.full_floor = int(full_floor)
+        self.full_floor = int(full_floor)  # in allocated blocks
         self.full_collections = 0
         self._last_tick = 0.0
         self._blocks_at_full = 0  # allocated memory blocks right after the last full collection
@@ -92,7 +92,7 @@ class GcPolicy:
         return self.enabled and (now if now is not None else time.monotonic()) - self._last_tick >= self.freeze_every_s
 
     def tick(self) -> None:
-        """Young collection and freeze; a full collection when the frozen set has grown enough."""
+        """Young collection and freeze; a full collection when the allocated blocks have grown enough."""
         if not self.enabled:
             return
         self._last_tick = time.monotonic()

@@ -238,7 +238,7 @@ def csv_chunks(source: ExportSource, full_data=False, rows_per_chunk=2000, fast=
                     values[i] = quote_formula(value)
             yield values
 
-    return write_csv_chunks(names, formatted(), rows_per_chunk)
+    return write_csv_chunks(names, formatted() if date_columns or text_columns else values_of_rows, rows_per_chunk)
 
 
 _FORMULA_STARTS = frozenset("=+-@\t\r'")

@@ -1,8 +1,6 @@
 """Publishing results: a frozen, versioned snapshot of the ranking with a SHA-256 digest over canonical lines."""
 
-import csv
 import hashlib
-import io
 from operator import attrgetter
 
 from flask_babel import gettext as _
@@ -115,11 +113,6 @@ def public_row(rank, name, unit, province, correct, questions, time_ms, submitte
     )
 
 
-def _public_writer():
-    buffer = io.StringIO()
-    return buffer, csv.writer(buffer, lineterminator="\r\n")
-
-
 def public_csv_chunks(snapshot: ResultSnapshot, batch=5000):
     """The public file of a published version, as text chunks (encode as UTF-8); read from the names and units
     stored when it was published, so the bytes, and therefore the digest, never change."""
@@ -210,28 +203,31 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
     )
     db.session.add(snapshot)
     db.session.flush()
-    # The digest is the SHA-256 of the public file (public_csv_chunks), built here line by line as the ranking
-    # streams; the names and units are stored with the rows so the file can be served identically later.
-    digest = hashlib.sha256("\ufeff".encode())
-    buffer, writer = _public_writer()
-    writer.writerow(PUBLIC_COLUMNS)
+    # The digest is the SHA-256 of the public file, written here by the same csv_chunks as public_csv_chunks while
+    # the ranking streams; the names and units are stored with the rows so the file can be served identically later.
     units = unit_names()
     tiers = prize_tiers(round_.id)
-    rows, count, winner_count = [], 0, 0
     table = SnapshotEntry.__table__
     ranked_values = attrgetter(*RANKED_COLUMNS)
-    # Insert in batches while the ranking streams: memory stays bounded at a million entries.
-    for entry in award_prizes(rank_entries(round_, rule=rule, target=target), tiers):
-        count += 1
-        winner_count += entry.prize is not None
-        unit, province = units.get(entry.unit_id, ("", ""))
-        row = dict(zip(RANKED_COLUMNS, ranked_values(entry)))
-        row["snapshot_id"] = snapshot.id
-        row["prize"] = entry.prize
-        row["public_name"], row["public_unit"], row["public_province"] = entry.full_name, unit, province
-        rows.append(row)
-        writer.writerow(
-            public_row(
+    count = winner_count = 0
+
+    def public_rows():
+        nonlocal count, winner_count
+        # Insert in batches while the ranking streams: memory stays bounded at a million entries.
+        rows = []
+        for entry in award_prizes(rank_entries(round_, rule=rule, target=target), tiers):
+            count += 1
+            winner_count += entry.prize is not None
+            unit, province = units.get(entry.unit_id, ("", ""))
+            row = dict(zip(RANKED_COLUMNS, ranked_values(entry)))
+            row["snapshot_id"] = snapshot.id
+            row["prize"] = entry.prize
+            row["public_name"], row["public_unit"], row["public_province"] = entry.full_name, unit, province
+            rows.append(row)
+            if len(rows) >= batch:
+                db.session.execute(insert(table), rows)
+                rows = []
+            yield public_row(
                 entry.rank,
                 entry.full_name,
                 unit,
@@ -244,16 +240,12 @@ def publish(round_: Round, actor, note="", batch=5000) -> ResultSnapshot:
                 entry.attempts_used,
                 entry.prize,
             )
-        )
-        if len(rows) >= batch:
+        if rows:
             db.session.execute(insert(table), rows)
-            rows = []
-            digest.update(buffer.getvalue().encode())
-            buffer.seek(0)
-            buffer.truncate()
-    if rows:
-        db.session.execute(insert(table), rows)
-    digest.update(buffer.getvalue().encode())
+
+    digest = hashlib.sha256()
+    for chunk in csv_chunks(PUBLIC_COLUMNS, public_rows(), batch):
+        digest.update(chunk.encode())
     # The digest is known only after the rows: set it with a plain UPDATE before the first commit.
     db.session.execute(
         ResultSnapshot.__table__.update()
