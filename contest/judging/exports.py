@@ -3,6 +3,7 @@ cells), both streamed from SQL row by row."""
 
 import os
 from bisect import bisect_left
+from contextlib import closing
 from datetime import date, datetime
 
 import xlsxwriter
@@ -22,6 +23,7 @@ from contest.rounds.models import Round
 from infra.clock import to_vn_time, utcnow
 from infra.csv_text import csv_chunks as write_csv_chunks
 from infra.extensions import db
+from infra.prefetch import prefetched_rows
 from question_bank.formats.table import quote_formula
 
 # (header, width in characters); full_only columns appear only when a judge asks for full data.
@@ -314,54 +316,56 @@ def _stored_csv_rows(source: ExportSource, units, full_data, batch=5000):
     target = source.target
     no_unit = ("", "")
     formula = _FORMULA_STARTS
-    for row in db.session.execute(query.execution_options(yield_per=batch)):
-        (position, rank, user_id, name, born, unit_id, phone, cccd, email, correct, questions, ms, submitted,
-         prediction, attempts, prize) = row  # fmt: skip
-        if removed and user_id in removed:
-            continue
-        if positions:
-            position -= bisect_left(positions, position)
-            rank -= bisect_left(ranks, rank)
-        if bounds and rank <= last_prize_rank:
-            for bound, tier in bounds:  # award_prizes, for one entry
-                if rank <= bound:
-                    enough = tier.min_correct is None or (correct or 0) >= tier.min_correct
-                    perfect = bool(questions) and correct == questions
-                    if enough and (not tier.perfect_required or perfect):
-                        prize = tier.name
-                    break
-        elif source.winners_only and source.snapshot_id is None:
-            break
-        if source.winners_only and not prize:
-            continue
-        unit, province = units.get(unit_id, no_unit)
-        # Text typed by people (names, units, prize names, e-mail, phone) that begins like a formula: quoted here,
-        # as csv_chunks does for the other rows (the test compares the two byte for byte).
-        if name and name[0] in formula:
-            name = quote_formula(name)
-        if unit and unit[0] in formula:
-            unit = quote_formula(unit)
-        if province and province[0] in formula:
-            province = quote_formula(province)
-        if prize and prize[0] in formula:
-            prize = quote_formula(prize)
-        if not full_data:
-            phone = f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""
-        if phone and phone[0] in formula:
-            phone = quote_formula(phone)
-        values = [position, rank, name, born, unit, province, phone, f"********{cccd}" if cccd else None]
-        if full_data:
-            values.append(quote_formula(email) if email and email[0] in formula else (email or None))
-        values += [
-            correct,
-            ms / 1000 if ms is not None else None,
-            submitted,
-            prediction,
-            abs(prediction - target) if prediction is not None and target is not None else None,
-            attempts,
-            prize,
-        ]
-        yield values
+    # Read a batch ahead: the database joins and formats the next rows while this thread builds these.
+    with closing(prefetched_rows(db.session.execute(query.execution_options(yield_per=batch)))) as rows:
+        for row in rows:
+            (position, rank, user_id, name, born, unit_id, phone, cccd, email, correct, questions, ms, submitted,
+             prediction, attempts, prize) = row  # fmt: skip
+            if removed and user_id in removed:
+                continue
+            if positions:
+                position -= bisect_left(positions, position)
+                rank -= bisect_left(ranks, rank)
+            if bounds and rank <= last_prize_rank:
+                for bound, tier in bounds:  # award_prizes, for one entry
+                    if rank <= bound:
+                        enough = tier.min_correct is None or (correct or 0) >= tier.min_correct
+                        perfect = bool(questions) and correct == questions
+                        if enough and (not tier.perfect_required or perfect):
+                            prize = tier.name
+                        break
+            elif source.winners_only and source.snapshot_id is None:
+                break
+            if source.winners_only and not prize:
+                continue
+            unit, province = units.get(unit_id, no_unit)
+            # Text typed by people (names, units, prize names, e-mail, phone) that begins like a formula: quoted here,
+            # as csv_chunks does for the other rows (the test compares the two byte for byte).
+            if name and name[0] in formula:
+                name = quote_formula(name)
+            if unit and unit[0] in formula:
+                unit = quote_formula(unit)
+            if province and province[0] in formula:
+                province = quote_formula(province)
+            if prize and prize[0] in formula:
+                prize = quote_formula(prize)
+            if not full_data:
+                phone = f"{phone[:3]}****{phone[-3:]}" if phone and len(phone) >= 7 else ""
+            if phone and phone[0] in formula:
+                phone = quote_formula(phone)
+            values = [position, rank, name, born, unit, province, phone, f"********{cccd}" if cccd else None]
+            if full_data:
+                values.append(quote_formula(email) if email and email[0] in formula else (email or None))
+            values += [
+                correct,
+                ms / 1000 if ms is not None else None,
+                submitted,
+                prediction,
+                abs(prediction - target) if prediction is not None and target is not None else None,
+                attempts,
+                prize,
+            ]
+            yield values
 
 
 def _csv_value(value):
