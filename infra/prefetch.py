@@ -55,9 +55,3 @@ def prefetched(batches: Iterable, depth: int = 2) -> Iterator:
             except queue.Empty:
                 pass
         reader.join()
-
-
-def prefetched_rows(result, depth: int = 2) -> Iterator:
-    """The rows of a SQLAlchemy result executed with yield_per, read a batch ahead (prefetched)."""
-    for rows in prefetched(result.partitions(), depth):
-        yield from rows

@@ -137,9 +137,13 @@ def removed(round_id):
     return sorted(p for p, _ in rows), sorted(rank for _, rank in rows)
 
 
+def people(round_id) -> int:
+    """Everyone in the stored ranking, the disqualified included: the people who finished an attempt."""
+    return db.session.scalar(select(func.max(RankingEntry.position)).where(RankingEntry.round_id == round_id)) or 0
+
+
 def total(round_id) -> int:
-    stored = db.session.scalar(select(func.max(RankingEntry.position)).where(RankingEntry.round_id == round_id)) or 0
-    return stored - len(removed(round_id)[0])
+    return people(round_id) - len(removed(round_id)[0])
 
 
 def page(round_id, offset, limit) -> list[Entry]:

@@ -141,14 +141,16 @@ def award_prizes(entries, tiers):
         yield entry
 
 
-def winners(round_: Round):
+def winners(round_: Round, stored=None):
     """The prize winners in rank order. Reads only the top of the ranking (LIMIT lets the database keep a
-    top-N heap instead of sorting everyone), widening the window while ties run past it."""
+    top-N heap instead of sorting everyone), widening the window while ties run past it. `stored`: whether the
+    stored ranking is current, when the caller has just checked (board.is_current)."""
     tiers = prize_tiers(round_.id)
     total = sum(t.winners for t in tiers)
     if not total:
         return []
-    stored = board.is_current(round_)  # the stored ranking: a primary-key read instead of a window sort
+    if stored is None:
+        stored = board.is_current(round_)  # the stored ranking: a primary-key read instead of a window sort
     window = total * 2 + 10
     while True:
         ranked = board.page(round_.id, 0, window) if stored else rank_entries(round_, limit=window)

@@ -98,10 +98,8 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     finished = (a.c.round_id == round_.id) & a.c.status.in_(FINISHED)
     valid = finished & _not_disqualified(a)
     stats = RoundStatistics(question_count=round_.question_count)
+    stored = board.is_current(round_)
 
-    stats.attempts, stats.participants = db.session.execute(
-        select(func.count(), func.count(func.distinct(a.c.user_id))).where(finished)
-    ).one()
     # The disqualified are few: their attempts through the (round, person) index.
     stats.disqualified_attempts, stats.disqualified_people = db.session.execute(
         select(func.count(), func.count(func.distinct(a.c.user_id)))
@@ -119,11 +117,20 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
             .order_by(day)
         )
     ]
+    if stored:
+        # The stored ranking has everyone who finished an attempt, one row each; the finished attempts are the
+        # valid ones (counted by day just now) and the disqualified ones: no pass over a million attempts.
+        stats.participants = board.people(round_.id)
+        stats.attempts = sum(attempts for _, attempts, _ in stats.by_day) + stats.disqualified_attempts
+    else:
+        stats.attempts, stats.participants = db.session.execute(
+            select(func.count(), func.count(func.distinct(a.c.user_id))).where(finished)
+        ).one()
 
     # People: each person's best attempt (the ranking's entries, disqualified people excluded).
     # One pass over the best attempts gives both the score distribution and the per-unit figures: the stored
     # ranking when it is current (a scan, no window sort), else the best-attempt subquery.
-    if board.is_current(round_):
+    if stored:
         people_by_unit_score = board.people_by_unit_and_score(round_.id)
     else:
         entries = ranking_query(round_, sql_rank=False).order_by(None).subquery("entries")
@@ -135,9 +142,17 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
     people_by_score: dict = {}
     for _, score, people in people_by_unit_score:
         people_by_score[score] = people_by_score.get(score, 0) + people
-    attempts_by_score = dict(
-        db.session.execute(select(a.c.correct_count, func.count()).where(valid).group_by(a.c.correct_count)).all()
-    )
+    # Valid attempts by unit and score in one pass: both breakdowns are sums of it.
+    u = User.__table__
+    attempts_by_unit_score = db.session.execute(
+        select(u.c.unit_id, a.c.correct_count, func.count())
+        .select_from(a.join(u, u.c.id == a.c.user_id))
+        .where(valid)
+        .group_by(u.c.unit_id, a.c.correct_count)
+    ).all()
+    attempts_by_score: dict = {}
+    for _, score, attempts in attempts_by_unit_score:
+        attempts_by_score[score] = attempts_by_score.get(score, 0) + attempts
     scores: list = sorted({*people_by_score, *attempts_by_score} - {None}, reverse=True)
     if None in people_by_score or None in attempts_by_score:
         scores.append(None)  # finished without a score (should not happen): shown, so the columns still add up
@@ -146,15 +161,13 @@ def round_statistics(round_: Round, include_items=True) -> RoundStatistics:
         stats.perfect_people = people_by_score.get(round_.question_count, 0)
         stats.perfect_attempts = attempts_by_score.get(round_.question_count, 0)
 
-    stats.by_unit, stats.by_province = _unit_tables(round_, people_by_unit_score, valid)
+    stats.by_unit, stats.by_province = _unit_tables(round_, people_by_unit_score, attempts_by_unit_score, stored)
     if include_items:
         stats.items = _items(round_)
     return stats
 
 
-def _unit_tables(round_, people_by_unit_score, valid):
-    a = Attempt.__table__
-    u = User.__table__
+def _unit_tables(round_, people_by_unit_score, attempts_by_unit_score, stored):
     units = {r.id: r for r in db.session.execute(select(Unit.id, Unit.parent_id, Unit.name, Unit.headcount))}
 
     def province_of(unit_id):
@@ -183,14 +196,9 @@ def _unit_tables(round_, people_by_unit_score, valid):
         row.participants += people
         row.score_sum += (score or 0) * people
         row.perfect += people if question_count and score == question_count else 0
-    for r in db.session.execute(
-        select(u.c.unit_id, func.count().label("attempts"))
-        .select_from(a.join(u, u.c.id == a.c.user_id))
-        .where(valid)
-        .group_by(u.c.unit_id)
-    ):
-        unit_row(r.unit_id).attempts = r.attempts
-    for entry in winners(round_):
+    for unit_id, _, attempts in attempts_by_unit_score:
+        unit_row(unit_id).attempts += attempts
+    for entry in winners(round_, stored=stored):
         unit_row(entry.unit_id).winners += 1
 
     provinces: dict = {}

@@ -5,7 +5,7 @@ import threading
 import pytest
 from sqlalchemy import create_engine, text
 
-from infra.prefetch import prefetched, prefetched_rows
+from infra.prefetch import prefetched
 
 
 def _readers():
@@ -69,13 +69,13 @@ def test_a_caller_that_stops_early_stops_the_reader():
     assert len(read) == stopped_at
 
 
-def test_rows_of_a_database_result_read_ahead_are_the_rows_in_order(tmp_path):
+def test_batches_of_a_database_result_read_ahead_are_the_rows_in_order(tmp_path):
     engine = create_engine(f"sqlite:///{tmp_path / 'rows.db'}")
     with engine.connect() as conn:
         conn.execute(text("CREATE TABLE t (n INTEGER PRIMARY KEY)"))
         conn.execute(text("INSERT INTO t (n) VALUES (:n)"), [{"n": n} for n in range(1, 12_346)])
         result = conn.execute(text("SELECT n FROM t ORDER BY n").execution_options(yield_per=1000))
-        assert [row.n for row in prefetched_rows(result)] == list(range(1, 12_346))
+        assert [row.n for rows in prefetched(result.partitions()) for row in rows] == list(range(1, 12_346))
         # the connection is free again once the rows are read
         assert conn.execute(text("SELECT count(*) FROM t")).scalar_one() == 12_345
     engine.dispose()

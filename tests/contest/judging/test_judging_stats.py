@@ -90,6 +90,8 @@ def test_round_statistics(any_db_app):
         assert board.is_current(round_)
         stored = round_statistics(round_, include_items=False)
         assert stored.distribution == stats.distribution and stored.perfect_people == stats.perfect_people
+        totals = ("attempts", "participants", "disqualified_attempts", "disqualified_people", "by_day")
+        assert [getattr(stored, name) for name in totals] == [getattr(stats, name) for name in totals]
         assert [vars(r) for r in stored.by_unit] == [vars(r) for r in stats.by_unit]
         assert [vars(r) for r in stored.by_province] == [vars(r) for r in stats.by_province]
         assert [(e.user_id, e.rank, e.prize) for e in winners(round_)] == live_winners
