@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy import and_, exists, func, null, nulls_last, select
 
 from contest.accounts.models import User
-from contest.judging.models import Disqualification, JudgingSettings
+from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE, validate_rule
 from infra.extensions import db
@@ -222,9 +222,13 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     return query
 
 
+# A ranking row's columns after `rank` that come from the attempt, in Entry's order.
+_ATTEMPT_COLUMNS = RANKED_COLUMNS[2:]
+
+
 def _ranking_query_pg(round_: Round, rule, target, include_disqualified):
-    """PostgreSQL's form of ranking_query, always with RANK(): at a million attempts it takes about 7 s in the
-    database where the generic form took about 9 (benchmarks/bench_results.py --pg).
+    """PostgreSQL's form of ranking_query, always with RANK(). At a million attempts the full ranking took 12.5 s
+    where the generic form took 13.7 (benchmarks/bench_results.py --pg):
 
     - Each person's best attempt by DISTINCT ON, their attempt count by a window over the same sort: one sort, and
       the planner estimates one row per person (ROW_NUMBER() = 1 looked like 5,000 rows to it, so it chose nested
@@ -267,7 +271,7 @@ def _ranking_query_pg(round_: Round, rule, target, include_disqualified):
         select(
             func.row_number().over(order_by=[*terms, best.c.user_id]).label("position"),
             func.rank().over(order_by=terms).label("rank"),
-            *(best.c[name] for name in ENTRY_COLUMNS),
+            *(best.c[name] for name in _ATTEMPT_COLUMNS),
             registered.c.created_at.label("registered_at"),
         )
         .join(registered, registered.c.id == best.c.user_id)
@@ -277,26 +281,13 @@ def _ranking_query_pg(round_: Round, rule, target, include_disqualified):
     return (
         select(
             ranked.c.rank,
-            *(ranked.c[name] for name in ENTRY_COLUMNS),
+            *(ranked.c[name] for name in _ATTEMPT_COLUMNS),
             ranked.c.registered_at,
             *person_columns(u)[1:],
         )
         .join(u, u.c.id == ranked.c.user_id)
         .order_by(ranked.c.position)
     )
-
-
-# The attempt's columns of a ranking row, in Entry's order after `rank`.
-ENTRY_COLUMNS = (
-    "user_id",
-    "attempt_id",
-    "correct_count",
-    "question_count",
-    "time_taken_ms",
-    "submitted_at",
-    "prediction",
-    "attempts_used",
-)
 
 
 def ranked_count(round_: Round) -> int:
