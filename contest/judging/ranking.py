@@ -158,7 +158,8 @@ def _order_terms(rule, cols, target, person_cols=True):
 
 
 def ranking_query(round_: Round, rule=None, target=None, include_disqualified=False, sql_rank=True):
-    """The SQL of the ranking: one row per person (best attempt by ROW_NUMBER), in rank order.
+    """The SQL of the ranking: one row per person (their best attempt: by GROUP BY and min() of a sort key on
+    SQLite, by DISTINCT ON on PostgreSQL), in rank order.
 
     With sql_rank the rank comes from RANK(); without it the rank column is NULL and rank_entries derives it
     from the ordered rows (one sort fewer: at a million attempts that is a third of the time on SQLite). On
@@ -170,10 +171,12 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     if db.engine.dialect.name == "postgresql":
         return _ranking_query_pg(round_, rule, target, include_disqualified)
     a = Attempt.__table__
-    attempt_cols = {name: a.c[name] for name in ("correct_count", "prediction", "time_taken_ms", "submitted_at")}
-    best_first = [*_order_terms(rule, attempt_cols, target, person_cols=False), a.c.id]
+    # Each person's best attempt: SQLite gives a GROUP BY's other columns from the row that has the group's min()
+    # when min() is the query's only min/max (documented "bare columns"); the key sorts as the rule ranks attempts.
+    # Grouping streams through the (round, person) index: at a million attempts 4.7 s where a window took 8.7.
     finished = (
         select(
+            func.min(_best_attempt_key(rule, a, target)).label("best_key"),
             a.c.id.label("attempt_id"),
             a.c.user_id,
             a.c.correct_count,
@@ -181,11 +184,10 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
             a.c.time_taken_ms,
             a.c.submitted_at,
             a.c.prediction,
-            # Same partition and order as ROW_NUMBER (whole-partition frame): one sort serves both windows.
-            func.count().over(partition_by=a.c.user_id, order_by=best_first, rows=(None, None)).label("attempts_used"),
-            func.row_number().over(partition_by=a.c.user_id, order_by=best_first).label("rn"),
+            func.count().label("attempts_used"),
         )
         .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))
+        .group_by(a.c.user_id)
         .subquery("finished")
     )
     u = User.__table__
@@ -213,13 +215,40 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
             *person_columns(u),
         )
         .join(u, u.c.id == finished.c.user_id)
-        .where(finished.c.rn == 1)
         .order_by(*terms, finished.c.user_id)
     )
     if not include_disqualified:
         d = Disqualification.__table__
         query = query.where(~exists().where(d.c.round_id == round_.id, d.c.user_id == finished.c.user_id))
     return query
+
+
+_KEY_OFFSET = 2**62  # keeps every number of a key positive and 19 digits wide, so text order is number order
+
+
+def _best_attempt_key(rule, a, target):
+    """SQLite: one text per attempt that sorts (as text) the way the rule's attempt criteria rank attempts, then by
+    the attempt's id: for each criterion "1" for NULL (last) or "0" and the value, fixed-width."""
+    formats, values = [], []
+
+    def number(column, descending=False):
+        formats.append("%d%019d")
+        values.extend(
+            (column.is_(None), (_KEY_OFFSET - column) if descending else (column + _KEY_OFFSET)),
+        )
+
+    for key in rule:
+        if key == "correct_desc":
+            number(a.c.correct_count, descending=True)
+        elif key == "prediction_distance_asc" and target is not None:
+            number(func.abs(a.c.prediction - target))
+        elif key == "time_taken_asc":
+            number(a.c.time_taken_ms)
+        elif key == "submitted_at_asc":
+            formats.append("%d%s")  # whole seconds: "YYYY-MM-DD HH:MM:SS", fixed width
+            values.extend((a.c.submitted_at.is_(None), func.coalesce(_whole_seconds(a.c.submitted_at), "")))
+    number(a.c.id)
+    return func.printf("".join(formats), *values)
 
 
 # A ranking row's columns after `rank` that come from the attempt, in Entry's order.

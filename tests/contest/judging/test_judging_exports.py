@@ -335,8 +335,8 @@ def test_fast_csv_equals_generic_csv_with_ties_disqualified_repeats_and_awkward_
             person = make_person(
                 full_name=name,
                 unit=[school, district, province, other, None][i % 5],
-                cccd_last4=f"{i:04d}" if i % 3 else None,
-                phone="0912" if i == 9 else f"+8490{i:07d}" if i == 10 else f"09{i:08d}",
+                cccd_last4='1,"3' if i == 4 else f"{i:04d}" if i % 3 else None,
+                phone="0912" if i == 9 else f"+8490{i:07d}" if i == 10 else '0912,345"67' if i == 11 else f"09{i:08d}",
             )
             person.email = "=cmd@example.vn" if i == 1 else f"nguoi{i}@example.vn" if i % 2 else None
             people.append(person)
