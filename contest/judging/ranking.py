@@ -177,13 +177,7 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     finished = (
         select(
             func.min(_best_attempt_key(rule, a, target)).label("best_key"),
-            a.c.id.label("attempt_id"),
-            a.c.user_id,
-            a.c.correct_count,
-            a.c.question_count,
-            a.c.time_taken_ms,
-            a.c.submitted_at,
-            a.c.prediction,
+            *_attempt_columns(a),
             func.count().label("attempts_used"),
         )
         .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))
@@ -221,6 +215,19 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
         d = Disqualification.__table__
         query = query.where(~exists().where(d.c.round_id == round_.id, d.c.user_id == finished.c.user_id))
     return query
+
+
+def _attempt_columns(a):
+    """The attempt's columns that a best-attempt subquery carries (the ranking query picks them by name)."""
+    return (
+        a.c.id.label("attempt_id"),
+        a.c.user_id,
+        a.c.correct_count,
+        a.c.question_count,
+        a.c.time_taken_ms,
+        a.c.submitted_at,
+        a.c.prediction,
+    )
 
 
 _KEY_OFFSET = 2**62  # keeps every number of a key positive and 19 digits wide, so text order is number order
@@ -269,13 +276,7 @@ def _ranking_query_pg(round_: Round, rule, target, include_disqualified):
     attempt_cols = {name: a.c[name] for name in ("correct_count", "prediction", "time_taken_ms", "submitted_at")}
     best = (
         select(
-            a.c.id.label("attempt_id"),
-            a.c.user_id,
-            a.c.correct_count,
-            a.c.question_count,
-            a.c.time_taken_ms,
-            a.c.submitted_at,
-            a.c.prediction,
+            *_attempt_columns(a),
             func.count().over(partition_by=a.c.user_id).label("attempts_used"),
         )
         .distinct(a.c.user_id)
