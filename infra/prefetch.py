@@ -1,9 +1,10 @@
 """Reading ahead: the next batches come from a thread while the caller works on the current one.
 
-A database driver waits for its server (psycopg) or runs its engine (sqlite3) without holding the GIL, so the
-database's work on the next batch overlaps Python's work on this one: a CSV of a million rows is formatted while
-the next rows are read. Under gevent's monkey-patching the thread is a greenlet: nothing overlaps, the batches,
-their order and any error are the same.
+psycopg waits for its server without holding the GIL, so the database's work on the next batch overlaps Python's
+work on this one: a CSV of a million rows is formatted while the next rows are read (on PostgreSQL at 10^6:
+11.0 s where reading in turn took 15.2). sqlite3 builds its rows' Python objects holding the GIL, so on SQLite
+little overlaps. Under gevent's monkey-patching the thread is a greenlet: nothing overlaps, the batches, their
+order and any error are the same.
 
 The caller must not use the connection the batches come from until the iteration has ended (the generator returns
 only after the thread has stopped, also when the caller stops early or the reader fails).
