@@ -71,11 +71,11 @@ def is_current(round_: Round) -> bool:
 
 
 def people_by_unit_and_score(round_id):
-    """[(unit_id, correct_count, people)] over the stored ranking without the disqualified."""
+    """The statement of [(unit_id, correct_count, people)] over the stored ranking without the disqualified."""
     r = RankingEntry.__table__
     u = User.__table__
     d = Disqualification.__table__
-    return db.session.execute(
+    return (
         select(u.c.unit_id, r.c.correct_count, func.count())
         .join(u, u.c.id == r.c.user_id)
         .where(
@@ -83,7 +83,7 @@ def people_by_unit_and_score(round_id):
             ~select(d.c.id).where(d.c.round_id == round_id, d.c.user_id == r.c.user_id).exists(),
         )
         .group_by(u.c.unit_id, r.c.correct_count)
-    ).all()
+    )
 
 
 def _insert_writer(table):
