@@ -25,6 +25,7 @@ from contest.rounds.models import Round
 from infra.clock import to_vn_time, utcnow
 from infra.csv_text import csv_chunks as write_csv_chunks
 from infra.extensions import db
+from infra.forked import ForkedPart, can_fork
 from infra.prefetch import prefetched
 from question_bank.formats.table import quote_formula
 
@@ -273,6 +274,10 @@ class _VnHours(dict):
         return value
 
 
+# From this many rows the stored CSV is written by two processes (infra/forked.py; not under gevent).
+FORK_MIN_ROWS = 100_000
+
+
 def _stored_csv_lines(source: ExportSource, units, full_data, batch=5000):
     """The CSV lines (CRLF-terminated text, a batch of rows per chunk) of a published snapshot or of the ranking the
     worker stored, read in position order with the dates formatted by the database. The stored ranking keeps the
@@ -332,11 +337,11 @@ def _stored_csv_lines(source: ExportSource, units, full_data, batch=5000):
     needs_quotes = _NEEDS_CSV_QUOTES.search
     unit_cells = {unit_id: f"{_cell(unit)},{_cell(province)}" for unit_id, (unit, province) in units.items()}
     unit_of = unit_cells.get
-    # Read a batch ahead: the database joins and formats the next rows while this thread writes these.
-    with closing(prefetched(db.session.execute(query.execution_options(yield_per=batch)).partitions())) as batches:
+
+    def lines(batches):  # the CSV text of the rows, a chunk per batch
         for rows in batches:
-            lines = []
-            append = lines.append
+            chunk = []
+            append = chunk.append
             for row in rows:
                 (position, rank, user_id, name, born, unit_id, phone, cccd, email, correct, questions, ms, submitted,
                  prediction, attempts, prize) = row  # fmt: skip
@@ -354,7 +359,7 @@ def _stored_csv_lines(source: ExportSource, units, full_data, batch=5000):
                                 prize = tier.name
                             break
                 elif winners_only and source.snapshot_id is None:
-                    yield "".join(lines)  # the winners ended in this batch
+                    yield "".join(chunk)  # the winners ended in this batch
                     return
                 if winners_only and not prize:
                     continue
@@ -377,7 +382,34 @@ def _stored_csv_lines(source: ExportSource, units, full_data, batch=5000):
                     f"{'' if submitted is None else submitted},{prediction},{distance},{attempts},"
                     f"{_cell(prize) if prize else ''}\r\n"
                 )
-            yield "".join(lines)
+            yield "".join(chunk)
+
+    def batches(execute, *part):
+        return execute(query.where(*part).execution_options(yield_per=batch)).partitions()
+
+    half = None
+    if not winners_only and can_fork():
+        last = db.session.scalar(select(func.max(t.c.position)).where(where)) or 0
+        if last >= FORK_MIN_ROWS:
+            half = last // 2
+    if half is None:
+        # Read a batch ahead: the database joins and formats the next rows while this thread writes these.
+        with closing(prefetched(batches(db.session.execute))) as read:
+            yield from lines(read)
+        return
+    # Two processes (infra/forked.py): a child writes the second half of the positions to a file while this
+    # process writes the first half, then the child's text follows.
+    engine = db.engine
+
+    def write_second_half(out):
+        with engine.connect() as connection:
+            for chunk in lines(batches(connection.execute, t.c.position > half)):
+                out.write(chunk)
+
+    with ForkedPart(write_second_half, [engine]) as second_half:
+        with closing(prefetched(batches(db.session.execute, t.c.position <= half))) as read:
+            yield from lines(read)
+        yield from second_half.chunks()
 
 
 _NEEDS_CSV_QUOTES = re.compile('[",\r\n]')  # what makes the csv module (excel dialect, QUOTE_MINIMAL) quote a field
