@@ -4,6 +4,8 @@ Ranks are competition ranks ("1, 2, 2, 4"): entries equal on every criterion of 
 within a tie the listing order is by user id so it is stable. Rows are streamed, never listed whole.
 """
 
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -15,6 +17,7 @@ from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE, validate_rule
 from infra.extensions import db
 from infra.i18n import N_
+from infra.offload import gevent_patched
 
 FINISHED = ("submitted", "expired")
 
@@ -157,13 +160,16 @@ def _order_terms(rule, cols, target, person_cols=True):
     return terms
 
 
-def ranking_query(round_: Round, rule=None, target=None, include_disqualified=False, sql_rank=True):
+def ranking_query(round_: Round, rule=None, target=None, include_disqualified=False, sql_rank=True, users=None):
     """The SQL of the ranking: one row per person (their best attempt: by GROUP BY and min() of a sort key on
     SQLite, by DISTINCT ON on PostgreSQL), in rank order.
 
     With sql_rank the rank comes from RANK(); without it the rank column is NULL and rank_entries derives it
     from the ordered rows (one sort fewer: at a million attempts that is a third of the time on SQLite). On
     PostgreSQL the rank is always computed (_ranking_query_pg).
+
+    users: SQLite only, (first, last) user ids (either None for open): the ranking of those people alone, as
+    rank_entries' halves read it.
     """
     rule = validate_rule(rule if rule is not None else effective_rule(round_))
     if "prediction_distance_asc" in rule and target is None:
@@ -171,6 +177,11 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
     if db.engine.dialect.name == "postgresql":
         return _ranking_query_pg(round_, rule, target, include_disqualified)
     a = Attempt.__table__
+    people = []
+    if users is not None:
+        first, last = users
+        people = [a.c.user_id >= first] if first is not None else []
+        people += [a.c.user_id <= last] if last is not None else []
     # Each person's best attempt: SQLite gives a GROUP BY's other columns from the row that has the group's min()
     # when min() is the query's only min/max (documented "bare columns"); the key sorts as the rule ranks attempts.
     # Grouping streams through the (round, person) index: at a million attempts 4.7 s where a window took 8.7.
@@ -180,7 +191,7 @@ def ranking_query(round_: Round, rule=None, target=None, include_disqualified=Fa
             *_attempt_columns(a),
             func.count().label("attempts_used"),
         )
-        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED))
+        .where(a.c.round_id == round_.id, a.c.status.in_(FINISHED), *people)
         .group_by(a.c.user_id)
         .subquery("finished")
     )
@@ -336,40 +347,87 @@ def ranked_count(round_: Round) -> int:
     )
 
 
-def _tied(rule, target):
-    """tied(a, b): whether two ranking rows (ranking_query's column order) are equal on every criterion RANK()
-    compares. Adjacent rows of the sorted stream usually differ on an early criterion, so the comparison stops
-    there (cheaper at a million rows than building a key tuple per row)."""
-    checks = []  # (column, how): 0 equal values, 1 equal distance to the target, 2 equal whole seconds
+def _criteria(rule, target):
+    """[(column, how)] of a SQLite driver row of ranking_query (its column order, date-times as the stored text)
+    that RANK() compares, in the rule's order: how is "desc" or "asc" (values), "distance" (to the target,
+    ascending), "seconds" (the stored text to the second, ascending: what the query sorts by)."""
+    criteria = []
     for key in rule:
         if key == "correct_desc":
-            checks.append((3, 0))
+            criteria.append((3, "desc"))
         elif key == "prediction_distance_asc" and target is not None:
-            checks.append((7, 1))
+            criteria.append((7, "distance"))
         elif key == "time_taken_asc":
-            checks.append((5, 0))
+            criteria.append((5, "asc"))
         elif key == "submitted_at_asc":
-            checks.append((6, 2))
+            criteria.append((6, "seconds"))
         elif key == "attempts_used_asc":
-            checks.append((8, 0))
+            criteria.append((8, "asc"))
         elif key == "registered_at_asc":
-            checks.append((9, 0))
+            criteria.append((9, "asc"))
+    return criteria
+
+
+def _tied(rule, target):
+    """tied(a, b): whether two rows are equal on every criterion RANK() compares. Adjacent rows of the sorted stream
+    usually differ on an early criterion, so the comparison stops there (cheaper at a million rows than building a
+    key tuple per row)."""
+    criteria = _criteria(rule, target)
 
     def tied(a, b):
-        for column, how in checks:
+        for column, how in criteria:
             x, y = a[column], b[column]
             if x == y:
                 continue
-            if how == 0 or x is None or y is None:
+            if x is None or y is None or how == "asc" or how == "desc":
                 return False
-            if how == 1:
+            if how == "distance":
                 if abs(x - target) != abs(y - target):
                     return False
-            elif x.replace(microsecond=0) != y.replace(microsecond=0):
+            elif x[:19] != y[:19]:
                 return False
         return True
 
     return tied
+
+
+def _before(rule, target):
+    """before(a, b): whether row a comes before row b in ranking_query's order (NULLs last on every criterion, then
+    by user id), compared as SQLite compares them: merging two sorted halves with it gives the order of the whole."""
+    criteria = _criteria(rule, target)
+
+    def before(a, b):
+        for column, how in criteria:
+            x, y = a[column], b[column]
+            if x == y:
+                continue
+            if x is None or y is None:
+                return y is None
+            if how == "desc":
+                return x > y
+            if how == "distance":
+                x, y = abs(x - target), abs(y - target)
+            elif how == "seconds":
+                x, y = x[:19], y[:19]
+            if x != y:
+                return x < y
+        return a[1] < b[1]
+
+    return before
+
+
+def _merged(first, second, before):
+    """The rows of two sorted streams in one sorted stream."""
+    second = iter(second)
+    b = next(second, None)
+    for a in first:
+        while b is not None and before(b, a):
+            yield b
+            b = next(second, None)
+        yield a
+    if b is not None:
+        yield b
+        yield from second
 
 
 def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, batch=5000, include_disqualified=False):
@@ -377,30 +435,116 @@ def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, ba
     rule = validate_rule(rule if rule is not None else effective_rule(round_))
     if "prediction_distance_asc" in rule and target is None:
         target = prediction_target(round_)
-    # A page further down cannot know the ranks above it: let SQL rank; a full stream ranks as it reads (on
-    # SQLite: one sort fewer; PostgreSQL's query has the rank from the sort it needs anyway).
-    sql_rank = bool(offset) or db.engine.dialect.name == "postgresql"
-    query = ranking_query(
-        round_, rule=rule, target=target, sql_rank=sql_rank, include_disqualified=include_disqualified
-    )
-    if limit is not None:
-        query = query.limit(limit)
-    if offset:
-        query = query.offset(offset)
-    result = db.session.execute(query.execution_options(yield_per=batch))
-    if sql_rank:
-        for position, row in enumerate(result, start=offset + 1):
+    # A page further down cannot know the ranks above it: let SQL rank. On SQLite a stream from the top ranks as
+    # it reads (one sort fewer); PostgreSQL's query has the rank from the sort it needs anyway.
+    if offset or db.engine.dialect.name == "postgresql":
+        query = ranking_query(round_, rule=rule, target=target, include_disqualified=include_disqualified)
+        if limit is not None:
+            query = query.limit(limit)
+        if offset:
+            query = query.offset(offset)
+        for position, row in enumerate(db.session.execute(query.execution_options(yield_per=batch)), offset + 1):
             yield Entry(position, *row)
         return
+    query = ranking_query(round_, rule=rule, target=target, sql_rank=False, include_disqualified=include_disqualified)
+    if limit is not None:
+        query = query.limit(limit)
+    # The driver's rows, converted here (date-times) only once they are ranked: at a million rows SQLAlchemy's
+    # row objects cost more than the work on them.
+    dialect = db.engine.dialect
+    convert = [
+        (i, processor)
+        for i, column in enumerate(query.selected_columns)
+        if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
+    ]
     tied = _tied(rule, target)
-    previous, rank = None, 0
-    for position, row in enumerate(result, start=1):
-        if previous is None or not tied(previous, row):
-            rank = position
-        previous = row
-        entry = Entry(position, *row)
-        entry.rank = rank
-        yield entry
+    with ExitStack() as cursors:
+        rows = None
+        if limit is None:
+            rows = _halves(round_, rule, target, include_disqualified, batch, cursors)
+        if rows is None:
+            cursor = _driver_cursor(db.session.connection(), query)
+            cursors.callback(cursor.close)
+            rows = _driver_rows(cursor, batch)
+        previous, rank = None, 0
+        for position, row in enumerate(rows, start=1):
+            if previous is None or not tied(previous, row):
+                rank = position
+            previous = row
+            values = list(row)
+            for i, processor in convert:
+                values[i] = processor(values[i])
+            values[0] = rank
+            yield Entry(position, *values)
+
+
+def _driver_cursor(connection, query):
+    """Runs query on the connection's DB-API connection (SQLite: the grouping and sorting happen here, before the
+    first row, without the GIL); returns the cursor."""
+    compiled = query.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+    params = compiled.construct_params()
+    return connection.connection.driver_connection.execute(
+        str(compiled), tuple(params[name] for name in compiled.positiontup)
+    )
+
+
+def _driver_rows(cursor, batch):
+    while rows := cursor.fetchmany(batch):
+        yield from rows
+
+
+# A whole ranking on SQLite whose people's ids span at least this many is read in two halves (_halves).
+SPLIT_MIN_SPAN = 20_000
+
+
+def _halves(round_, rule, target, include_disqualified, batch, cursors):
+    """SQLite, a whole ranking: the rows of the people in each half of the round's user ids, each half grouped and
+    sorted by its own connection on its own thread, at once, then merged into one sorted stream (None: read it
+    whole). SQLite does a query's grouping and sorting before its first row, without the GIL, so the halves
+    use both cores: at a million attempts 5.1 s where the whole took 8.5 (benchmarks/bench_results.py).
+
+    Not under gevent (its threads are greenlets), and not after this session has written: the halves' connections
+    see committed data only. Each half reads its own snapshot."""
+    if gevent_patched() or db.session.connection().connection.driver_connection.in_transaction:
+        return None
+    a = Attempt.__table__
+    first, last = db.session.execute(
+        select(func.min(a.c.user_id), func.max(a.c.user_id)).where(a.c.round_id == round_.id)
+    ).one()
+    if first is None or last - first < SPLIT_MIN_SPAN:
+        return None
+    middle = (first + last) // 2
+    queries = [
+        ranking_query(
+            round_, rule=rule, target=target, sql_rank=False, include_disqualified=include_disqualified, users=users
+        )
+        for users in ((None, middle), (middle + 1, None))
+    ]
+    engine = db.engine
+
+    def execute(query):
+        connection = engine.connect()
+        try:
+            return connection, _driver_cursor(connection, query)
+        except BaseException:
+            connection.close()
+            raise
+
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="ranking") as pool:
+        futures = [pool.submit(execute, query) for query in queries]
+    halves, error = [], None
+    for future in futures:
+        try:
+            connection, cursor = future.result()
+        except BaseException as failure:
+            error = failure
+            continue
+        cursors.callback(connection.close)
+        cursors.callback(cursor.close)  # first: callbacks run last in, first out
+        halves.append(_driver_rows(cursor, batch))
+    if error is not None:
+        raise error
+    return _merged(*halves, _before(rule, target))
 
 
 def best_attempt(round_: Round, user_id: int, rule=None):

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from contest.judging import board
+from contest.judging import board, ranking
 from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings, RankingEntry, SnapshotEntry
 from contest.judging.ranking import Entry, best_attempt, count_perfect, rank_entries
 from contest.rounds.ranking_rule import CRITERIA, RankingRuleError, validate_rule
@@ -243,6 +243,55 @@ def check_board(round_, expected):
 @given(dataset=datasets)
 def test_ranking_matches_brute_force_reference(ctx, dataset):
     check(dataset)
+
+
+@pytest.fixture
+def split_every_ranking(monkeypatch):
+    """Every whole ranking on SQLite is read in two halves by user id and merged (ranking._halves); counts merges."""
+    monkeypatch.setattr(ranking, "SPLIT_MIN_SPAN", 0)
+    merges = []
+    merged = ranking._merged
+    monkeypatch.setattr(ranking, "_merged", lambda *args: merges.append(args) or merged(*args))
+    return merges
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(dataset=datasets)
+def test_ranking_read_in_two_halves_matches_brute_force_reference(ctx, split_every_ranking, dataset):
+    """Ties across the halves, NULLs on every criterion, equal whole seconds: the merged ranking is the whole one."""
+    merges = len(split_every_ranking)  # the fixture lives across hypothesis' examples
+    check(dataset)
+    assert (len(split_every_ranking) > merges) == any(person["attempts"] for person in dataset["people"])
+
+
+def test_halves_merge_on_the_whole_second_as_the_database_sorts(ctx, split_every_ranking):
+    """One person in each half, equal to the second: the earlier registration comes first, not the earlier
+    milliseconds (a merge that compared full times would put the second half's person first)."""
+    round_ = make_round(questions=QUESTIONS)
+    second = BASE + timedelta(hours=2)
+    early = make_person(full_name="Đăng ký trước", created_at=BASE - timedelta(days=9))
+    late = make_person(full_name="Đăng ký sau", created_at=BASE - timedelta(days=1))
+    add_attempt(round_, early, 3, time_ms=1000, submitted_at=second + timedelta(milliseconds=900))
+    add_attempt(round_, late, 3, time_ms=1000, submitted_at=second + timedelta(milliseconds=100))
+    db.session.commit()
+    assert [(e.position, e.rank, e.user_id) for e in rank_entries(round_)] == [(1, 1, early.id), (2, 2, late.id)]
+    assert split_every_ranking
+
+
+def test_ranking_is_read_whole_after_the_session_has_written(ctx, split_every_ranking):
+    """The halves' connections would not see this session's uncommitted rows: then the ranking is read whole."""
+    round_ = make_round(questions=QUESTIONS)
+    for correct in (1, 3, 2):
+        add_attempt(round_, make_person(), correct)
+    db.session.commit()
+    assert [e.correct_count for e in rank_entries(round_)] == [3, 2, 1]
+    merges = len(split_every_ranking)
+    assert merges == 1
+    add_attempt(round_, make_person(), 0)
+    db.session.flush()  # written, not committed
+    assert [e.correct_count for e in rank_entries(round_)] == [3, 2, 1, 0]
+    assert len(split_every_ranking) == merges
+    db.session.rollback()
 
 
 def test_ranking_matches_reference_on_sqlite_and_postgresql(any_db_app):
