@@ -13,6 +13,7 @@ from contest.judging.exports import ExportError, ExportSource, csv_chunks, write
 from contest.judging.prizes import TierSpec, set_prize_tiers
 from contest.judging.publishing import publish
 from infra.extensions import db
+from infra.forked import ForkedPart
 from tests.contest.judging_data import add_attempt, make_person, make_round, make_unit
 
 
@@ -279,16 +280,26 @@ def test_csv_read_from_stored_rows_equals_the_entry_by_entry_csv(any_db_app, win
         db.session.remove()
 
 
-@pytest.mark.parametrize("winners_only", [False, True])
-@pytest.mark.parametrize("full_data", [False, True])
+@pytest.mark.parametrize(
+    "winners_only, full_data, forked",
+    [(False, False, False), (True, False, False), (False, True, False), (True, True, False)]
+    + [(False, False, True), (False, True, True)],
+)
 def test_fast_csv_equals_generic_csv_with_ties_disqualified_repeats_and_awkward_text(
-    any_db_app, winners_only, full_data
+    any_db_app, monkeypatch, winners_only, full_data, forked
 ):
     """The fast CSV (read from the stored ranking board or the published version) equals the entry-by-entry CSV
-    byte for byte, on a
-    round with several attempts per person, ties on every criterion, disqualified entries above, inside and below
-    a tie, and text that needs CSV quoting or formula quoting (commas, quotes, line breaks, apostrophes)."""
+    byte for byte, on a round with several attempts per person, ties on every criterion, disqualified entries
+    above, inside and below a tie, and text that needs CSV quoting or formula quoting (commas, quotes, line
+    breaks, apostrophes). Forked: a child process writes the second half of the positions (infra/forked.py), as
+    from 100,000 rows."""
+    from contest.judging import exports
     from contest.judging.settler import settle_due_rounds
+
+    children = []
+    if forked:
+        monkeypatch.setattr(exports, "FORK_MIN_ROWS", 1)
+        monkeypatch.setattr(exports, "ForkedPart", lambda *args: children.append(args) or ForkedPart(*args))
 
     with any_db_app.app_context():
         province = make_unit('=Tỉnh "Nghệ An", mới')
@@ -381,4 +392,5 @@ def test_fast_csv_equals_generic_csv_with_ties_disqualified_repeats_and_awkward_
                 assert '"Đỗ Hà\r\nNội"' in fast and "'-Trần Cường" in fast and ",''Ngô Lan," in fast
                 assert "''=Hoàng Em" in fast and "\"''+Huyện\nĐô Lương\"" in fast
                 assert ",50.0," in fast and ",0.001," in fast
+        assert len(children) == (2 if forked else 0)  # the stored ranking's CSV and the published version's
         db.session.remove()
