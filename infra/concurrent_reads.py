@@ -7,7 +7,8 @@ benchmarks/bench_results.py). Each statement sees the data committed when it sta
 another: neither driver's default keeps one snapshot across statements (pysqlite opens no transaction for a
 SELECT; PostgreSQL's READ COMMITTED takes a snapshot per statement).
 
-Under gevent's monkey-patching (the server) the statements run one after another: its threads are greenlets.
+Under gevent's monkey-patching (the server) the statements run one after another, on one connection: its threads
+are greenlets. So they do on an in-memory SQLite database, which other connections would not see.
 """
 
 from collections.abc import Sequence
@@ -18,6 +19,11 @@ from sqlalchemy.engine import Engine
 from infra.offload import gevent_patched
 
 
+def one_database_for_every_connection(engine: Engine) -> bool:
+    """False for an in-memory SQLite database: each connection would open its own (or share one connection)."""
+    return not (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"))
+
+
 def read_concurrently(engine: Engine, statements: Sequence) -> list[list]:
     """The rows of each statement (a list of Row per statement, in the statements' order); the first error raised
     by any of them is raised here, after every statement has ended."""
@@ -26,8 +32,9 @@ def read_concurrently(engine: Engine, statements: Sequence) -> list[list]:
         with engine.connect() as connection:
             return connection.execute(statement).all()
 
-    if len(statements) < 2 or gevent_patched():
-        return [rows(statement) for statement in statements]
+    if len(statements) < 2 or gevent_patched() or not one_database_for_every_connection(engine):
+        with engine.connect() as connection:
+            return [connection.execute(statement).all() for statement in statements]
     with ThreadPoolExecutor(max_workers=len(statements), thread_name_prefix="read") as pool:
         futures = [pool.submit(rows, statement) for statement in statements]
     return [future.result() for future in futures]

@@ -388,7 +388,7 @@ def _stored_csv_lines(source: ExportSource, units, full_data, batch=5000):
         return execute(query.where(*part).execution_options(yield_per=batch)).partitions()
 
     half = None
-    if not winners_only and can_fork():
+    if not winners_only and can_fork(db.engine):
         last = db.session.scalar(select(func.max(t.c.position)).where(where)) or 0
         if last >= FORK_MIN_ROWS:
             half = last // 2

@@ -15,6 +15,7 @@ from contest.accounts.models import User
 from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE, validate_rule
+from infra.concurrent_reads import one_database_for_every_connection
 from infra.extensions import db
 from infra.i18n import N_
 from infra.offload import gevent_patched
@@ -505,7 +506,9 @@ def _halves(round_, rule, target, include_disqualified, batch, cursors):
 
     Not under gevent (its threads are greenlets), and not after this session has written: the halves' connections
     see committed data only. Each half reads its own snapshot."""
-    if gevent_patched() or db.session.connection().connection.driver_connection.in_transaction:
+    if gevent_patched() or not one_database_for_every_connection(db.engine):
+        return None
+    if db.session.connection().connection.driver_connection.in_transaction:
         return None
     a = Attempt.__table__
     first, last = db.session.execute(

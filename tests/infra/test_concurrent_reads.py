@@ -45,3 +45,12 @@ def test_one_statement_runs_on_the_callers_thread(engine):
     event.listen(engine, "before_cursor_execute", lambda *args: threads.append(threading.current_thread()))
     assert [tuple(row) for row in read_concurrently(engine, [text("SELECT max(n) FROM t")])[0]] == [(4,)]
     assert threads == [threading.current_thread()]
+
+
+def test_an_in_memory_database_is_read_on_one_connection():
+    engine = create_engine("sqlite://")  # each new connection would be a new, empty database
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE t (n INTEGER)"))
+        connection.execute(text("INSERT INTO t VALUES (7)"))
+    results = read_concurrently(engine, [text("SELECT n FROM t"), text("SELECT count(*) FROM t")])
+    assert [[tuple(row) for row in rows] for rows in results] == [[(7,)], [(1,)]]
