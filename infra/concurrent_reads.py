@@ -2,8 +2,8 @@
 
 A statistics page at a million attempts is three GROUP BY passes of 2-2.5 s each. The database does a GROUP BY's
 work before its first row comes back; sqlite3 and psycopg both wait for that without holding the GIL, so on a
-second core the passes overlap (at 10^6 on SQLite the three took 4.6 s together where one after another took 7.7,
-benchmarks/bench_results.py). Each statement sees the data committed when it starts, as it would one after
+second core the passes overlap (at 10^6 on SQLite the statistics took 4.0 s where one pass after another took
+8.4, benchmarks/bench_results.py). Each statement sees the data committed when it starts, as it would one after
 another: neither driver's default keeps one snapshot across statements (pysqlite opens no transaction for a
 SELECT; PostgreSQL's READ COMMITTED takes a snapshot per statement).
 

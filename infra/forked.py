@@ -3,7 +3,7 @@
 At a million rows a CSV export is Python work, one core's worth whatever the database: on SQLite each row is built
 holding the GIL, so a thread cannot overlap it. A child forked from this process already holds everything it needs
 (the query, the unit names, the prize tiers); it writes its rows to a temporary file while this process writes the
-first part, then this process passes the file on. At 10^6 on SQLite the CSV took 7.6 s where it took 13.5 s in one
+first part, then this process passes the file on. At 10^6 on SQLite the CSV took 7.0 s where it took 13.7 s in one
 process (benchmarks/bench_results.py).
 
 Only where forking is safe: not under gevent's monkey-patching (the server: its hub, sockets and greenlets are not
