@@ -369,60 +369,39 @@ def _criteria(rule, target):
     return criteria
 
 
-def _tied(rule, target):
-    """tied(a, b): whether two rows are equal on every criterion RANK() compares. Adjacent rows of the sorted stream
-    usually differ on an early criterion, so the comparison stops there (cheaper at a million rows than building a
-    key tuple per row)."""
+def _comparison(rule, target):
+    """compare(a, b): -1, 0 or 1 as row a comes before row b, ties with it or comes after it on the criteria RANK()
+    compares (NULLs last on each), compared as SQLite compares them. Adjacent rows of the sorted stream usually
+    differ on an early criterion, so the comparison stops there (cheaper at a million rows than building a key
+    tuple per row)."""
     criteria = _criteria(rule, target)
 
-    def tied(a, b):
-        for column, how in criteria:
-            x, y = a[column], b[column]
-            if x == y:
-                continue
-            if x is None or y is None or how == "asc" or how == "desc":
-                return False
-            if how == "distance":
-                if abs(x - target) != abs(y - target):
-                    return False
-            elif x[:19] != y[:19]:
-                return False
-        return True
-
-    return tied
-
-
-def _before(rule, target):
-    """before(a, b): whether row a comes before row b in ranking_query's order (NULLs last on every criterion, then
-    by user id), compared as SQLite compares them: merging two sorted halves with it gives the order of the whole."""
-    criteria = _criteria(rule, target)
-
-    def before(a, b):
+    def compare(a, b):
         for column, how in criteria:
             x, y = a[column], b[column]
             if x == y:
                 continue
             if x is None or y is None:
-                return y is None
+                return 1 if x is None else -1
             if how == "desc":
-                return x > y
+                return -1 if x > y else 1
             if how == "distance":
                 x, y = abs(x - target), abs(y - target)
             elif how == "seconds":
                 x, y = x[:19], y[:19]
             if x != y:
-                return x < y
-        return a[1] < b[1]
+                return -1 if x < y else 1
+        return 0
 
-    return before
+    return compare
 
 
-def _merged(first, second, before):
-    """The rows of two sorted streams in one sorted stream."""
+def _merged(first, second, compare):
+    """The rows of two streams sorted as ranking_query sorts them (by compare, then by user id) in one such stream."""
     second = iter(second)
     b = next(second, None)
     for a in first:
-        while b is not None and before(b, a):
+        while b is not None and ((order := compare(b, a)) < 0 or (order == 0 and b[1] < a[1])):
             yield b
             b = next(second, None)
         yield a
@@ -458,18 +437,18 @@ def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, ba
         for i, column in enumerate(query.selected_columns)
         if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
     ]
-    tied = _tied(rule, target)
+    compare = _comparison(rule, target)
     with ExitStack() as cursors:
         rows = None
         if limit is None:
-            rows = _halves(round_, rule, target, include_disqualified, batch, cursors)
+            rows = _halves(round_, rule, target, include_disqualified, batch, cursors, compare)
         if rows is None:
             cursor = _driver_cursor(db.session.connection(), query)
             cursors.callback(cursor.close)
             rows = _driver_rows(cursor, batch)
         previous, rank = None, 0
         for position, row in enumerate(rows, start=1):
-            if previous is None or not tied(previous, row):
+            if previous is None or compare(previous, row):
                 rank = position
             previous = row
             values = list(row)
@@ -498,7 +477,7 @@ def _driver_rows(cursor, batch):
 SPLIT_MIN_SPAN = 20_000
 
 
-def _halves(round_, rule, target, include_disqualified, batch, cursors):
+def _halves(round_, rule, target, include_disqualified, batch, cursors, compare):
     """SQLite, a whole ranking: the rows of the people in each half of the round's user ids, each half grouped and
     sorted by its own connection on its own thread, at once, then merged into one sorted stream (None: read it
     whole). SQLite does a query's grouping and sorting before its first row, without the GIL, so the halves
@@ -547,7 +526,7 @@ def _halves(round_, rule, target, include_disqualified, batch, cursors):
         halves.append(_driver_rows(cursor, batch))
     if error is not None:
         raise error
-    return _merged(*halves, _before(rule, target))
+    return _merged(*halves, compare)
 
 
 def best_attempt(round_: Round, user_id: int, rule=None):
