@@ -19,9 +19,12 @@ from sqlalchemy.engine import Engine
 from infra.offload import gevent_patched
 
 
-def one_database_for_every_connection(engine: Engine) -> bool:
-    """False for an in-memory SQLite database: each connection would open its own (or share one connection)."""
-    return not (engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"))
+def reads_in_parallel(engine: Engine) -> bool:
+    """Whether reads of `engine`'s database on other connections and threads run beside this one: not under gevent
+    (its threads are greenlets), not on an in-memory SQLite database (each connection would open its own, or all
+    would share one)."""
+    in_memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
+    return not gevent_patched() and not in_memory
 
 
 def read_concurrently(engine: Engine, statements: Sequence) -> list[list]:
@@ -32,7 +35,7 @@ def read_concurrently(engine: Engine, statements: Sequence) -> list[list]:
         with engine.connect() as connection:
             return connection.execute(statement).all()
 
-    if len(statements) < 2 or gevent_patched() or not one_database_for_every_connection(engine):
+    if len(statements) < 2 or not reads_in_parallel(engine):
         with engine.connect() as connection:
             return [connection.execute(statement).all() for statement in statements]
     with ThreadPoolExecutor(max_workers=len(statements), thread_name_prefix="read") as pool:

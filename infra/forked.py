@@ -21,15 +21,15 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import TextIO
 
-from infra.concurrent_reads import one_database_for_every_connection
+from infra.concurrent_reads import reads_in_parallel
 from infra.offload import gevent_patched
 
 _CHUNK = 1 << 20  # characters handed on per read of the child's file
 
 
 def can_fork(engine=None) -> bool:
-    """Whether a child can be forked here to read `engine`'s database on its own connection."""
-    if engine is not None and not one_database_for_every_connection(engine):
+    """Whether a child can be forked here (to read `engine`'s database on its own connection)."""
+    if engine is not None and not reads_in_parallel(engine):
         return False
     return hasattr(os, "fork") and not gevent_patched()
 

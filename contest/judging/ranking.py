@@ -15,10 +15,9 @@ from contest.accounts.models import User
 from contest.judging.models import RANKED_COLUMNS, Disqualification, JudgingSettings
 from contest.rounds.models import Attempt, Round
 from contest.rounds.ranking_rule import DEFAULT_RANKING_RULE, validate_rule
-from infra.concurrent_reads import one_database_for_every_connection
+from infra.concurrent_reads import reads_in_parallel
 from infra.extensions import db
 from infra.i18n import N_
-from infra.offload import gevent_patched
 
 FINISHED = ("submitted", "expired")
 
@@ -438,13 +437,13 @@ def rank_entries(round_: Round, rule=None, target=None, limit=None, offset=0, ba
         if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
     ]
     compare = _comparison(rule, target)
-    with ExitStack() as cursors:
+    with ExitStack() as opened:
         rows = None
         if limit is None:
-            rows = _halves(round_, rule, target, include_disqualified, batch, cursors, compare)
+            rows = _halves(round_, rule, target, include_disqualified, batch, opened, compare)
         if rows is None:
             cursor = _driver_cursor(db.session.connection(), query)
-            cursors.callback(cursor.close)
+            opened.callback(cursor.close)
             rows = _driver_rows(cursor, batch)
         previous, rank = None, 0
         for position, row in enumerate(rows, start=1):
@@ -477,7 +476,7 @@ def _driver_rows(cursor, batch):
 SPLIT_MIN_SPAN = 20_000
 
 
-def _halves(round_, rule, target, include_disqualified, batch, cursors, compare):
+def _halves(round_, rule, target, include_disqualified, batch, opened, compare):
     """SQLite, a whole ranking: the rows of the people in each half of the round's user ids, each half grouped and
     sorted by its own connection on its own thread, at once, then merged into one sorted stream (None: read it
     whole). SQLite does a query's grouping and sorting before its first row, without the GIL, so the halves
@@ -485,7 +484,7 @@ def _halves(round_, rule, target, include_disqualified, batch, cursors, compare)
 
     Not under gevent (its threads are greenlets), and not after this session has written: the halves' connections
     see committed data only. Each half reads its own snapshot."""
-    if gevent_patched() or not one_database_for_every_connection(db.engine):
+    if not reads_in_parallel(db.engine):
         return None
     if db.session.connection().connection.driver_connection.in_transaction:
         return None
@@ -521,8 +520,8 @@ def _halves(round_, rule, target, include_disqualified, batch, cursors, compare)
         except BaseException as failure:
             error = failure
             continue
-        cursors.callback(connection.close)
-        cursors.callback(cursor.close)  # first: callbacks run last in, first out
+        opened.callback(connection.close)
+        opened.callback(cursor.close)  # first: callbacks run last in, first out
         halves.append(_driver_rows(cursor, batch))
     if error is not None:
         raise error
